@@ -1,0 +1,29 @@
+// api.cc — the prefixed C API (gort.h): one-line forwards into the core.
+#include "alloc/gort.h"
+
+#include "alloc/malloc.h"
+#include "alloc/stats.h"
+
+namespace a = gort::alloc;
+
+extern "C" {
+GORT_EXPORT void* gort_malloc(size_t size) { return a::Malloc(size); }
+GORT_EXPORT void gort_free(void* p) { a::Free(p); }
+GORT_EXPORT void* gort_calloc(size_t n, size_t size) { return a::Calloc(n, size); }
+GORT_EXPORT void* gort_realloc(void* p, size_t size) { return a::Realloc(p, size); }
+GORT_EXPORT void* gort_reallocarray(void* p, size_t n, size_t size) {
+  return a::ReallocArray(p, n, size);
+}
+GORT_EXPORT void* gort_memalign(size_t align, size_t size) { return a::Memalign(align, size); }
+GORT_EXPORT int gort_posix_memalign(void** out, size_t align, size_t size) {
+  return a::PosixMemalign(out, align, size);
+}
+GORT_EXPORT void* gort_aligned_alloc(size_t align, size_t size) {
+  return a::AlignedAlloc(align, size);
+}
+GORT_EXPORT void* gort_valloc(size_t size) { return a::Valloc(size); }
+GORT_EXPORT void* gort_pvalloc(size_t size) { return a::Pvalloc(size); }
+GORT_EXPORT size_t gort_malloc_usable_size(const void* p) { return a::UsableSize(p); }
+GORT_EXPORT void gort_get_stats(struct gort_stats* out) { a::GetStats(out); }
+GORT_EXPORT void gort_thread_flush(void) { a::CacheReleaseAll(&a::tl_mcache); }
+}

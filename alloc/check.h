@@ -1,0 +1,40 @@
+// check.h — tiered checks and the allocator's only way to die.
+//
+// GORT_CHECKS (set by CMake) picks the tier:
+//   0  nothing is checked beyond what the algorithms need;
+//   1  API misuse is caught where it costs nothing on the fast path: free/realloc of a
+//      pointer the page map says is not ours, double free of a large object (default);
+//   2  internal invariants are asserted (GORT_ASSERT), and a small-object free must point
+//      at an object boundary of a live span;
+//   3  whole structures are walked (IsValid) after the operations that change them.
+//
+// Fatal() writes with write(2) and aborts: it never allocates, so it is safe anywhere,
+// including inside the allocator with locks held.
+#pragma once
+
+#include <cstdint>
+
+#include "alloc/config.h"
+
+namespace gort::alloc {
+
+// Prints "gort: <what> <addr>" (addr in hex unless ~0) and aborts.
+[[noreturn]] GORT_NOINLINE void Fatal(const char* what, uintptr_t addr = ~uintptr_t{0});
+
+// Prints a line to stderr without allocating (for option warnings and stats).
+void Print(const char* s);
+void PrintHex(uintptr_t v);
+void PrintDec(uint64_t v);
+
+}  // namespace gort::alloc
+
+#if GORT_CHECKS >= 2
+#define GORT_ASSERT(cond, what) \
+  do {                          \
+    if (GORT_UNLIKELY(!(cond))) ::gort::alloc::Fatal("internal invariant broken: " what); \
+  } while (0)
+#else
+#define GORT_ASSERT(cond, what) \
+  do {                          \
+  } while (0)
+#endif

@@ -1,0 +1,212 @@
+// malloc.cc — start-up, the slow paths, large objects and the rest of the C surface.
+//
+// Policy lives here once: errno values, overflow checks, glibc's corner cases (realloc(p, 0)
+// frees, memalign rounds a non-power-of-two alignment up, posix_memalign returns EINVAL),
+// and the checks that stop the program on a pointer this heap does not own.
+#include "alloc/malloc.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+
+#include "alloc/check.h"
+#include "alloc/mcentral.h"
+#include "alloc/mheap.h"
+#include "alloc/options.h"
+#include "alloc/stats.h"
+
+namespace gort::alloc {
+
+namespace {
+
+constinit std::atomic<int> g_init{0};  // 0 not started, 1 running, 2 done
+constinit Lock g_init_lock;
+
+constexpr size_t PagesFor(size_t size) {
+  return size == 0 ? 1 : (size + kPageSize - 1) >> kPageShift;
+}
+
+void* NoMemory() {
+  errno = ENOMEM;
+  return nullptr;
+}
+
+// A large request: a span of its own. align is a power of two.
+mspan* AllocLarge(size_t size, size_t align) {
+  EnsureInit();
+  if (size > kMaxRequest || align > kMaxRequest) return nullptr;
+  size_t ap = align > kPageSize ? align >> kPageShift : 1;
+  mspan* s = g_mheap.AllocSpan(PagesFor(size), ap, SpanState::kLarge, 0);
+  if (s != nullptr) s->reqsize = size;
+  return s;
+}
+
+// The span of a large object p, or a fatal error naming the caller and the address.
+mspan* LargeSpanOf(const void* p, const char* fatal_msg) {
+  uintptr_t a = reinterpret_cast<uintptr_t>(p);
+  mspan* s = g_pagemap.Span(a);
+  if (!g_pagemap.Owns(a)) Fatal(fatal_msg, a);
+  if (s == nullptr || s->state != SpanState::kLarge || s->base != a)
+    Fatal("invalid pointer: double free, or not the start of a gort allocation:", a);
+  return s;
+}
+
+void ForkPrepare() { CacheForkPrepare(); }
+void ForkParent() { CacheForkParent(); }
+void ForkChild() { CacheForkChild(); }
+
+}  // namespace
+
+void EnsureInit() {
+  if (GORT_LIKELY(g_init.load(std::memory_order_acquire) == 2)) return;
+  LockGuard g(g_init_lock);
+  if (g_init.load(std::memory_order_relaxed) == 2) return;
+  ReadOptions();
+  g_mheap.set_retain(GetOption(kOptRetainMB) << 20);
+  for (int k = 1; k < kNumClasses; k++) g_mcentral[k].Init(uint8_t(k));
+  CacheInitGlobals();
+  g_init.store(2, std::memory_order_release);
+}
+
+// Runs after libc is up: pthread_atfork may allocate, which is fine from here.
+__attribute__((constructor)) static void RegisterForkHandlers() {
+  EnsureInit();
+  pthread_atfork(ForkPrepare, ForkParent, ForkChild);
+}
+
+__attribute__((destructor)) static void MaybePrintStats() {
+  if (g_init.load() == 2 && GetOption(kOptStats) != 0) PrintStats();
+}
+
+void* MallocSlow(size_t size) {
+  mspan* s = AllocLarge(size, kPageSize);
+  return s == nullptr ? NoMemory() : reinterpret_cast<void*>(s->base);
+}
+
+void FreeSlow(void* p) {
+  if (p == nullptr) return;
+  g_mheap.FreeSpan(LargeSpanOf(p, "free(): pointer not allocated by gort:"));
+}
+
+#if GORT_CHECKS >= 2
+void CheckSmallFree(void* p, uint32_t cls) {
+  uintptr_t a = reinterpret_cast<uintptr_t>(p);
+  mspan* s = g_pagemap.Span(a);
+  if (s == nullptr || s->state != SpanState::kSmall || s->cls != cls ||
+      (a - s->base) % kClassSize[cls] != 0 || a >= s->base + uintptr_t(s->nelems) * kClassSize[cls])
+    Fatal("free(): pointer is not the start of a gort object:", a);
+  // A second free of an object still in this thread's cache.
+  const FreeList& l = tl_mcache.lists[cls];
+  for (void* q = l.head; q != nullptr; q = *static_cast<void**>(q))
+    if (q == p) Fatal("free(): double free of", a);
+}
+#endif
+
+void* Calloc(size_t n, size_t size) {
+  size_t total;
+  if (__builtin_mul_overflow(n, size, &total)) return NoMemory();
+  if (total <= kMaxSmallSize) {
+    void* p = Malloc(total);
+    if (p != nullptr) memset(p, 0, total);
+    return p;
+  }
+  mspan* s = AllocLarge(total, kPageSize);
+  if (s == nullptr) return NoMemory();
+  if (!s->zeroed) memset(reinterpret_cast<void*>(s->base), 0, total);
+  return reinterpret_cast<void*>(s->base);
+}
+
+void* Realloc(void* p, size_t size) {
+  if (p == nullptr) return Malloc(size);
+  if (size == 0) {  // glibc: realloc(p, 0) frees p and returns NULL
+    Free(p);
+    return nullptr;
+  }
+  uint32_t cls = g_pagemap.Class(reinterpret_cast<uintptr_t>(p));
+  size_t old;
+  if (cls != 0) {
+    old = kClassSize[cls];
+    if (size <= old && size >= old / 2) return p;  // same block: not worth a copy
+  } else {
+    mspan* s = LargeSpanOf(p, "realloc(): pointer not allocated by gort:");
+    old = s->bytes();
+    if (size > kMaxRequest) return NoMemory();
+    if (size > kMaxSmallSize) {
+      size_t np = PagesFor(size);
+      s->reqsize = size;
+      if (np <= s->npages) {
+        g_mheap.ShrinkInPlace(s, np);
+        return p;
+      }
+      if (g_mheap.GrowInPlace(s, np)) return p;
+    }
+  }
+  void* q = Malloc(size);
+  if (q == nullptr) return nullptr;
+  memcpy(q, p, old < size ? old : size);
+  Free(p);
+  return q;
+}
+
+void* ReallocArray(void* p, size_t n, size_t size) {
+  size_t total;
+  if (__builtin_mul_overflow(n, size, &total)) return NoMemory();
+  return Realloc(p, total);
+}
+
+void* MallocAligned(size_t align, size_t size) {
+  if (align <= 8) return Malloc(size);
+  if (size <= kMaxSmallSize && align <= kPageSize) {
+    uint32_t c = SizeToClass(size);
+    while (kClassSize[c] % align != 0) c++;  // ends by class 51 (8192) at the latest
+    return MallocClass(c);
+  }
+  mspan* s = AllocLarge(size, align);
+  return s == nullptr ? NoMemory() : reinterpret_cast<void*>(s->base);
+}
+
+void* Memalign(size_t align, size_t size) {
+  if (align <= 8) return Malloc(size);
+  if (align > SIZE_MAX / 2 + 1) {
+    errno = EINVAL;
+    return nullptr;
+  }
+  if ((align & (align - 1)) != 0) align = size_t{1} << (64 - __builtin_clzl(align));
+  return MallocAligned(align, size);
+}
+
+int PosixMemalign(void** out, size_t align, size_t size) {
+  if (align == 0 || align % sizeof(void*) != 0 || (align & (align - 1)) != 0) return EINVAL;
+  int saved = errno;
+  void* p = MallocAligned(align, size);
+  if (p == nullptr) {
+    errno = saved;
+    return ENOMEM;
+  }
+  *out = p;
+  return 0;
+}
+
+// glibc 2.36 (Debian 12): aligned_alloc is memalign.
+void* AlignedAlloc(size_t align, size_t size) { return Memalign(align, size); }
+
+void* Valloc(size_t size) { return Memalign(size_t(getpagesize()), size); }
+
+void* Pvalloc(size_t size) {
+  size_t page = size_t(getpagesize()), rounded;
+  if (__builtin_add_overflow(size, page - 1, &rounded)) return NoMemory();
+  rounded &= ~(page - 1);
+  return Memalign(page, rounded == 0 ? page : rounded);
+}
+
+size_t UsableSize(const void* p) {
+  if (p == nullptr) return 0;
+  uint32_t cls = g_pagemap.Class(reinterpret_cast<uintptr_t>(p));
+  if (cls != 0) return kClassSize[cls];
+  return LargeSpanOf(p, "malloc_usable_size(): pointer not allocated by gort:")->bytes();
+}
+
+}  // namespace gort::alloc

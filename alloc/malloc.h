@@ -1,0 +1,72 @@
+// malloc.h — the allocator's core entry points, in C++; every ABI (malloc, operator new,
+// gort_malloc) is a one-line forward to these.
+//
+// Small requests (<= 32 KiB) are served by the thread cache (mcache.h); the fast paths below
+// are the whole cost of a cache hit. Large requests take a span of pages from mheap directly.
+// Errors follow glibc: a failed allocation returns nullptr with errno = ENOMEM; a bad alignment
+// returns EINVAL (posix_memalign) or nullptr + EINVAL (memalign); a pointer this heap never
+// handed out stops the program with a message naming it (check.h).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "alloc/config.h"
+#include "alloc/mcache.h"
+#include "alloc/pagemap.h"
+#include "alloc/sizeclasses.h"
+
+namespace gort::alloc {
+
+extern PageMap g_pagemap GORT_HIDDEN;
+
+void* MallocSlow(size_t size) GORT_HIDDEN;
+void FreeSlow(void* p) GORT_HIDDEN;
+void EnsureInit() GORT_HIDDEN;
+void CacheInitGlobals() GORT_HIDDEN;
+
+// Pops an object of class cls from this thread's cache.
+GORT_INLINE void* MallocClass(uint32_t cls) {
+  FreeList& l = tl_mcache.lists[cls];
+  void* p = l.head;
+  if (GORT_UNLIKELY(p == nullptr)) return CacheRefill(cls);
+  l.head = *static_cast<void**>(p);
+  l.room++;
+  return p;
+}
+
+GORT_INLINE void* Malloc(size_t size) {
+  if (GORT_LIKELY(size <= kMaxSmallSize)) return MallocClass(SizeToClass(size));
+  return MallocSlow(size);
+}
+
+#if GORT_CHECKS >= 2
+void CheckSmallFree(void* p, uint32_t cls) GORT_HIDDEN;
+#endif
+
+GORT_INLINE void Free(void* p) {
+  uint32_t cls = g_pagemap.Class(reinterpret_cast<uintptr_t>(p));
+  if (GORT_UNLIKELY(cls == 0)) return FreeSlow(p);
+#if GORT_CHECKS >= 2
+  CheckSmallFree(p, cls);
+#endif
+  FreeList& l = tl_mcache.lists[cls];
+  *static_cast<void**>(p) = l.head;
+  l.head = p;
+  if (GORT_UNLIKELY(--l.room <= 0)) CacheFlush(cls);
+}
+
+// The rest of the C surface, with glibc's semantics (malloc.cc).
+void* Calloc(size_t n, size_t size) GORT_HIDDEN;
+void* Realloc(void* p, size_t size) GORT_HIDDEN;
+void* ReallocArray(void* p, size_t n, size_t size) GORT_HIDDEN;
+void* Memalign(size_t align, size_t size) GORT_HIDDEN;      // glibc memalign
+int PosixMemalign(void** out, size_t align, size_t size) GORT_HIDDEN;
+void* AlignedAlloc(size_t align, size_t size) GORT_HIDDEN;
+void* Valloc(size_t size) GORT_HIDDEN;
+void* Pvalloc(size_t size) GORT_HIDDEN;
+size_t UsableSize(const void* p) GORT_HIDDEN;
+// Aligned allocation for a power-of-two alignment (operator new(align_val_t) and friends).
+void* MallocAligned(size_t align, size_t size) GORT_HIDDEN;
+
+}  // namespace gort::alloc

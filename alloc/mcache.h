@@ -1,0 +1,57 @@
+// mcache.h — the per-thread cache: one free list per size class, no lock, no atomics.
+//
+// A request walks (Go's mallocgc, tcmalloc's fast path):
+//  1. malloc: size -> class (table lookup); pop the head of this thread's list for the class.
+//     That is the whole fast path: a load, a test, a load and two stores.
+//  2. free: the page map gives the class from the pointer (two dependent loads); push on the
+//     list; if the list has reached its maximum, the slow path hands one batch to mcentral.
+//  3. An empty list is refilled with one batch from mcentral (the slow path).
+// The cache lives in initial-exec TLS and starts all-zero: every list empty with room 0, so
+// the first malloc and the first free of a thread fall into the slow path, which sets the
+// thread up (the sentinel idea of Go's emptymspan) — the fast path has no "initialised?" test.
+// Invariants of an active cache, per class c:  len(c) + room(c) == max(c),  1 <= room(c),
+// every object on list c is a free object of class c. At thread exit (a pthread key
+// destructor) every list goes back to mcentral; a dead cache keeps room 1 so any later free
+// on that thread flushes at once and nothing is stranded.
+// Only the owning thread touches a cache, except after fork(), when the child drains the
+// caches of threads that did not survive, and for statistics reads under the registry lock.
+#pragma once
+
+#include <cstdint>
+
+#include "alloc/config.h"
+#include "alloc/sizeclasses.h"
+
+namespace gort::alloc {
+
+struct FreeList {
+  void* head;
+  int32_t room;  // free slots before the list must flush; <= 0 sends free to the slow path
+  uint32_t max;
+};
+
+enum : uint8_t { kCacheUnset = 0, kCacheActive = 1, kCacheDead = 2 };
+
+struct mcache {
+  FreeList lists[kNumClasses];
+  uint8_t state;
+  mcache* next;  // registry links
+  mcache* prev;
+  uint64_t refills, flushes;
+
+  uint32_t Len(uint32_t c) const { return lists[c].max - uint32_t(lists[c].room); }
+  bool IsValid() const;
+};
+
+extern constinit thread_local mcache tl_mcache __attribute__((tls_model("initial-exec"))) GORT_HIDDEN;
+
+// Slow paths (mcache.cc).
+void* CacheRefill(uint32_t cls) GORT_HIDDEN;  // list cls is empty: refill it, return one object
+void CacheFlush(uint32_t cls) GORT_HIDDEN;    // list cls has no room left: give back a batch
+void CacheReleaseAll(mcache* c) GORT_HIDDEN;  // every list back to mcentral
+void CacheForkPrepare() GORT_HIDDEN;
+void CacheForkParent() GORT_HIDDEN;
+void CacheForkChild() GORT_HIDDEN;
+uint32_t CacheCount() GORT_HIDDEN;  // registered (live) thread caches
+
+}  // namespace gort::alloc

@@ -1,0 +1,136 @@
+// mcentral.cc — see mcentral.h for the design.
+#include "alloc/mcentral.h"
+
+#include "alloc/check.h"
+#include "alloc/mheap.h"
+
+namespace gort::alloc {
+
+constinit mcentral g_mcentral[kNumClasses];
+
+namespace {
+inline void*& Next(void* p) { return *static_cast<void**>(p); }
+}  // namespace
+
+void mcentral::Init(uint8_t cls) {
+  cls_ = cls;
+  batch_ = ClassBatch(cls);
+  // Keep at most ~1 MiB of objects in the transfer cache of one class.
+  uint32_t bytes = batch_ * kClassSize[cls];
+  uint32_t m = uint32_t((1u << 20) / bytes);
+  maxslots_ = m < 2 ? 2 : m > kMaxSlots ? kMaxSlots : m;
+}
+
+uint32_t mcentral::RemoveRange(void** head, uint32_t n) {
+  LockGuard g(lock);
+  if (n == batch_ && nslots_ > 0) {
+    hits_++;
+    *head = slots_[--nslots_];
+    return n;
+  }
+  misses_++;
+  return CutFromSpans(head, n);
+}
+
+void mcentral::InsertRange(void* head, uint32_t n) {
+  LockGuard g(lock);
+  if (n == batch_ && nslots_ < maxslots_) {
+    slots_[nslots_++] = head;
+    return;
+  }
+  ReturnToSpans(head, n);
+#if GORT_CHECKS >= 3
+  if (!IsValid()) Fatal("mcentral: invariant broken after InsertRange");
+#endif
+}
+
+// Builds a chain of up to n objects from partial spans (new spans as needed).
+uint32_t mcentral::CutFromSpans(void** head, uint32_t n) {
+  void* chain = nullptr;
+  uint32_t got = 0;
+  const uint32_t size = kClassSize[cls_];
+  while (got < n) {
+    mspan* s = partial_.first;
+    if (s == nullptr && (s = NewSpan()) == nullptr) break;
+    uint32_t k = 0;
+    while (got < n && s->freelist != nullptr) {
+      void* p = s->freelist;
+      s->freelist = Next(p);
+      Next(p) = chain;
+      chain = p;
+      got++, k++;
+    }
+    while (got < n && s->freeindex < s->nelems) {
+      void* p = reinterpret_cast<void*>(s->base + uintptr_t(s->freeindex++) * size);
+      Next(p) = chain;
+      chain = p;
+      got++, k++;
+    }
+    s->allocCount += k;
+    if (!s->HasFree()) {
+      partial_.Remove(s);
+      s->onlist = false;
+    }
+  }
+  *head = chain;
+  return got;
+}
+
+void mcentral::ReturnToSpans(void* head, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) {
+    void* p = head;
+    head = Next(p);
+    mspan* s = g_pagemap.Span(reinterpret_cast<uintptr_t>(p));
+    GORT_ASSERT(s != nullptr && s->state == SpanState::kSmall && s->cls == cls_,
+                "object returned to the wrong mcentral");
+    Next(p) = s->freelist;
+    s->freelist = p;
+    s->allocCount--;
+    if (!s->onlist) {
+      partial_.Push(s);
+      s->onlist = true;
+    }
+    // An empty span goes back to the heap unless it is the only one left.
+    if (s->allocCount == 0 && partial_.n > 1) {
+      partial_.Remove(s);
+      s->onlist = false;
+      nspans_--;
+      g_mheap.FreeSpan(s);
+    }
+  }
+}
+
+mspan* mcentral::NewSpan() {
+  mspan* s = g_mheap.AllocSpan(kClassPages[cls_], 1, SpanState::kSmall, cls_);
+  if (s == nullptr) return nullptr;
+  s->nelems = ClassObjects(cls_);
+  s->freeindex = 0;
+  s->freelist = nullptr;
+  s->allocCount = 0;
+  partial_.Push(s);
+  s->onlist = true;
+  nspans_++;
+  return s;
+}
+
+mcentral::Stats mcentral::GetStats() {
+  LockGuard g(lock);
+  return {nspans_, nslots_, hits_, misses_};
+}
+
+bool mcentral::IsValid() {
+  for (mspan* s = partial_.first; s != nullptr; s = s->next) {
+    if (s->state != SpanState::kSmall || s->cls != cls_ || !s->onlist || !s->HasFree()) return false;
+    if (!s->IsValid()) return false;
+  }
+  for (uint32_t i = 0; i < nslots_; i++) {
+    void* p = slots_[i];
+    for (uint32_t k = 0; k + 1 < batch_; k++) {
+      if (g_pagemap.Class(reinterpret_cast<uintptr_t>(p)) != cls_) return false;
+      p = Next(p);
+    }
+  }
+  return true;
+}
+
+}  // namespace gort::alloc

@@ -1,0 +1,63 @@
+// mcentral.h — one per size class: spans with free objects, and a transfer cache of batches.
+//
+// How objects move (tcmalloc's central free list + transfer cache, under Go's names):
+//  1. A thread cache whose list for class c is empty calls RemoveRange: mcentral hands over a
+//     whole batch (ClassBatch(c) objects, linked through their first word). It first pops a
+//     batch a thread cache gave back earlier (the transfer cache, O(1)); only if there is none
+//     does it cut objects from its partial spans, asking mheap for a new span when those run out.
+//  2. A thread cache whose list is too long calls InsertRange with one batch: it is pushed on
+//     the transfer cache if there is room (O(1)), else each object goes back to its span
+//     (found through the page map); a span whose objects are all back goes to mheap.
+// This is the cross-thread free path: a consumer thread's frees land in its own cache, a
+// full batch travels through the transfer cache, and the producer's next refill takes it —
+// one lock round trip per batch, never a lock or an atomic per object.
+// Invariants: every span on `partial` is kSmall of this class and HasFree(); a kSmall span of
+// this class with HasFree() is on `partial` (onlist); every slot holds exactly batch objects.
+// All fields are guarded by `lock`; mcentral may take mheap.lock while holding it.
+#pragma once
+
+#include <cstdint>
+
+#include "alloc/lock.h"
+#include "alloc/span.h"
+
+namespace gort::alloc {
+
+class alignas(kCacheLine) mcentral {
+ public:
+  static constexpr uint32_t kMaxSlots = 64;
+
+  void Init(uint8_t cls);
+  // Hands out up to n objects as a null-terminated chain in *head; returns how many (0: OOM).
+  uint32_t RemoveRange(void** head, uint32_t n);
+  // Takes back n objects linked from head (the last one's link is ignored).
+  void InsertRange(void* head, uint32_t n);
+  bool IsValid();
+
+  struct Stats {
+    uint64_t spans;        // small spans held
+    uint64_t slots;        // batches in the transfer cache
+    uint64_t transfer_hits, transfer_misses;
+  };
+  Stats GetStats();
+
+  Lock lock;
+
+ private:
+  uint32_t CutFromSpans(void** head, uint32_t n);
+  void ReturnToSpans(void* head, uint32_t n);
+  mspan* NewSpan();
+
+  uint8_t cls_ = 0;
+  uint32_t batch_ = 0;
+  uint32_t maxslots_ = 0;
+  uint32_t nslots_ = 0;
+  SpanList partial_;
+  uint64_t nspans_ = 0;
+  uint64_t hits_ = 0, misses_ = 0;
+  void* slots_[kMaxSlots] = {};
+};
+
+extern mcentral g_mcentral[kNumClasses] GORT_HIDDEN;
+
+}  // namespace gort::alloc

@@ -1,0 +1,261 @@
+// mheap.cc — see mheap.h for the design.
+#include "alloc/mheap.h"
+
+#include "alloc/check.h"
+#include "alloc/os.h"
+
+namespace gort::alloc {
+
+constinit PageMap g_pagemap;
+constinit mheap g_mheap;
+
+namespace {
+constexpr size_t PagesOf(size_t bytes) { return bytes >> kPageShift; }
+constexpr uintptr_t AlignUp(uintptr_t x, size_t a) { return (x + a - 1) & ~(uintptr_t(a) - 1); }
+}  // namespace
+
+mspan* mheap::AllocSpan(size_t npages, size_t align_pages, SpanState state, uint8_t cls) {
+  if (align_pages == 0) align_pages = 1;
+  LockGuard g(lock);
+  mspan* s = FindFree(npages, align_pages);
+  if (s == nullptr) {
+    if (!Grow(npages + align_pages - 1)) return nullptr;
+    s = FindFree(npages, align_pages);
+    if (s == nullptr) Fatal("mheap: grown heap has no fitting run");
+  }
+  s = Carve(s, npages, align_pages);
+  s->state = state;
+  s->cls = cls;
+  s->next = s->prev = nullptr;
+  MapSpan(s);
+  if (state == SpanState::kSmall) stats_.small_spans += s->bytes();
+  else stats_.large_inuse += s->bytes();
+#if GORT_CHECKS >= 3
+  if (!IsValid()) Fatal("mheap: invariant broken after AllocSpan");
+#endif
+  return s;
+}
+
+// First fitting run: exact lists from npages up, then best fit among the long runs.
+mspan* mheap::FindFree(size_t npages, size_t align_pages) {
+  size_t align = align_pages * kPageSize;
+  auto fits = [&](mspan* s) {
+    return AlignUp(s->base, align) + npages * kPageSize <= s->limit();
+  };
+  for (size_t n = npages; n < kMaxPages; n++) {
+    for (mspan* s = free_[n].first; s != nullptr; s = s->next) {
+      if (fits(s)) return s;
+      if (align_pages == 1) break;
+    }
+  }
+  mspan* best = nullptr;
+  for (mspan* s = free_[0].first; s != nullptr; s = s->next) {
+    if (fits(s) && (best == nullptr || s->npages < best->npages ||
+                    (s->npages == best->npages && s->base < best->base)))
+      best = s;
+  }
+  return best;
+}
+
+// Takes [aligned start, +npages) out of free span s; head and tail go back as free spans.
+mspan* mheap::Carve(mspan* s, size_t npages, size_t align_pages) {
+  UnlistFree(s);
+  uintptr_t start = AlignUp(s->base, align_pages * kPageSize);
+  size_t head = PagesOf(start - s->base);
+  size_t tail = s->npages - head - npages;
+  if (head > 0) {
+    mspan* h = NewFreeSpan(s->base, head, s->released);
+    h->zeroed = s->zeroed;
+    ListFree(h);
+  }
+  if (tail > 0) {
+    mspan* t = NewFreeSpan(start + npages * kPageSize, tail, s->released);
+    t->zeroed = s->zeroed;
+    ListFree(t);
+  }
+  s->base = start;
+  s->npages = npages;
+  if (!s->released) stats_.free_resident -= npages * kPageSize;
+  stats_.free_bytes -= npages * kPageSize;
+  s->released = false;
+  return s;
+}
+
+void mheap::FreeSpan(mspan* s) {
+  LockGuard g(lock);
+  if (s->state == SpanState::kSmall) {
+    for (size_t i = 0; i < s->npages; i++) g_pagemap.SetClass(s->base + i * kPageSize, 0);
+    stats_.small_spans -= s->bytes();
+  } else {
+    stats_.large_inuse -= s->bytes();
+  }
+  s->state = SpanState::kFree;
+  s->cls = 0;
+  s->zeroed = false;
+  s->released = false;
+  s->freelist = nullptr;
+  stats_.free_bytes += s->bytes();
+  stats_.free_resident += s->bytes();
+  InsertFree(s);
+#if GORT_CHECKS >= 3
+  if (!IsValid()) Fatal("mheap: invariant broken after FreeSpan");
+#endif
+}
+
+bool mheap::GrowInPlace(mspan* s, size_t npages) {
+  LockGuard g(lock);
+  mspan* r = g_pagemap.Span(s->limit());
+  if (r == nullptr || r->state != SpanState::kFree || r->base != s->limit() ||
+      s->npages + r->npages < npages)
+    return false;
+  size_t take = npages - s->npages;
+  UnlistFree(r);
+  stats_.free_bytes -= take * kPageSize;
+  if (!r->released) stats_.free_resident -= take * kPageSize;
+  if (r->npages > take) {
+    mspan* t = NewFreeSpan(r->base + take * kPageSize, r->npages - take, r->released);
+    t->zeroed = r->zeroed;
+    ListFree(t);
+  }
+  spanalloc_.Delete(r);
+  stats_.spans--;
+  stats_.large_inuse += take * kPageSize;
+  s->npages = npages;
+  MapSpan(s);
+  return true;
+}
+
+void mheap::ShrinkInPlace(mspan* s, size_t npages) {
+  LockGuard g(lock);
+  size_t cut = s->npages - npages;
+  if (cut == 0) return;
+  s->npages = npages;
+  MapSpan(s);
+  mspan* t = NewFreeSpan(s->limit(), cut, false);
+  stats_.large_inuse -= cut * kPageSize;
+  stats_.free_bytes += cut * kPageSize;
+  stats_.free_resident += cut * kPageSize;
+  InsertFree(t);
+}
+
+// Reserves a new region of whole arenas holding at least npages pages.
+bool mheap::Grow(size_t npages) {
+  size_t bytes = AlignUp(npages * kPageSize, kArenaSize);
+  if (bytes < npages * kPageSize) return false;
+  void* mem = os::Reserve(bytes, kArenaSize, hint_);
+  if (mem == nullptr) return false;
+  uintptr_t base = reinterpret_cast<uintptr_t>(mem);
+  if (base + bytes > (uintptr_t{1} << kAddrBits)) {
+    os::Unmap(mem, bytes);
+    return false;
+  }
+  for (uintptr_t a = base; a < base + bytes; a += kArenaSize) {
+    auto* ha = static_cast<heapArena*>(os::MapMeta(sizeof(heapArena)));
+    if (ha == nullptr) Fatal("out of memory mapping page map metadata");
+    g_pagemap.AddArena(a, ha);
+  }
+  hint_ = base + bytes;
+  stats_.reserved += bytes;
+  stats_.free_bytes += bytes;
+  mspan* s = NewFreeSpan(base, PagesOf(bytes), true);
+  s->zeroed = true;
+  InsertFree(s);
+  return true;
+}
+
+mspan* mheap::NewFreeSpan(uintptr_t base, size_t npages, bool released) {
+  mspan* s = spanalloc_.New();
+  stats_.spans++;
+  s->base = base;
+  s->npages = npages;
+  s->state = SpanState::kFree;
+  s->released = released;
+  return s;
+}
+
+// Merges s with free neighbours, lists it, and releases it if too much is resident.
+void mheap::InsertFree(mspan* s) {
+  mspan* l = s->base > 0 ? g_pagemap.Span(s->base - kPageSize) : nullptr;
+  if (l != nullptr && l->state == SpanState::kFree && l->limit() == s->base) {
+    UnlistFree(l);
+    s->base = l->base;
+    s->npages += l->npages;
+    s->zeroed = s->zeroed && l->zeroed;
+    if (l->released && !s->released) stats_.free_resident += l->bytes();
+    s->released = s->released && l->released;
+    spanalloc_.Delete(l);
+    stats_.spans--;
+  }
+  mspan* r = g_pagemap.Span(s->limit());
+  if (r != nullptr && r->state == SpanState::kFree && r->base == s->limit()) {
+    UnlistFree(r);
+    s->npages += r->npages;
+    s->zeroed = s->zeroed && r->zeroed;
+    if (r->released && !s->released) stats_.free_resident += r->bytes();
+    s->released = s->released && r->released;
+    spanalloc_.Delete(r);
+    stats_.spans--;
+  }
+  if (!s->released && stats_.free_resident > retain_) {
+    os::Release(reinterpret_cast<void*>(s->base), s->bytes());
+    stats_.free_resident -= s->bytes();
+    s->released = true;
+    s->zeroed = true;
+  }
+  ListFree(s);
+}
+
+void mheap::ListFree(mspan* s) {
+  g_pagemap.SetSpan(s->base, s);
+  g_pagemap.SetSpan(s->limit() - kPageSize, s);
+  free_[s->npages < kMaxPages ? s->npages : 0].Push(s);
+}
+
+void mheap::UnlistFree(mspan* s) { free_[s->npages < kMaxPages ? s->npages : 0].Remove(s); }
+
+void mheap::MapSpan(mspan* s) {
+  if (s->state == SpanState::kSmall) {
+    for (size_t i = 0; i < s->npages; i++) {
+      g_pagemap.SetSpan(s->base + i * kPageSize, s);
+      g_pagemap.SetClass(s->base + i * kPageSize, s->cls);
+    }
+  } else {
+    g_pagemap.SetSpan(s->base, s);
+    g_pagemap.SetSpan(s->limit() - kPageSize, s);
+  }
+}
+
+mheap::Stats mheap::GetStats() {
+  LockGuard g(lock);
+  return stats_;
+}
+
+bool mspan::IsValid() const {
+  if (npages == 0 || base % kPageSize != 0) return false;
+  if (g_pagemap.Span(base) != this || g_pagemap.Span(limit() - kPageSize) != this) return false;
+  if (state != SpanState::kSmall) return g_pagemap.Class(base) == 0;
+  if (nelems != ClassObjects(cls) || freeindex > nelems) return false;
+  size_t nfree = 0;
+  for (void* p = freelist; p != nullptr; p = *static_cast<void**>(p)) {
+    uintptr_t a = reinterpret_cast<uintptr_t>(p);
+    if (a < base || a >= base + nelems * ObjSize() || (a - base) % ObjSize() != 0) return false;
+    if (++nfree > nelems) return false;
+  }
+  return allocCount + nfree + (nelems - freeindex) == nelems;
+}
+
+bool mheap::IsValid() {
+  size_t total = 0;
+  for (size_t n = 0; n < kMaxPages; n++) {
+    for (mspan* s = free_[n].first; s != nullptr; s = s->next) {
+      if (s->state != SpanState::kFree || !s->IsValid()) return false;
+      if ((n == 0) != (s->npages >= kMaxPages) || (n != 0 && s->npages != n)) return false;
+      mspan* r = g_pagemap.Span(s->limit());
+      if (r != nullptr && r->state == SpanState::kFree && r->base == s->limit()) return false;
+      total += s->bytes();
+    }
+  }
+  return total == stats_.free_bytes;
+}
+
+}  // namespace gort::alloc

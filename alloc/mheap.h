@@ -1,0 +1,78 @@
+// mheap.h — the page heap: arenas from the OS, runs of pages as spans, coalescing.
+//
+// Design (Go's mheap.go, tcmalloc's page_heap):
+//  1. Address space comes from the OS in arenas of 64 MiB (or a multiple, for a huge request),
+//     reserved read-write but lazily committed, at increasing hint addresses so the heap grows
+//     in one piece. Each arena gets a heapArena record in the page map.
+//  2. Free pages form free spans. Runs shorter than kMaxPages pages sit on an exact-length
+//     list; longer runs on one list searched best-fit. Allocation takes the first fitting run
+//     (respecting an alignment in pages) and gives the unused head and tail back as free spans.
+//  3. Freeing a span merges it with free neighbours found through the page map (the page
+//     before its first and after its last page), so free runs never touch each other.
+//  4. When more than `retain` bytes of free pages are resident, a freed run is released to
+//     the OS (madvise): its pages read as zero again, which calloc uses.
+// Invariants (checked by IsValid):
+//   - no two free spans are adjacent; every free span is on the list for its length;
+//   - pagemap.Span(first page) == pagemap.Span(last page) == s for every free or large span,
+//     and for every page of a small span; pagemap.Class(page) == s->cls for small spans, else 0.
+// Everything is guarded by `lock`; mcentral takes it after its own lock, never before.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "alloc/fixalloc.h"
+#include "alloc/lock.h"
+#include "alloc/pagemap.h"
+#include "alloc/span.h"
+
+namespace gort::alloc {
+
+class mheap {
+ public:
+  static constexpr size_t kMaxPages = 128;  // runs shorter than this have exact lists
+
+  // Allocates npages pages aligned to align_pages pages (a power of two) as a span in
+  // `state` (kSmall with class cls, or kLarge). nullptr when the OS refuses memory.
+  mspan* AllocSpan(size_t npages, size_t align_pages, SpanState state, uint8_t cls);
+  void FreeSpan(mspan* s);
+  // Large spans: extend over the free run that follows, or give back the tail.
+  bool GrowInPlace(mspan* s, size_t npages);
+  void ShrinkInPlace(mspan* s, size_t npages);
+
+  void set_retain(size_t bytes) { retain_ = bytes; }
+  bool IsValid();
+
+  struct Stats {
+    uint64_t reserved;       // bytes of address space taken from the OS
+    uint64_t free_bytes;     // bytes in free spans
+    uint64_t free_resident;  // of those, not released
+    uint64_t large_inuse;    // bytes in large spans
+    uint64_t small_spans;    // bytes in small spans
+    uint64_t spans;          // span records in use
+  };
+  Stats GetStats();
+
+  Lock lock;
+
+ private:
+  mspan* FindFree(size_t npages, size_t align_pages);
+  mspan* Carve(mspan* s, size_t npages, size_t align_pages);
+  bool Grow(size_t npages);
+  mspan* NewFreeSpan(uintptr_t base, size_t npages, bool released);
+  void InsertFree(mspan* s);  // coalesces, then lists
+  void ListFree(mspan* s);
+  void UnlistFree(mspan* s);
+  void MapSpan(mspan* s);
+
+  SpanList free_[kMaxPages];  // free_[n]: runs of exactly n pages; free_[0]: longer runs
+  FixAlloc<mspan> spanalloc_;
+  uintptr_t hint_ = 0x00c000000000;  // Go's first arena hint on linux/amd64
+  size_t retain_ = 64 << 20;
+  Stats stats_{};
+};
+
+extern PageMap g_pagemap GORT_HIDDEN;
+extern mheap g_mheap GORT_HIDDEN;
+
+}  // namespace gort::alloc

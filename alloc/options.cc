@@ -1,0 +1,53 @@
+// options.cc — see options.h.
+#include "alloc/options.h"
+
+#include <cstdlib>
+
+#include "alloc/check.h"
+
+namespace gort::alloc {
+namespace {
+constinit Option g_options[kNumOptions] = {
+    {"GORT_RETAIN_MB", 64, 0, 1u << 20, 64},
+    {"GORT_STATS", 0, 0, 1, 0},
+};
+}  // namespace
+
+bool ParseOption(const char* s, uint64_t* out) {
+  if (s == nullptr || *s == '\0') return false;
+  uint64_t v = 0;
+  for (; *s != '\0'; s++) {
+    if (*s < '0' || *s > '9') return false;
+    if (v > (UINT64_MAX - 9) / 10) return false;
+    v = v * 10 + uint64_t(*s - '0');
+  }
+  *out = v;
+  return true;
+}
+
+void ReadOptions() {
+  for (Option& o : g_options) {
+    const char* s = getenv(o.name);
+    if (s == nullptr) continue;
+    uint64_t v;
+    if (ParseOption(s, &v) && v >= o.min && v <= o.max) {
+      o.value = v;
+      continue;
+    }
+    Print("gort: ignoring ");
+    Print(o.name);
+    Print("='");
+    Print(s);
+    Print("': want a whole number from ");
+    PrintDec(o.min);
+    Print(" to ");
+    PrintDec(o.max);
+    Print("; using ");
+    PrintDec(o.def);
+    Print("\n");
+  }
+}
+
+uint64_t GetOption(OptionId id) { return g_options[id].value; }
+
+}  // namespace gort::alloc

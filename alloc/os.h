@@ -1,0 +1,34 @@
+// os.h — the allocator's narrow window onto the operating system.
+//
+// Four verbs, as mimalloc's prim layer: reserve address space, release pages back (their
+// contents become zero), map metadata, and unmap. Nothing else in alloc/ calls mmap, so a
+// test can count what the heap asked of the OS. None of these allocate.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace gort::alloc::os {
+
+// Reserves size bytes of read-write, lazily committed memory aligned to align (a power of two
+// >= the system page), trying `hint` first so the heap grows contiguously (Go's arena hints).
+// Returns nullptr when the OS refuses.
+void* Reserve(size_t size, size_t align, uintptr_t hint);
+
+// Gives the pages back; they stay mapped and read as zero when touched again.
+void Release(void* p, size_t size);
+
+// Maps zeroed memory for metadata (page-granular). Returns nullptr on failure.
+void* MapMeta(size_t size);
+
+void Unmap(void* p, size_t size);
+
+// Counters, for tests and stats: bytes reserved, released calls.
+struct Counters {
+  uint64_t reserved;
+  uint64_t released;
+  uint64_t meta;
+};
+Counters GetCounters();
+
+}  // namespace gort::alloc::os

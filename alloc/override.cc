@@ -1,0 +1,103 @@
+// override.cc — malloc, free and the whole C and C++ allocation surface, forwarded to the core.
+//
+// Compiled into libgort.so (LD_PRELOAD) and into the gort::override static library (linked in,
+// it replaces malloc for that program). Each function is a forward; the one piece of policy
+// here is C++'s: operator new retries through the new-handler and throws std::bad_alloc.
+#include <errno.h>
+
+#include <cstddef>
+#include <new>
+
+#include "alloc/malloc.h"
+
+namespace a = gort::alloc;
+
+extern "C" {
+GORT_EXPORT void* malloc(size_t size) { return a::Malloc(size); }
+GORT_EXPORT void free(void* p) { a::Free(p); }
+GORT_EXPORT void cfree(void* p) { a::Free(p); }
+GORT_EXPORT void* calloc(size_t n, size_t size) { return a::Calloc(n, size); }
+GORT_EXPORT void* realloc(void* p, size_t size) { return a::Realloc(p, size); }
+GORT_EXPORT void* reallocarray(void* p, size_t n, size_t size) {
+  return a::ReallocArray(p, n, size);
+}
+GORT_EXPORT void* memalign(size_t align, size_t size) { return a::Memalign(align, size); }
+GORT_EXPORT int posix_memalign(void** out, size_t align, size_t size) {
+  return a::PosixMemalign(out, align, size);
+}
+GORT_EXPORT void* aligned_alloc(size_t align, size_t size) { return a::AlignedAlloc(align, size); }
+GORT_EXPORT void* valloc(size_t size) { return a::Valloc(size); }
+GORT_EXPORT void* pvalloc(size_t size) { return a::Pvalloc(size); }
+GORT_EXPORT size_t malloc_usable_size(void* p) { return a::UsableSize(p); }
+}
+
+namespace {
+
+[[gnu::noinline]] void* NewSlow(size_t size, size_t align, bool nothrow) {
+  for (;;) {
+    void* p = align == 0 ? a::Malloc(size) : a::MallocAligned(align, size);
+    if (p != nullptr) return p;
+    std::new_handler h = std::get_new_handler();
+    if (h == nullptr) {
+      if (nothrow) return nullptr;
+      throw std::bad_alloc();
+    }
+    if (nothrow) {
+      try {
+        h();
+      } catch (...) {
+        return nullptr;
+      }
+    } else {
+      h();
+    }
+  }
+}
+
+inline void* New(size_t size) {
+  void* p = a::Malloc(size);
+  return __builtin_expect(p != nullptr, 1) ? p : NewSlow(size, 0, false);
+}
+inline void* NewNothrow(size_t size) noexcept {
+  void* p = a::Malloc(size);
+  return __builtin_expect(p != nullptr, 1) ? p : NewSlow(size, 0, true);
+}
+inline void* NewAligned(size_t size, std::align_val_t al) {
+  void* p = a::MallocAligned(size_t(al), size);
+  return p != nullptr ? p : NewSlow(size, size_t(al), false);
+}
+inline void* NewAlignedNothrow(size_t size, std::align_val_t al) noexcept {
+  void* p = a::MallocAligned(size_t(al), size);
+  return p != nullptr ? p : NewSlow(size, size_t(al), true);
+}
+
+}  // namespace
+
+using std::align_val_t;
+using std::nothrow_t;
+
+GORT_EXPORT void* operator new(size_t n) { return New(n); }
+GORT_EXPORT void* operator new[](size_t n) { return New(n); }
+GORT_EXPORT void* operator new(size_t n, const nothrow_t&) noexcept { return NewNothrow(n); }
+GORT_EXPORT void* operator new[](size_t n, const nothrow_t&) noexcept { return NewNothrow(n); }
+GORT_EXPORT void* operator new(size_t n, align_val_t al) { return NewAligned(n, al); }
+GORT_EXPORT void* operator new[](size_t n, align_val_t al) { return NewAligned(n, al); }
+GORT_EXPORT void* operator new(size_t n, align_val_t al, const nothrow_t&) noexcept {
+  return NewAlignedNothrow(n, al);
+}
+GORT_EXPORT void* operator new[](size_t n, align_val_t al, const nothrow_t&) noexcept {
+  return NewAlignedNothrow(n, al);
+}
+
+GORT_EXPORT void operator delete(void* p) noexcept { a::Free(p); }
+GORT_EXPORT void operator delete[](void* p) noexcept { a::Free(p); }
+GORT_EXPORT void operator delete(void* p, size_t) noexcept { a::Free(p); }
+GORT_EXPORT void operator delete[](void* p, size_t) noexcept { a::Free(p); }
+GORT_EXPORT void operator delete(void* p, const nothrow_t&) noexcept { a::Free(p); }
+GORT_EXPORT void operator delete[](void* p, const nothrow_t&) noexcept { a::Free(p); }
+GORT_EXPORT void operator delete(void* p, align_val_t) noexcept { a::Free(p); }
+GORT_EXPORT void operator delete[](void* p, align_val_t) noexcept { a::Free(p); }
+GORT_EXPORT void operator delete(void* p, size_t, align_val_t) noexcept { a::Free(p); }
+GORT_EXPORT void operator delete[](void* p, size_t, align_val_t) noexcept { a::Free(p); }
+GORT_EXPORT void operator delete(void* p, align_val_t, const nothrow_t&) noexcept { a::Free(p); }
+GORT_EXPORT void operator delete[](void* p, align_val_t, const nothrow_t&) noexcept { a::Free(p); }

@@ -1,0 +1,62 @@
+// pagemap.h — from any address to its span and size class, in O(1) and without a lock.
+//
+// Go's arena index: the 47-bit user address space is cut into 64 MiB arenas; a flat table of
+// 2^21 pointers (16 MiB of zero-fill .bss, touched only where the heap lives) leads to each
+// arena's metadata, a heapArena, which holds for each of its 8192 pages
+//   cls[page]    the size class of the small span covering the page, or 0; the free fast path
+//                needs only this byte (two dependent loads from the pointer);
+//   spans[page]  the span: every page of a small span, first and last page of a large or free
+//                span (enough to free a large object and to coalesce neighbours).
+// Entries are written by mheap under its lock and read by anyone without one: a live object's
+// entries do not change while it is live. heapArena records are never freed.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "alloc/config.h"
+#include "alloc/span.h"
+
+namespace gort::alloc {
+
+struct heapArena {
+  uint8_t cls[kPagesPerArena];
+  mspan* spans[kPagesPerArena];
+};
+
+class PageMap {
+ public:
+  GORT_INLINE heapArena* Arena(uintptr_t addr) const {
+    uintptr_t i = addr >> kArenaShift;
+    if (GORT_UNLIKELY(i >= kArenaIndexSize)) return nullptr;
+    return arenas_[i];
+  }
+  static GORT_INLINE size_t PageIndex(uintptr_t addr) {
+    return (addr >> kPageShift) & (kPagesPerArena - 1);
+  }
+  // Size class of the page holding addr; 0 if not a small object of ours.
+  GORT_INLINE uint32_t Class(uintptr_t addr) const {
+    heapArena* a = Arena(addr);
+    if (GORT_UNLIKELY(a == nullptr)) return 0;
+    return a->cls[PageIndex(addr)];
+  }
+  GORT_INLINE mspan* Span(uintptr_t addr) const {
+    heapArena* a = Arena(addr);
+    return a == nullptr ? nullptr : a->spans[PageIndex(addr)];
+  }
+  bool Owns(uintptr_t addr) const { return Arena(addr) != nullptr; }
+
+  // Writers (mheap, under its lock).
+  void AddArena(uintptr_t base, heapArena* a) { arenas_[base >> kArenaShift] = a; }
+  void SetSpan(uintptr_t page_addr, mspan* s) {
+    Arena(page_addr)->spans[PageIndex(page_addr)] = s;
+  }
+  void SetClass(uintptr_t page_addr, uint8_t c) {
+    Arena(page_addr)->cls[PageIndex(page_addr)] = c;
+  }
+
+ private:
+  heapArena* arenas_[kArenaIndexSize] = {};
+};
+
+}  // namespace gort::alloc

@@ -1,0 +1,70 @@
+// span.h — mspan: a run of pages, and the objects of one size class carved from it.
+//
+// A span is in exactly one of three states:
+//   kFree   a run of free pages owned by mheap, on one of its free lists;
+//   kSmall  cut into objects of class cls; owned by mcentral[cls] while it has free objects
+//           (on its partial list), off every list while all its objects are out;
+//   kLarge  one object over 32 KiB (or an aligned request no class fits).
+//
+// Objects of a small span come from two places: `freelist`, the objects given back, linked
+// through their first word, and the never-used tail [freeindex, nelems), carved lazily so
+// fresh pages are not touched before they are needed. Invariant of a small span:
+//   allocCount + |freelist| + (nelems - freeindex) == nelems
+// Fields are written under the lock of the owner (mheap for kFree/kLarge, mcentral[cls] for
+// kSmall); `state`, `cls`, `base`, `npages` do not change while an object of the span is live,
+// so the free path may read them without a lock.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "alloc/sizeclasses.h"
+
+namespace gort::alloc {
+
+enum class SpanState : uint8_t { kFree = 0, kSmall = 1, kLarge = 2 };
+
+struct mspan {
+  uintptr_t base = 0;    // address of the first page
+  size_t npages = 0;     // length in pages
+  mspan* next = nullptr; // list links: mheap free list or mcentral partial list
+  mspan* prev = nullptr;
+  void* freelist = nullptr;   // small: objects freed back to the span
+  uint32_t freeindex = 0;     // small: next never-used object
+  uint32_t nelems = 0;        // small: objects in the span
+  uint32_t allocCount = 0;    // small: objects out (in caches or in use)
+  uint8_t cls = 0;
+  SpanState state = SpanState::kFree;
+  bool onlist = false;        // small: on mcentral's partial list
+  bool zeroed = false;        // every byte is known zero (fresh or released pages)
+  bool released = false;      // free: pages returned to the OS
+  size_t reqsize = 0;         // large: bytes requested (for realloc decisions)
+
+  uintptr_t limit() const { return base + npages * kPageSize; }
+  size_t bytes() const { return npages * kPageSize; }
+  uint32_t ObjSize() const { return kClassSize[cls]; }
+  bool HasFree() const { return freelist != nullptr || freeindex < nelems; }
+  bool IsValid() const;
+};
+
+// An intrusive doubly linked list of spans.
+struct SpanList {
+  mspan* first = nullptr;
+  size_t n = 0;
+  bool empty() const { return first == nullptr; }
+  void Push(mspan* s) {
+    s->prev = nullptr;
+    s->next = first;
+    if (first != nullptr) first->prev = s;
+    first = s;
+    n++;
+  }
+  void Remove(mspan* s) {
+    if (s->prev != nullptr) s->prev->next = s->next; else first = s->next;
+    if (s->next != nullptr) s->next->prev = s->prev;
+    s->next = s->prev = nullptr;
+    n--;
+  }
+};
+
+}  // namespace gort::alloc
