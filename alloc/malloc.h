@@ -36,7 +36,8 @@ GORT_INLINE void* MallocClass(uint32_t cls) {
 }
 
 GORT_INLINE void* Malloc(size_t size) {
-  if (GORT_LIKELY(size <= kMaxSmallSize)) return MallocClass(SizeToClass(size));
+  if (GORT_LIKELY(size <= 1024)) return MallocClass(kSizeToClass8[(size + 7) >> 3]);
+  if (GORT_LIKELY(size <= kMaxSmallSize)) return MallocClass(kSizeToClass128[(size - 897) >> 7]);
   return MallocSlow(size);
 }
 
@@ -53,7 +54,7 @@ GORT_INLINE void Free(void* p) {
   FreeList& l = tl_mcache.lists[cls];
   *static_cast<void**>(p) = l.head;
   l.head = p;
-  if (GORT_UNLIKELY(--l.room <= 0)) CacheFlush(cls);
+  if (GORT_UNLIKELY(--l.room == 0)) CacheFlush(cls);
 }
 
 // The rest of the C surface, with glibc's semantics (malloc.cc).

@@ -11,7 +11,7 @@
 
 namespace gort::alloc {
 
-constinit thread_local mcache tl_mcache __attribute__((tls_model("initial-exec")));
+constinit thread_local mcache tl_mcache __attribute__((tls_model("initial-exec"))) = UnsetCache();
 
 namespace {
 
@@ -50,7 +50,7 @@ void Kill(mcache* c) {
 
 void OnThreadExit(void* arg) { Kill(static_cast<mcache*>(arg)); }
 
-// Sets up this thread's cache. Objects freed before (at most one per list: room was 0) are
+// Sets up this thread's cache. An object freed before (at most one per list: room was 1) is
 // kept and counted.
 void Activate(mcache* c) {
   EnsureInit();
@@ -58,7 +58,7 @@ void Activate(mcache* c) {
     uint32_t n = 0;
     for (void* p = c->lists[k].head; p != nullptr; p = Next(p)) n++;
     c->lists[k].max = ClassCacheMax(k);
-    c->lists[k].room = int32_t(c->lists[k].max - n);
+    c->lists[k].room = c->lists[k].max - n;
   }
   c->state = kCacheActive;
   Register(c);
@@ -72,7 +72,7 @@ uint32_t ReleaseBatch(FreeList& l, uint32_t cls, uint32_t n) {
   uint32_t k = 1;
   for (; k < n && Next(last) != nullptr; k++) last = Next(last);
   l.head = Next(last);
-  l.room += int32_t(k);
+  l.room += k;
   g_mcentral[cls].InsertRange(head, k);
   return k;
 }
@@ -100,7 +100,7 @@ void* CacheRefill(uint32_t cls) {
     uint32_t n = g_mcentral[cls].RemoveRange(&chain, ClassBatch(cls));
     if (n == 0) return nullptr;
     l.head = chain;
-    l.room -= int32_t(n);
+    l.room -= n;
     c->refills++;
   }
   void* p = l.head;
@@ -173,7 +173,7 @@ bool mcache::IsValid() const {
   if (state != kCacheActive) return true;
   for (uint32_t k = 1; k < kNumClasses; k++) {
     const FreeList& l = lists[k];
-    if (l.room < 1 || uint32_t(l.room) > l.max) return false;
+    if (l.room < 1 || l.room > l.max) return false;
     uint32_t n = 0;
     for (void* p = l.head; p != nullptr; p = *static_cast<void**>(p)) {
       if (g_pagemap.Class(reinterpret_cast<uintptr_t>(p)) != k) return false;

@@ -6,8 +6,8 @@
 //  2. free: the page map gives the class from the pointer (two dependent loads); push on the
 //     list; if the list has reached its maximum, the slow path hands one batch to mcentral.
 //  3. An empty list is refilled with one batch from mcentral (the slow path).
-// The cache lives in initial-exec TLS and starts all-zero: every list empty with room 0, so
-// the first malloc and the first free of a thread fall into the slow path, which sets the
+// The cache lives in initial-exec TLS and starts as kUnsetCache: every list empty with room 1,
+// so the first malloc and the first free of a thread fall into the slow path, which sets the
 // thread up (the sentinel idea of Go's emptymspan) — the fast path has no "initialised?" test.
 // Invariants of an active cache, per class c:  len(c) + room(c) == max(c),  1 <= room(c),
 // every object on list c is a free object of class c. At thread exit (a pthread key
@@ -26,7 +26,7 @@ namespace gort::alloc {
 
 struct FreeList {
   void* head;
-  int32_t room;  // free slots before the list must flush; <= 0 sends free to the slow path
+  uint32_t room;  // free slots left; the free that takes it to 0 calls the slow path
   uint32_t max;
 };
 
@@ -39,9 +39,16 @@ struct mcache {
   mcache* prev;
   uint64_t refills, flushes;
 
-  uint32_t Len(uint32_t c) const { return lists[c].max - uint32_t(lists[c].room); }
+  uint32_t Len(uint32_t c) const { return lists[c].max - lists[c].room; }
   bool IsValid() const;
 };
+
+// The image every thread's cache starts from.
+constexpr mcache UnsetCache() {
+  mcache c{};
+  for (auto& l : c.lists) l.room = 1;
+  return c;
+}
 
 extern constinit thread_local mcache tl_mcache __attribute__((tls_model("initial-exec"))) GORT_HIDDEN;
 
