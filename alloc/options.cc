@@ -18,8 +18,8 @@ bool ParseOption(const char* s, uint64_t* out) {
   uint64_t v = 0;
   for (; *s != '\0'; s++) {
     if (*s < '0' || *s > '9') return false;
-    if (v > (UINT64_MAX - 9) / 10) return false;
-    v = v * 10 + uint64_t(*s - '0');
+    if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, uint64_t(*s - '0'), &v))
+      return false;
   }
   *out = v;
   return true;

@@ -1,0 +1,75 @@
+// mcache: bounded lists, batch flushes, thread set-up and tear-down.
+#include "alloc/mcache.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+#include <vector>
+
+#include "alloc/malloc.h"
+
+namespace gort::alloc {
+namespace {
+
+TEST(MCache, ListsStayBoundedAndValid) {
+  std::thread t([] {
+    const uint32_t cls = SizeToClass(64);
+    std::vector<void*> v;
+    for (int i = 0; i < 5000; i++) v.push_back(Malloc(64));
+    EXPECT_TRUE(tl_mcache.IsValid());
+    EXPECT_GT(tl_mcache.refills, 5000u / ClassBatch(cls) - 1);
+    for (void* p : v) Free(p);
+    EXPECT_TRUE(tl_mcache.IsValid());
+    EXPECT_LE(tl_mcache.Len(cls), tl_mcache.lists[cls].max);
+    EXPECT_GE(tl_mcache.flushes, (5000u - tl_mcache.lists[cls].max) / ClassBatch(cls));
+  });
+  t.join();
+}
+
+TEST(MCache, FirstFreeOnAThreadSetsItUp) {
+  void* p = Malloc(100);
+  std::thread t([p] {
+    EXPECT_EQ(tl_mcache.state, kCacheUnset);
+    Free(p);  // a thread whose first act is a free
+    EXPECT_EQ(tl_mcache.state, kCacheActive);
+    uint32_t cls = SizeToClass(100);
+    EXPECT_EQ(tl_mcache.lists[cls].head, p);
+    EXPECT_EQ(tl_mcache.Len(cls), 1u);
+    EXPECT_TRUE(tl_mcache.IsValid());
+    EXPECT_EQ(Malloc(100), p) << "LIFO: the object just freed comes back first";
+  });
+  t.join();
+}
+
+TEST(MCache, ThreadExitDrainsTheCache) {
+  void* warm = Malloc(8);  // this thread's cache exists
+  uint32_t before = CacheCount();
+  std::vector<void*> handed;
+  std::thread t([&] {
+    for (int i = 0; i < 100; i++) handed.push_back(Malloc(48));
+    for (int i = 0; i < 50; i++) Free(handed[i]);
+    EXPECT_EQ(CacheCount(), before + 1);
+  });
+  t.join();
+  EXPECT_EQ(CacheCount(), before) << "the exiting thread's cache left the registry";
+  for (int i = 50; i < 100; i++) Free(handed[i]);  // objects of a dead thread, freed here
+  EXPECT_TRUE(tl_mcache.IsValid());
+  Free(warm);
+}
+
+#if GORT_CHECKS >= 2
+TEST(MCacheDeathTest, InteriorPointerIsCaught) {
+  char* p = static_cast<char*>(Malloc(64));
+  EXPECT_DEATH(Free(p + 8), "gort: fatal: free\\(\\): pointer is not the start");
+  Free(p);
+}
+
+TEST(MCacheDeathTest, ImmediateDoubleFreeIsCaught) {
+  void* p = Malloc(64);
+  Free(p);
+  EXPECT_DEATH(Free(p), "double free");
+}
+#endif
+
+}  // namespace
+}  // namespace gort::alloc

@@ -1,0 +1,121 @@
+// mheap: carving, coalescing, alignment, in-place resize, release to the OS.
+#include "alloc/mheap.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "alloc/malloc.h"
+#include "alloc/os.h"
+
+namespace gort::alloc {
+namespace {
+
+mspan* Large(size_t npages, size_t align = 1) {
+  mspan* s = g_mheap.AllocSpan(npages, align, SpanState::kLarge, 0);
+  EXPECT_NE(s, nullptr);
+  return s;
+}
+
+TEST(MHeap, FreedNeighboursCoalesce) {
+  EnsureInit();
+  mspan* a = Large(200);
+  mspan* b = Large(200);
+  mspan* c = Large(200);
+  ASSERT_EQ(b->base, a->limit()) << "fresh heap carves consecutively";
+  ASSERT_EQ(c->base, b->limit());
+  uintptr_t base = a->base;
+  g_mheap.FreeSpan(a);
+  g_mheap.FreeSpan(c);
+  EXPECT_TRUE(g_mheap.IsValid());
+  mspan* hole = g_pagemap.Span(base);
+  ASSERT_NE(hole, nullptr);
+  EXPECT_EQ(hole->state, SpanState::kFree);
+  EXPECT_EQ(hole->npages, 200u) << "a is bounded by b, which is still in use";
+  g_mheap.FreeSpan(b);
+  EXPECT_TRUE(g_mheap.IsValid());
+  mspan* merged = g_pagemap.Span(base);
+  EXPECT_EQ(merged->state, SpanState::kFree);
+  EXPECT_EQ(merged->base, base);
+  EXPECT_GE(merged->npages, 600u) << "a, b, c and the free tail are one run";
+  mspan* again = Large(600);
+  EXPECT_EQ(again->base, base);
+  g_mheap.FreeSpan(again);
+}
+
+TEST(MHeap, AlignedSpans) {
+  EnsureInit();
+  mspan* pad = Large(3);  // make the next free page unaligned
+  for (size_t align : {2, 8, 64, 1024, 8192}) {
+    mspan* s = Large(5, align);
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(s->base % (align * kPageSize), 0u) << align;
+    EXPECT_EQ(s->npages, 5u);
+    g_mheap.FreeSpan(s);
+    EXPECT_TRUE(g_mheap.IsValid());
+  }
+  g_mheap.FreeSpan(pad);
+}
+
+TEST(MHeap, HugeAlignmentGrowsTheHeap) {
+  EnsureInit();
+  mspan* s = Large(1, (size_t{1} << 30) / kPageSize);  // 1 GiB alignment
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->base % (size_t{1} << 30), 0u);
+  g_mheap.FreeSpan(s);
+  EXPECT_TRUE(g_mheap.IsValid());
+}
+
+TEST(MHeap, GrowAndShrinkInPlace) {
+  EnsureInit();
+  mspan* s = Large(200);
+  mspan* after = Large(10);
+  g_mheap.FreeSpan(after);
+  EXPECT_TRUE(g_mheap.GrowInPlace(s, 300)) << "the run after s is free";
+  EXPECT_EQ(s->npages, 300u);
+  EXPECT_EQ(g_pagemap.Span(s->limit() - 1), s);
+  mspan* wall = Large(1);
+  ASSERT_EQ(wall->base, s->limit());
+  EXPECT_FALSE(g_mheap.GrowInPlace(s, 301)) << "blocked by an allocated page";
+  g_mheap.ShrinkInPlace(s, 100);
+  EXPECT_EQ(s->npages, 100u);
+  mspan* freed = g_pagemap.Span(s->limit());
+  EXPECT_EQ(freed->state, SpanState::kFree);
+  EXPECT_EQ(freed->npages, 200u);
+  EXPECT_TRUE(g_mheap.IsValid());
+  g_mheap.FreeSpan(wall);
+  g_mheap.FreeSpan(s);
+  EXPECT_TRUE(g_mheap.IsValid());
+}
+
+TEST(MHeap, ReleasedPagesReadZero) {
+  EnsureInit();
+  g_mheap.set_retain(0);
+  mspan* s = Large(256);
+  memset(reinterpret_cast<void*>(s->base), 0xab, s->bytes());
+  uint64_t before = os::GetCounters().released;
+  uintptr_t base = s->base;
+  g_mheap.FreeSpan(s);
+  EXPECT_GT(os::GetCounters().released, before) << "retain 0: freed pages go back to the OS";
+  mspan* t = Large(256);
+  ASSERT_EQ(t->base, base);
+  EXPECT_TRUE(t->zeroed);
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(t->base);
+  for (size_t i = 0; i < t->bytes(); i += 4096) ASSERT_EQ(p[i], 0) << i;
+  g_mheap.FreeSpan(t);
+  g_mheap.set_retain(64 << 20);
+}
+
+TEST(MHeap, StatsAddUp) {
+  EnsureInit();
+  mspan* s = Large(40);
+  mheap::Stats st = g_mheap.GetStats();
+  EXPECT_GE(st.large_inuse, 40 * kPageSize);
+  EXPECT_EQ(st.reserved, st.free_bytes + st.large_inuse + st.small_spans);
+  g_mheap.FreeSpan(s);
+  st = g_mheap.GetStats();
+  EXPECT_EQ(st.reserved, st.free_bytes + st.large_inuse + st.small_spans);
+}
+
+}  // namespace
+}  // namespace gort::alloc
