@@ -16,6 +16,7 @@
 #include "alloc/mcentral.h"
 #include "alloc/mheap.h"
 #include "alloc/options.h"
+#include "alloc/os.h"
 #include "alloc/stats.h"
 
 namespace gort::alloc {
@@ -24,6 +25,9 @@ namespace {
 
 constinit std::atomic<int> g_init{0};  // 0 not started, 1 running, 2 done
 constinit Lock g_init_lock;
+
+// Large blocks at least this big move by remapping their pages instead of copying them.
+constexpr size_t kRemapBytes = size_t{1} << 20;
 
 constexpr size_t PagesFor(size_t size) {
   return size == 0 ? 1 : (size + kPageSize - 1) >> kPageShift;
@@ -52,6 +56,21 @@ mspan* LargeSpanOf(const void* p, const char* fatal_msg) {
   if (s == nullptr || s->state != SpanState::kLarge || s->base != a)
     Fatal("invalid pointer: double free, or not the start of a gort allocation:", a);
   return s;
+}
+
+// Grows a large block by moving its pages to a new span (no copy); falls back to memcpy.
+void* MoveLarge(mspan* s, size_t size) {
+  mspan* t = AllocLarge(size, kPageSize);
+  if (t == nullptr) return NoMemory();
+  void* from = reinterpret_cast<void*>(s->base);
+  void* to = reinterpret_cast<void*>(t->base);
+  if (os::MovePages(from, to, s->bytes())) {
+    g_mheap.FreeSpan(s, /*released=*/true);
+  } else {
+    memcpy(to, from, s->bytes());
+    g_mheap.FreeSpan(s);
+  }
+  return to;
 }
 
 void ForkPrepare() { CacheForkPrepare(); }
@@ -142,6 +161,7 @@ void* Realloc(void* p, size_t size) {
         return p;
       }
       if (g_mheap.GrowInPlace(s, np)) return p;
+      if (old >= kRemapBytes) return MoveLarge(s, size);
     }
   }
   void* q = Malloc(size);

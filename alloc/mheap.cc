@@ -81,7 +81,7 @@ mspan* mheap::Carve(mspan* s, size_t npages, size_t align_pages) {
   return s;
 }
 
-void mheap::FreeSpan(mspan* s) {
+void mheap::FreeSpan(mspan* s, bool released) {
   LockGuard g(lock);
   if (s->state == SpanState::kSmall) {
     for (size_t i = 0; i < s->npages; i++) g_pagemap.SetClass(s->base + i * kPageSize, 0);
@@ -91,11 +91,11 @@ void mheap::FreeSpan(mspan* s) {
   }
   s->state = SpanState::kFree;
   s->cls = 0;
-  s->zeroed = false;
-  s->released = false;
+  s->zeroed = released;
+  s->released = released;
   s->freelist = nullptr;
   stats_.free_bytes += s->bytes();
-  stats_.free_resident += s->bytes();
+  if (!released) stats_.free_resident += s->bytes();
   InsertFree(s);
 #if GORT_CHECKS >= 3
   if (!IsValid()) Fatal("mheap: invariant broken after FreeSpan");

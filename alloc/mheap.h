@@ -35,7 +35,8 @@ class mheap {
   // Allocates npages pages aligned to align_pages pages (a power of two) as a span in
   // `state` (kSmall with class cls, or kLarge). nullptr when the OS refuses memory.
   mspan* AllocSpan(size_t npages, size_t align_pages, SpanState state, uint8_t cls);
-  void FreeSpan(mspan* s);
+  // released: the span's pages are known not resident and zero (after os::MovePages).
+  void FreeSpan(mspan* s, bool released = false);
   // Large spans: extend over the free run that follows, or give back the tail.
   bool GrowInPlace(mspan* s, size_t npages);
   void ShrinkInPlace(mspan* s, size_t npages);

@@ -3,6 +3,8 @@
 
 #include <sys/mman.h>
 
+#include "alloc/check.h"
+
 #include <atomic>
 
 namespace gort::alloc::os {
@@ -53,6 +55,16 @@ void* MapMeta(size_t size) {
 }
 
 void Unmap(void* p, size_t size) { munmap(p, size); }
+
+bool MovePages(void* from, void* to, size_t size) {
+  void* r = mremap(from, size, size, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+  if (r == MAP_FAILED) return false;
+  if (mmap(from, size, PROT_READ | PROT_WRITE,
+           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == MAP_FAILED)
+    Fatal("cannot re-map heap pages after mremap at", reinterpret_cast<uintptr_t>(from));
+  g_released += size;
+  return true;
+}
 
 Counters GetCounters() { return {g_reserved.load(), g_released.load(), g_meta.load()}; }
 

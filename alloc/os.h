@@ -23,6 +23,11 @@ void* MapMeta(size_t size);
 
 void Unmap(void* p, size_t size);
 
+// Moves the pages of [from, from+size) to [to, to+size) without copying (mremap), then maps
+// fresh zero pages at `from` so the heap's address space stays whole. Both ranges must be
+// page-aligned heap memory. False if the kernel refused (nothing changed then).
+bool MovePages(void* from, void* to, size_t size);
+
 // Counters, for tests and stats: bytes reserved, released calls.
 struct Counters {
   uint64_t reserved;
