@@ -72,6 +72,7 @@ uint32_t ReleaseBatch(FreeList& l, uint32_t cls, uint32_t n) {
   uint32_t k = 1;
   for (; k < n && Next(last) != nullptr; k++) last = Next(last);
   l.head = Next(last);
+  Next(last) = nullptr;  // the batch travels as a chain of its own
   l.room += k;
   g_mcentral[cls].InsertRange(head, k);
   return k;

@@ -30,7 +30,7 @@ class alignas(kCacheLine) mcentral {
   void Init(uint8_t cls);
   // Hands out up to n objects as a null-terminated chain in *head; returns how many (0: OOM).
   uint32_t RemoveRange(void** head, uint32_t n);
-  // Takes back n objects linked from head (the last one's link is ignored).
+  // Takes back a null-terminated chain of n objects.
   void InsertRange(void* head, uint32_t n);
   bool IsValid();
 

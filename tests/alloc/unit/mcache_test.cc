@@ -3,10 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
 #include <thread>
 #include <vector>
 
 #include "alloc/malloc.h"
+#include "alloc/mcentral.h"
 
 namespace gort::alloc {
 namespace {
@@ -55,6 +57,28 @@ TEST(MCache, ThreadExitDrainsTheCache) {
   for (int i = 50; i < 100; i++) Free(handed[i]);  // objects of a dead thread, freed here
   EXPECT_TRUE(tl_mcache.IsValid());
   Free(warm);
+}
+
+// One thread frees what another allocated: batches reach the allocating thread through the
+// transfer cache and must never share objects with the list they were cut from.
+TEST(MCache, CrossThreadBatchesStayWhole) {
+  constexpr int kN = 20000;
+  std::vector<void*> first(kN);
+  for (auto& p : first) p = Malloc(64);
+  std::thread consumer([&] {
+    for (void* p : first) Free(p);
+    EXPECT_TRUE(tl_mcache.IsValid());
+  });
+  consumer.join();  // its cache went back at exit too
+  std::set<void*> seen;
+  std::vector<void*> second(kN);
+  for (auto& p : second) {
+    p = Malloc(64);
+    ASSERT_TRUE(seen.insert(p).second) << "object handed out twice: " << p;
+  }
+  EXPECT_TRUE(tl_mcache.IsValid());
+  EXPECT_TRUE(g_mcentral[SizeToClass(64)].IsValid());
+  for (void* p : second) Free(p);
 }
 
 #if GORT_CHECKS >= 2
