@@ -107,6 +107,9 @@ void* MallocSlow(size_t size) {
 
 void FreeSlow(void* p) {
   if (p == nullptr) return;
+  // A small object outside the flat window (the heap could not grow contiguously).
+  if (uint32_t cls = g_pagemap.Class(reinterpret_cast<uintptr_t>(p)); cls != 0)
+    return FreeClass(p, cls);
   g_mheap.FreeSpan(LargeSpanOf(p, "free(): pointer not allocated by gort:"));
 }
 

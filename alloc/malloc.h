@@ -45,9 +45,8 @@ GORT_INLINE void* Malloc(size_t size) {
 void CheckSmallFree(void* p, uint32_t cls) GORT_HIDDEN;
 #endif
 
-GORT_INLINE void Free(void* p) {
-  uint32_t cls = g_pagemap.Class(reinterpret_cast<uintptr_t>(p));
-  if (GORT_UNLIKELY(cls == 0)) return FreeSlow(p);
+// Pushes a small object of class cls on this thread's cache.
+GORT_INLINE void FreeClass(void* p, uint32_t cls) {
 #if GORT_CHECKS >= 2
   CheckSmallFree(p, cls);
 #endif
@@ -55,6 +54,12 @@ GORT_INLINE void Free(void* p) {
   *static_cast<void**>(p) = l.head;
   l.head = p;
   if (GORT_UNLIKELY(--l.room == 0)) CacheFlush(cls);
+}
+
+GORT_INLINE void Free(void* p) {
+  uint32_t cls = g_pagemap.FastClass(reinterpret_cast<uintptr_t>(p));
+  if (GORT_UNLIKELY(cls == 0)) return FreeSlow(p);
+  FreeClass(p, cls);
 }
 
 // The rest of the C surface, with glibc's semantics (malloc.cc).

@@ -9,6 +9,12 @@
 //                span (enough to free a large object and to coalesce neighbours).
 // Entries are written by mheap under its lock and read by anyone without one: a live object's
 // entries do not change while it is live. heapArena records are never freed.
+//
+// The free fast path uses a shortcut: the heap grows contiguously from its first arena
+// (mheap asks for the next address each time), so one flat byte per page for the first
+// 128 GiB after that arena, indexed by (addr - base) >> 13, gives the class with a single
+// load that depends on the pointer. FastClass() answers 0 for anything outside that window,
+// and the slow path then asks the arena index, which is always right.
 #pragma once
 
 #include <atomic>
@@ -46,16 +52,31 @@ class PageMap {
   }
   bool Owns(uintptr_t addr) const { return Arena(addr) != nullptr; }
 
+  // Class of addr if it lies in the flat window, else 0 (then ask Class()).
+  GORT_INLINE uint32_t FastClass(uintptr_t addr) const {
+    uintptr_t i = (addr - flat_base_) >> kPageShift;
+    if (GORT_UNLIKELY(i >= kFlatPages)) return 0;
+    return flat_cls_[i];
+  }
+
   // Writers (mheap, under its lock).
-  void AddArena(uintptr_t base, heapArena* a) { arenas_[base >> kArenaShift] = a; }
+  void AddArena(uintptr_t base, heapArena* a) {
+    if (flat_base_ == 0) flat_base_ = base;  // the first arena anchors the flat window
+    arenas_[base >> kArenaShift] = a;
+  }
   void SetSpan(uintptr_t page_addr, mspan* s) {
     Arena(page_addr)->spans[PageIndex(page_addr)] = s;
   }
   void SetClass(uintptr_t page_addr, uint8_t c) {
     Arena(page_addr)->cls[PageIndex(page_addr)] = c;
+    uintptr_t i = (page_addr - flat_base_) >> kPageShift;
+    if (i < kFlatPages) flat_cls_[i] = c;
   }
 
  private:
+  static constexpr size_t kFlatPages = (size_t{128} << 30) >> kPageShift;  // 16 MiB of .bss
+  uintptr_t flat_base_ = 0;
+  uint8_t flat_cls_[kFlatPages] = {};
   heapArena* arenas_[kArenaIndexSize] = {};
 };
 

@@ -16,10 +16,12 @@ TEST(PageMap, SmallSpanPagesMapToClassAndSpan) {
   ASSERT_NE(s, nullptr);
   for (uintptr_t a = s->base; a < s->limit(); a += 512) {
     ASSERT_EQ(g_pagemap.Class(a), cls);
+    ASSERT_EQ(g_pagemap.FastClass(a), cls) << "the heap's first arena is in the flat window";
     ASSERT_EQ(g_pagemap.Span(a), s);
   }
   g_mheap.FreeSpan(s);
   EXPECT_EQ(g_pagemap.Class(s->base), 0u) << "freed pages must not look like small objects";
+  EXPECT_EQ(g_pagemap.FastClass(s->base), 0u);
 }
 
 TEST(PageMap, ForeignAddressesMapToNothing) {
@@ -28,6 +30,7 @@ TEST(PageMap, ForeignAddressesMapToNothing) {
   for (uintptr_t a : {uintptr_t{0}, uintptr_t(&local), uintptr_t(&global_var),
                       uintptr_t{1} << 47, ~uintptr_t{0}, uintptr_t{0xdeadbeefdeadbeef}}) {
     EXPECT_EQ(g_pagemap.Class(a), 0u) << std::hex << a;
+    EXPECT_EQ(g_pagemap.FastClass(a), 0u) << std::hex << a;
     EXPECT_EQ(g_pagemap.Span(a), nullptr) << std::hex << a;
   }
 }
