@@ -42,7 +42,7 @@ mspan* mheap::FindFree(size_t npages, size_t align_pages) {
   auto fits = [&](mspan* s) {
     return AlignUp(s->base, align) + npages * kPageSize <= s->limit();
   };
-  for (size_t n = npages; n < kMaxPages; n++) {
+  for (size_t n = NextNonEmpty(npages); n != 0; n = NextNonEmpty(n + 1)) {
     for (mspan* s = free_[n].first; s != nullptr; s = s->next) {
       if (fits(s)) return s;
       if (align_pages == 1) break;
@@ -208,10 +208,25 @@ void mheap::InsertFree(mspan* s) {
 void mheap::ListFree(mspan* s) {
   g_pagemap.SetSpan(s->base, s);
   g_pagemap.SetSpan(s->limit() - kPageSize, s);
-  free_[s->npages < kMaxPages ? s->npages : 0].Push(s);
+  size_t i = ListIndex(s->npages);
+  free_[i].Push(s);
+  nonempty_[i / 64] |= uint64_t{1} << (i % 64);
 }
 
-void mheap::UnlistFree(mspan* s) { free_[s->npages < kMaxPages ? s->npages : 0].Remove(s); }
+void mheap::UnlistFree(mspan* s) {
+  size_t i = ListIndex(s->npages);
+  free_[i].Remove(s);
+  if (free_[i].empty()) nonempty_[i / 64] &= ~(uint64_t{1} << (i % 64));
+}
+
+size_t mheap::NextNonEmpty(size_t n) const {
+  for (size_t w = n / 64; w < kMaxPages / 64; w++) {
+    uint64_t bits = nonempty_[w];
+    if (w == n / 64) bits &= ~uint64_t{0} << (n % 64);
+    if (bits != 0) return w * 64 + size_t(__builtin_ctzll(bits));
+  }
+  return 0;
+}
 
 void mheap::MapSpan(mspan* s) {
   if (s->state == SpanState::kSmall) {
@@ -247,6 +262,7 @@ bool mspan::IsValid() const {
 bool mheap::IsValid() {
   size_t total = 0;
   for (size_t n = 0; n < kMaxPages; n++) {
+    if (((nonempty_[n / 64] >> (n % 64)) & 1) != !free_[n].empty()) return false;
     for (mspan* s = free_[n].first; s != nullptr; s = s->next) {
       if (s->state != SpanState::kFree || !s->IsValid()) return false;
       if ((n == 0) != (s->npages >= kMaxPages) || (n != 0 && s->npages != n)) return false;

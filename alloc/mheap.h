@@ -66,7 +66,12 @@ class mheap {
   void UnlistFree(mspan* s);
   void MapSpan(mspan* s);
 
+  static size_t ListIndex(size_t npages) { return npages < kMaxPages ? npages : 0; }
+  // Next non-empty exact list at or above n (0 if none), from the bitmap.
+  size_t NextNonEmpty(size_t n) const;
+
   SpanList free_[kMaxPages];  // free_[n]: runs of exactly n pages; free_[0]: longer runs
+  uint64_t nonempty_[kMaxPages / 64] = {};  // bit n: free_[n] is not empty
   FixAlloc<mspan> spanalloc_;
   uintptr_t hint_ = 0x00c000000000;  // Go's first arena hint on linux/amd64
   size_t retain_ = 64 << 20;
