@@ -43,7 +43,8 @@ mspan* AllocLarge(size_t size, size_t align) {
   EnsureInit();
   if (size > kMaxRequest || align > kMaxRequest) return nullptr;
   size_t ap = align > kPageSize ? align >> kPageShift : 1;
-  mspan* s = g_mheap.AllocSpan(PagesFor(size), ap, SpanState::kLarge, 0);
+  mspan* s = ap == 1 ? CacheTakeLarge(PagesFor(size)) : nullptr;
+  if (s == nullptr) s = g_mheap.AllocSpan(PagesFor(size), ap, SpanState::kLarge, 0);
   if (s != nullptr) s->reqsize = size;
   return s;
 }
@@ -110,7 +111,8 @@ void FreeSlow(void* p) {
   // A small object outside the flat window (the heap could not grow contiguously).
   if (uint32_t cls = g_pagemap.Class(reinterpret_cast<uintptr_t>(p)); cls != 0)
     return FreeClass(p, cls);
-  g_mheap.FreeSpan(LargeSpanOf(p, "free(): pointer not allocated by gort:"));
+  mspan* s = LargeSpanOf(p, "free(): pointer not allocated by gort:");
+  if (!CachePutLarge(s)) g_mheap.FreeSpan(s);
 }
 
 #if GORT_CHECKS >= 2

@@ -8,6 +8,7 @@
 #include "alloc/malloc.h"
 #include "alloc/mcentral.h"
 #include "alloc/mheap.h"
+#include "alloc/options.h"
 
 namespace gort::alloc {
 
@@ -22,6 +23,7 @@ constinit Lock g_registry_lock;
 mcache* g_registry = nullptr;
 uint32_t g_ncaches = 0;
 pthread_key_t g_exit_key;
+uint64_t g_budget = 4 << 20;  // GORT_THREAD_CACHE_KB, set at start-up
 
 void Register(mcache* c) {
   LockGuard g(g_registry_lock);
@@ -54,11 +56,13 @@ void OnThreadExit(void* arg) { Kill(static_cast<mcache*>(arg)); }
 // kept and counted.
 void Activate(mcache* c) {
   EnsureInit();
+  c->capacity = 0;
   for (uint32_t k = 1; k < kNumClasses; k++) {
     uint32_t n = 0;
     for (void* p = c->lists[k].head; p != nullptr; p = Next(p)) n++;
-    c->lists[k].max = ClassCacheMax(k);
+    c->lists[k].max = ClassCacheInitial(k);
     c->lists[k].room = c->lists[k].max - n;
+    c->capacity += uint64_t(c->lists[k].max) * kClassSize[k];
   }
   c->state = kCacheActive;
   Register(c);
@@ -78,9 +82,21 @@ uint32_t ReleaseBatch(FreeList& l, uint32_t cls, uint32_t n) {
   return k;
 }
 
+
+// Slow start: a list that had to be refilled may hold one batch more next time.
+void Grow(mcache* c, FreeList& l, uint32_t cls) {
+  uint32_t b = ClassBatch(cls);
+  uint64_t bytes = uint64_t(b) * kClassSize[cls];
+  if (l.max + b > ClassCacheLimit(cls) || c->capacity + bytes > g_budget) return;
+  l.max += b;
+  l.room += b;
+  c->capacity += bytes;
+}
+
 }  // namespace
 
 void CacheInitGlobals() {
+  g_budget = GetOption(kOptThreadCacheKB) << 10;
   if (pthread_key_create(&g_exit_key, OnThreadExit) != 0)
     Fatal("cannot create the thread-exit key");
 }
@@ -103,6 +119,7 @@ void* CacheRefill(uint32_t cls) {
     l.head = chain;
     l.room -= n;
     c->refills++;
+    Grow(c, l, cls);
   }
   void* p = l.head;
   l.head = Next(p);
@@ -135,6 +152,47 @@ void CacheReleaseAll(mcache* c) {
     FreeList& l = c->lists[k];
     while (l.head != nullptr) ReleaseBatch(l, k, ClassBatch(k));
   }
+  for (uint32_t i = 0; i < c->nlarge; i++) {
+    c->large[i]->state = SpanState::kLarge;
+    g_mheap.FreeSpan(c->large[i]);
+  }
+  c->nlarge = 0;
+  c->large_bytes = 0;
+}
+
+mspan* CacheTakeLarge(size_t npages) {
+  mcache* c = &tl_mcache;
+  for (uint32_t i = c->nlarge; i-- > 0;) {
+    mspan* s = c->large[i];
+    if (s->npages != npages) continue;
+    for (uint32_t j = i + 1; j < c->nlarge; j++) c->large[j - 1] = c->large[j];
+    c->nlarge--;
+    c->large_bytes -= s->bytes();
+    s->state = SpanState::kLarge;
+    return s;
+  }
+  return nullptr;
+}
+
+bool CachePutLarge(mspan* s) {
+  mcache* c = &tl_mcache;
+  if (c->state == kCacheUnset) Activate(c);
+  if (c->state != kCacheActive || s->bytes() > mcache::kLargeBytes) return false;
+  // Make room: the oldest parked spans go back to the heap.
+  while (c->nlarge > 0 &&
+         (c->nlarge == mcache::kLargeSlots || c->large_bytes + s->bytes() > mcache::kLargeBytes)) {
+    mspan* old = c->large[0];
+    for (uint32_t j = 1; j < c->nlarge; j++) c->large[j - 1] = c->large[j];
+    c->nlarge--;
+    c->large_bytes -= old->bytes();
+    old->state = SpanState::kLarge;
+    g_mheap.FreeSpan(old);
+  }
+  s->state = SpanState::kCached;
+  s->zeroed = false;
+  c->large[c->nlarge++] = s;
+  c->large_bytes += s->bytes();
+  return true;
 }
 
 uint32_t CacheCount() {
@@ -172,6 +230,14 @@ void CacheForkChild() {
 
 bool mcache::IsValid() const {
   if (state != kCacheActive) return true;
+  uint64_t cap = 0, lb = 0;
+  for (uint32_t k = 1; k < kNumClasses; k++) cap += uint64_t(lists[k].max) * kClassSize[k];
+  if (cap != capacity || capacity > g_budget + 65 * 65536) return false;
+  for (uint32_t i = 0; i < nlarge; i++) {
+    if (large[i]->state != SpanState::kCached) return false;
+    lb += large[i]->bytes();
+  }
+  if (lb != large_bytes || large_bytes > kLargeBytes) return false;
   for (uint32_t k = 1; k < kNumClasses; k++) {
     const FreeList& l = lists[k];
     if (l.room < 1 || l.room > l.max) return false;

@@ -10,7 +10,13 @@
 // so the first malloc and the first free of a thread fall into the slow path, which sets the
 // thread up (the sentinel idea of Go's emptymspan) — the fast path has no "initialised?" test.
 // Invariants of an active cache, per class c:  len(c) + room(c) == max(c),  1 <= room(c),
-// every object on list c is a free object of class c. At thread exit (a pthread key
+// every object on list c is a free object of class c, and
+//   capacity == sum over c of max(c) * size(c) <= budget (GORT_THREAD_CACHE_KB)
+// max(c) starts at ClassCacheInitial(c) and grows by a batch at each refill (slow start).
+//
+// Large objects: a thread also keeps up to kLargeSlots freed large spans (kLargeBytes in all)
+// in state kCached, and hands one back when a request needs exactly that many pages — the
+// malloc/free of a 64 KiB buffer in a loop then never takes the heap lock. At thread exit (a pthread key
 // destructor) every list goes back to mcentral; a dead cache keeps room 1 so any later free
 // on that thread flushes at once and nothing is stranded.
 // Only the owning thread touches a cache, except after fork(), when the child drains the
@@ -32,9 +38,18 @@ struct FreeList {
 
 enum : uint8_t { kCacheUnset = 0, kCacheActive = 1, kCacheDead = 2 };
 
+struct mspan;
+
 struct mcache {
+  static constexpr uint32_t kLargeSlots = 4;
+  static constexpr size_t kLargeBytes = 2 << 20;
+
   FreeList lists[kNumClasses];
   uint8_t state;
+  uint64_t capacity;  // bytes the lists may hold, summed over classes
+  mspan* large[kLargeSlots];  // parked large spans, oldest first
+  uint32_t nlarge;
+  uint64_t large_bytes;
   mcache* next;  // registry links
   mcache* prev;
   uint64_t refills, flushes;
@@ -56,6 +71,8 @@ extern constinit thread_local mcache tl_mcache __attribute__((tls_model("initial
 void* CacheRefill(uint32_t cls) GORT_HIDDEN;  // list cls is empty: refill it, return one object
 void CacheFlush(uint32_t cls) GORT_HIDDEN;    // list cls has no room left: give back a batch
 void CacheReleaseAll(mcache* c) GORT_HIDDEN;  // every list back to mcentral
+mspan* CacheTakeLarge(size_t npages) GORT_HIDDEN;  // a parked span of exactly npages, or null
+bool CachePutLarge(mspan* s) GORT_HIDDEN;         // parks a freed large span; false: no room
 void CacheForkPrepare() GORT_HIDDEN;
 void CacheForkParent() GORT_HIDDEN;
 void CacheForkChild() GORT_HIDDEN;

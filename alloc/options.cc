@@ -10,6 +10,7 @@ namespace {
 constinit Option g_options[kNumOptions] = {
     {"GORT_RETAIN_MB", 64, 0, 1u << 20, 64},
     {"GORT_STATS", 0, 0, 1, 0},
+    {"GORT_THREAD_CACHE_KB", 4096, 64, 1u << 20, 4096},
 };
 }  // namespace
 

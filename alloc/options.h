@@ -6,13 +6,14 @@
 //
 //   GORT_RETAIN_MB   free pages kept resident before returning them to the OS   (default 64)
 //   GORT_STATS       1: print heap statistics to stderr at exit                  (default 0)
+//   GORT_THREAD_CACHE_KB  most bytes one thread's cache lists may grow to hold (default 4096)
 #pragma once
 
 #include <cstdint>
 
 namespace gort::alloc {
 
-enum OptionId { kOptRetainMB, kOptStats, kNumOptions };
+enum OptionId { kOptRetainMB, kOptStats, kOptThreadCacheKB, kNumOptions };
 
 struct Option {
   const char* name;

@@ -100,14 +100,16 @@ constexpr uint32_t ClassBatch(int c) {
   return n < 2 ? 2 : n > 32 ? 32 : n;
 }
 
-// Most objects a thread cache keeps of one class: 4 batches, but no more than 128 KiB,
-// and always room for two batches plus one so a refill never overflows the list.
-constexpr uint32_t ClassCacheMax(int c) {
+// A thread cache's list of class c starts with room for one batch plus one (so a refill into
+// the empty list never fills it: at most 2.6 MiB over all classes) and grows by a batch at
+// each refill, tcmalloc's slow start, up to ClassCacheLimit objects (at most 8192 or 512 KiB)
+// while the thread's budget allows.
+constexpr uint32_t ClassCacheInitial(int c) { return c == 0 ? 0 : ClassBatch(c) + 1; }
+constexpr uint32_t ClassCacheLimit(int c) {
   if (c == 0) return 0;
-  uint32_t b = ClassBatch(c), n = 4 * b;
-  uint32_t cap = uint32_t(131072 / kClassSize[c]);
-  if (n > cap) n = cap;
-  return n < 2 * b + 1 ? 2 * b + 1 : n;
+  uint32_t n = uint32_t((512u << 10) / kClassSize[c]);
+  if (n > 8192) n = 8192;
+  return n < ClassCacheInitial(c) ? ClassCacheInitial(c) : n;
 }
 
 // The table's properties, checked at compile time (tests print and re-check them).

@@ -9,7 +9,7 @@ using namespace gort::alloc;
 
 int main() {
   std::printf("%5s %9s %10s %7s %10s %9s %9s %6s %9s\n", "class", "bytes/obj", "bytes/span",
-              "objects", "tail waste", "max waste", "min align", "batch", "cache max");
+              "objects", "tail waste", "max waste", "min align", "batch", "cache lim");
   for (int c = 1; c < kNumClasses; c++) {
     size_t size = kClassSize[c], span = kClassPages[c] * kPageSize, n = ClassObjects(c);
     size_t tail = span - n * size;
@@ -19,7 +19,7 @@ int main() {
     size_t align = size & (~size + 1);
     if (align > kPageSize) align = kPageSize;
     std::printf("%5d %9zu %10zu %7zu %10zu %8.2f%% %9zu %6u %9u\n", c, size, span, n, tail,
-                maxwaste, align, ClassBatch(c), ClassCacheMax(c));
+                maxwaste, align, ClassBatch(c), ClassCacheLimit(c));
   }
   return 0;
 }

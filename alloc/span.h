@@ -4,7 +4,8 @@
 //   kFree   a run of free pages owned by mheap, on one of its free lists;
 //   kSmall  cut into objects of class cls; owned by mcentral[cls] while it has free objects
 //           (on its partial list), off every list while all its objects are out;
-//   kLarge  one object over 32 KiB (or an aligned request no class fits).
+//   kLarge  one object over 32 KiB (or an aligned request no class fits);
+//   kCached a freed large span parked in a thread cache for reuse (mcache.h).
 //
 // Objects of a small span come from two places: `freelist`, the objects given back, linked
 // through their first word, and the never-used tail [freeindex, nelems), carved lazily so
@@ -22,7 +23,7 @@
 
 namespace gort::alloc {
 
-enum class SpanState : uint8_t { kFree = 0, kSmall = 1, kLarge = 2 };
+enum class SpanState : uint8_t { kFree = 0, kSmall = 1, kLarge = 2, kCached = 3 };
 
 struct mspan {
   uintptr_t base = 0;    // address of the first page

@@ -16,14 +16,16 @@ namespace {
 TEST(MCache, ListsStayBoundedAndValid) {
   std::thread t([] {
     const uint32_t cls = SizeToClass(64);
+    const uint32_t n = ClassCacheLimit(cls) + 1000;
     std::vector<void*> v;
-    for (int i = 0; i < 5000; i++) v.push_back(Malloc(64));
+    for (uint32_t i = 0; i < n; i++) v.push_back(Malloc(64));
     EXPECT_TRUE(tl_mcache.IsValid());
-    EXPECT_GT(tl_mcache.refills, 5000u / ClassBatch(cls) - 1);
+    EXPECT_GE(tl_mcache.refills, n / ClassBatch(cls) - 1);
     for (void* p : v) Free(p);
     EXPECT_TRUE(tl_mcache.IsValid());
     EXPECT_LE(tl_mcache.Len(cls), tl_mcache.lists[cls].max);
-    EXPECT_GE(tl_mcache.flushes, (5000u - tl_mcache.lists[cls].max) / ClassBatch(cls));
+    EXPECT_LE(tl_mcache.lists[cls].max, ClassCacheLimit(cls));
+    EXPECT_GE(tl_mcache.flushes, (n - ClassCacheLimit(cls)) / ClassBatch(cls));
   });
   t.join();
 }
@@ -79,6 +81,58 @@ TEST(MCache, CrossThreadBatchesStayWhole) {
   EXPECT_TRUE(tl_mcache.IsValid());
   EXPECT_TRUE(g_mcentral[SizeToClass(64)].IsValid());
   for (void* p : second) Free(p);
+}
+
+// Slow start: a thread that allocates 1000 objects in a row earns a list that holds them, so
+// the next round needs no refill; the lists never outgrow the thread's budget.
+TEST(MCache, ListsGrowWithUseWithinTheBudget) {
+  std::thread t([] {
+    const uint32_t cls = SizeToClass(64);
+    std::vector<void*> v(1000);
+    for (int round = 0; round < 3; round++) {
+      for (auto& p : v) p = Malloc(64);
+      for (void* p : v) Free(p);
+    }
+    uint64_t refills = tl_mcache.refills;
+    for (auto& p : v) p = Malloc(64);
+    for (void* p : v) Free(p);
+    EXPECT_EQ(tl_mcache.refills, refills) << "the list should hold a whole round by now";
+    EXPECT_GE(tl_mcache.lists[cls].max, 1000u);
+    EXPECT_LE(tl_mcache.lists[cls].max, ClassCacheLimit(cls));
+    // Every class at once cannot exceed the budget.
+    for (uint32_t c = 1; c < kNumClasses; c++) {
+      std::vector<void*> w(ClassCacheLimit(c));
+      for (auto& p : w) p = Malloc(kClassSize[c]);
+      for (void* p : w) Free(p);
+    }
+    EXPECT_TRUE(tl_mcache.IsValid());
+    EXPECT_LE(tl_mcache.capacity, uint64_t{4} << 20) << "default GORT_THREAD_CACHE_KB is 4096";
+  });
+  t.join();
+}
+
+TEST(MCache, LargeSpansAreParkedAndReused) {
+  std::thread t([] {
+    void* a = Malloc(100000);
+    Free(a);
+    EXPECT_EQ(tl_mcache.nlarge, 1u);
+    EXPECT_EQ(Malloc(100000), a) << "same page count: the parked span comes back";
+    void* b = Malloc(200000);  // another page count: not served by the parked span
+    EXPECT_NE(b, a);
+    Free(b);
+    Free(a);
+    EXPECT_TRUE(tl_mcache.IsValid());
+    void* huge = Malloc(8 << 20);  // larger than the park: straight back to the heap
+    Free(huge);
+    EXPECT_LE(tl_mcache.large_bytes, mcache::kLargeBytes);
+  });
+  t.join();
+}
+
+TEST(MCacheDeathTest, FreeOfAParkedLargeSpanIsADoubleFree) {
+  void* a = Malloc(100000);
+  Free(a);
+  EXPECT_DEATH(Free(a), "gort: fatal: invalid pointer: double free");
 }
 
 #if GORT_CHECKS >= 2

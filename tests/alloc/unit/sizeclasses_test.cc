@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -21,10 +22,18 @@ TEST(SizeClasses, TableProperties) {
     EXPECT_LE(span - ClassObjects(c) * kClassSize[c], span / 8) << "tail waste over 12.5%";
     // Every class is aligned to the largest power of two dividing it (spans start on a page).
     EXPECT_EQ(kClassSize[c] % 8, 0);
-    EXPECT_GE(ClassCacheMax(c), 2 * ClassBatch(c) + 1) << "a refill could overflow the list";
+    EXPECT_GE(ClassCacheInitial(c), ClassBatch(c) + 1) << "a refill could fill the list";
+    EXPECT_GE(ClassCacheLimit(c), ClassCacheInitial(c));
+    EXPECT_LE(size_t(ClassCacheLimit(c)) * kClassSize[c], std::max<size_t>(512 << 10, size_t(ClassCacheInitial(c)) * kClassSize[c]));
     EXPECT_GE(ClassBatch(c), 2u);
     EXPECT_LE(ClassBatch(c), 32u);
   }
+}
+
+TEST(SizeClasses, ThreadCacheStartsWellUnderItsBudget) {
+  size_t bytes = 0;
+  for (int c = 1; c < kNumClasses; c++) bytes += size_t(ClassCacheInitial(c)) * kClassSize[c];
+  EXPECT_LT(bytes, size_t{3} << 20) << "default budget is 4 MiB; lists must be able to grow";
 }
 
 TEST(SizeClasses, SizeToClassIsSmallestFit) {
