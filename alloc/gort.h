@@ -30,10 +30,11 @@ struct gort_stats {
   uint64_t reserved;       /* bytes of address space taken from the OS */
   uint64_t free_bytes;     /* bytes in free page runs */
   uint64_t free_resident;  /* of those, still resident (not released to the OS) */
-  uint64_t large_inuse;    /* bytes in spans of large objects */
+  uint64_t large_inuse;    /* bytes in spans of live large objects */
   uint64_t small_spans;    /* bytes in spans of small objects */
   uint64_t released;       /* bytes ever released to the OS */
   uint64_t thread_caches;  /* live thread caches */
+  uint64_t large_parked;   /* bytes of freed large spans kept by thread caches for reuse */
 };
 void gort_get_stats(struct gort_stats* out);
 /* Returns this thread's cached objects to the central lists (as if the thread exited). */

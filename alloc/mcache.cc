@@ -3,6 +3,8 @@
 
 #include <pthread.h>
 
+#include <atomic>
+
 #include "alloc/check.h"
 #include "alloc/lock.h"
 #include "alloc/malloc.h"
@@ -24,6 +26,7 @@ mcache* g_registry = nullptr;
 uint32_t g_ncaches = 0;
 pthread_key_t g_exit_key;
 uint64_t g_budget = 4 << 20;  // GORT_THREAD_CACHE_KB, set at start-up
+std::atomic<uint64_t> g_parked{0};  // bytes of large spans parked in thread caches
 
 void Register(mcache* c) {
   LockGuard g(g_registry_lock);
@@ -156,6 +159,7 @@ void CacheReleaseAll(mcache* c) {
     c->large[i]->state = SpanState::kLarge;
     g_mheap.FreeSpan(c->large[i]);
   }
+  g_parked.fetch_sub(c->large_bytes, std::memory_order_relaxed);
   c->nlarge = 0;
   c->large_bytes = 0;
 }
@@ -168,6 +172,7 @@ mspan* CacheTakeLarge(size_t npages) {
     for (uint32_t j = i + 1; j < c->nlarge; j++) c->large[j - 1] = c->large[j];
     c->nlarge--;
     c->large_bytes -= s->bytes();
+    g_parked.fetch_sub(s->bytes(), std::memory_order_relaxed);
     s->state = SpanState::kLarge;
     return s;
   }
@@ -185,6 +190,7 @@ bool CachePutLarge(mspan* s) {
     for (uint32_t j = 1; j < c->nlarge; j++) c->large[j - 1] = c->large[j];
     c->nlarge--;
     c->large_bytes -= old->bytes();
+    g_parked.fetch_sub(old->bytes(), std::memory_order_relaxed);
     old->state = SpanState::kLarge;
     g_mheap.FreeSpan(old);
   }
@@ -192,8 +198,11 @@ bool CachePutLarge(mspan* s) {
   s->zeroed = false;
   c->large[c->nlarge++] = s;
   c->large_bytes += s->bytes();
+  g_parked.fetch_add(s->bytes(), std::memory_order_relaxed);
   return true;
 }
+
+uint64_t CacheParkedBytes() { return g_parked.load(std::memory_order_relaxed); }
 
 uint32_t CacheCount() {
   LockGuard g(g_registry_lock);

@@ -77,5 +77,6 @@ void CacheForkPrepare() GORT_HIDDEN;
 void CacheForkParent() GORT_HIDDEN;
 void CacheForkChild() GORT_HIDDEN;
 uint32_t CacheCount() GORT_HIDDEN;  // registered (live) thread caches
+uint64_t CacheParkedBytes() GORT_HIDDEN;  // large spans parked in thread caches
 
 }  // namespace gort::alloc

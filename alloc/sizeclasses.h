@@ -10,10 +10,11 @@
 // slices/ rounds capacities with RoundUpSize(), exactly as Go's growslice calls roundupsize.
 //
 // Alignment: an object of class c is aligned to the largest power of two dividing its size
-// (spans start on a page). That is >= 16 for every class but 8 and 24, which are 8-aligned:
-// no C type with 16-byte alignment has size 8 or 24, the same choice mimalloc makes.
-// Aligned requests (memalign, aligned new) pick the smallest class whose size is a multiple
-// of the alignment (SizeToClassAligned).
+// (spans start on a page): >= 16 for every class but 8 and 24. C (and glibc) promise 16 for
+// any request that could hold a 16-byte type, so malloc's lookup (SizeToClass) sends 17..24
+// bytes to the 32-byte class and only 1..8 bytes to the 8-byte one; Go's own rounding
+// (RoundUpSize, for slices/) keeps the 24-byte class. Aligned requests (memalign, aligned new)
+// pick the smallest class whose size is a multiple of the alignment (SizeToClassAligned).
 #pragma once
 
 #include <array>
@@ -44,26 +45,32 @@ constexpr uint32_t ClassObjects(int c) {
 }
 
 namespace detail {
-// Smallest class whose size is >= n (n <= kMaxSmallSize); 0 -> class 1 so malloc(0) is unique.
-constexpr uint8_t ClassFor(size_t n) {
-  for (int c = 1; c < kNumClasses; c++)
-    if (kClassSize[c] >= n) return uint8_t(c);
+// Smallest class whose size is >= n (n <= kMaxSmallSize); 0 -> class 1 so malloc(0) is
+// unique. With malloc_align, a request over 8 bytes skips classes that are not 16-aligned.
+constexpr uint8_t ClassFor(size_t n, bool malloc_align) {
+  for (int c = 1; c < kNumClasses; c++) {
+    if (kClassSize[c] < n) continue;
+    if (malloc_align && n > 8 && kClassSize[c] % kMinAlign != 0) continue;
+    return uint8_t(c);
+  }
   return 0;
 }
-constexpr auto MakeClass8() {
+constexpr auto MakeClass8(bool malloc_align) {
   std::array<uint8_t, 1024 / 8 + 1> t{};
-  for (size_t i = 0; i < t.size(); i++) t[i] = ClassFor(i * 8);
+  for (size_t i = 0; i < t.size(); i++) t[i] = ClassFor(i * 8, malloc_align);
   return t;
 }
 constexpr auto MakeClass128() {
   std::array<uint8_t, (kMaxSmallSize - 1024) / 128 + 1> t{};
-  for (size_t i = 0; i < t.size(); i++) t[i] = ClassFor(1024 + i * 128);
+  for (size_t i = 0; i < t.size(); i++) t[i] = ClassFor(1024 + i * 128, false);
   return t;
 }
+inline constexpr auto kGoSizeToClass8 = MakeClass8(false);
 }  // namespace detail
 
-// size -> class, two tables as Go: 8-byte steps up to 1 KiB, 128-byte steps up to 32 KiB.
-alignas(kCacheLine) inline constexpr auto kSizeToClass8 = detail::MakeClass8();
+// size -> class for malloc, two tables as Go: 8-byte steps up to 1 KiB, 128-byte steps up to
+// 32 KiB (above 1 KiB every class is 16-aligned, so Go's and malloc's lookups agree there).
+alignas(kCacheLine) inline constexpr auto kSizeToClass8 = detail::MakeClass8(true);
 alignas(kCacheLine) inline constexpr auto kSizeToClass128 = detail::MakeClass128();
 
 // Class of a small request; the caller guarantees size <= kMaxSmallSize.
@@ -84,7 +91,7 @@ constexpr uint32_t SizeToClassAligned(size_t size, size_t align) {
 // Go's roundupsize: the bytes a request of size really gets (pages above 32 KiB).
 constexpr size_t RoundUpSize(size_t size) {
   if (size <= kMaxSmallSize) {
-    uint32_t c = size <= 1024 ? kSizeToClass8[(size + 7) >> 3]
+    uint32_t c = size <= 1024 ? detail::kGoSizeToClass8[(size + 7) >> 3]
                               : kSizeToClass128[(size - 1024 + 127) >> 7];
     return size == 0 ? 0 : kClassSize[c];
   }
@@ -125,5 +132,6 @@ constexpr bool ClassTableIsValid() {
 }
 static_assert(ClassTableIsValid());
 static_assert(SizeToClassAligned(24, 16) == 4 && SizeToClassAligned(100, 64) == 10);
+static_assert(kSizeToClass8[3] == 4 && RoundUpSize(24) == 24, "malloc(24) is 16-aligned; Go's is 24");
 
 }  // namespace gort::alloc

@@ -36,12 +36,15 @@ TEST(SizeClasses, ThreadCacheStartsWellUnderItsBudget) {
   EXPECT_LT(bytes, size_t{3} << 20) << "default budget is 4 MiB; lists must be able to grow";
 }
 
-TEST(SizeClasses, SizeToClassIsSmallestFit) {
+// malloc's class: the smallest that fits and is 16-aligned for requests over 8 bytes.
+TEST(SizeClasses, SizeToClassIsSmallestAlignedFit) {
   for (size_t n = 0; n <= kMaxSmallSize; n++) {
     uint32_t c = SizeToClass(n);
     ASSERT_GE(c, 1u) << n;
     ASSERT_GE(kClassSize[c], n) << n;
-    ASSERT_TRUE(c == 1 || kClassSize[c - 1] < n) << n;
+    ASSERT_TRUE(n <= 8 || kClassSize[c] % 16 == 0) << n;
+    for (uint32_t d = 1; d < c; d++)
+      ASSERT_TRUE(kClassSize[d] < n || (n > 8 && kClassSize[d] % 16 != 0)) << n << " fits " << d;
   }
 }
 
