@@ -1,0 +1,573 @@
+// slice.h — gort::slice<T>: Go's slice, with Go's behaviour, as a C++ value type.
+//
+// A slice is (array, data, len, cap): a counted reference to a backing array (array.h)
+// and a window on it. Copies share the array; the array dies with its last slice. What a
+// Go programmer knows holds exactly:
+//
+//   make<T>(len[, cap])   a new array of cap zero values (value-initialised T), len of them
+//                         in view. make<T>(0) allocates nothing (Go's zerobase).
+//   s.sub(lo, hi)         s[lo:hi], hi may reach cap; s.sub(lo, hi, max) is s[lo:hi:max]
+//                         (cap = max - lo); s.sub(lo) is s[lo:]. They share the array.
+//   append(s, v...)       1. len + n <= cap: the values are written into the shared array at
+//   append(s, t)             [len, len+n) — visible through every slice of that array, as
+//                             in Go — and the result shares it.
+//                          2. otherwise growslice: a new array of GrowCap(cap, len+n)
+//                             (grow.h: Go's rule and size classes), the len elements copied,
+//                             the rest zero, then the values written. s keeps the old array.
+//   copy(dst, src)        min(len) elements, memmove semantics; returns the count.
+//   s[i]                  checked: i >= len throws gort::bounds_error with Go's message.
+//                         s.at_unchecked(i) is the hot-loop form without the check.
+//
+// Two things make it cost what std::vector costs:
+//   - the reference count is biased (array.h): `s = gort::append(s, v)` increments and
+//     decrements the owner thread's plain counter, and inlined the pair folds away;
+//   - an rvalue source — `s = gort::append(std::move(s), v)` or a temporary — whose array
+//     nobody else references grows in place: trivially copyable elements by realloc (large
+//     blocks move by remapping pages, no copy), others by moving. Nobody can observe the
+//     difference; the capacity is still Go's. An lvalue source must grow by copying: it
+//     survives the call and, in Go, keeps the old array, unchanged.
+//
+// Invariants (IsValid checks them): data == nullptr iff the slice is nil, and then
+// len == cap == 0 and there is no array; len <= cap; with an array, [data, data + cap) lies
+// inside its elements; without one (zero capacity), cap == 0. All cap elements of an array
+// are constructed, so [len, cap) holds zero values or values written through other slices.
+//
+// Retention: like Go, a small slice of a large array keeps all of it alive. clone(s) copies
+// the window into an array of its own (s = gort::clone(s) lets the big one go);
+// s.array_bytes() tells how much memory a slice keeps alive.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <functional>
+#include <initializer_list>
+#include <iterator>
+#include <ranges>
+#include <span>
+#include <type_traits>
+#include <utility>
+
+#include "slices/array.h"
+#include "slices/grow.h"
+#include "slices/panic.h"
+
+namespace gort {
+
+template <class T>
+class slice;
+
+namespace slices::detail {
+template <class T>
+struct ops;
+// Go's runtime.zerobase: where non-nil slices of capacity 0 point.
+alignas(64) inline constinit char zerobase[64] = {};
+}  // namespace slices::detail
+
+template <class T>
+class slice {
+  static_assert(std::is_same_v<T, std::remove_cv_t<T>> && std::is_object_v<T>,
+                "slice elements are non-const objects");
+  static_assert(std::is_default_constructible_v<T>, "elements need a zero value");
+  using array = slices::rt::array;
+  friend struct slices::detail::ops<T>;
+
+ public:
+  using element_type = T;
+  using value_type = T;
+  using size_type = size_t;
+  using difference_type = std::ptrdiff_t;
+  using pointer = T*;
+  using reference = T&;
+  using iterator = T*;
+  using const_iterator = const T*;
+
+  // ---- construction: nil, literal, copies --------------------------------------------------
+
+  constexpr slice() noexcept = default;
+  constexpr slice(std::nullptr_t) noexcept {}
+  slice(std::initializer_list<T> init);  // []T{a, b, c}: len == cap == init.size()
+
+  slice(const slice& o) noexcept : arr_(o.arr_), data_(o.data_), len_(o.len_), cap_(o.cap_) {
+    if (arr_) slices::rt::Retain(arr_);
+  }
+  slice(slice&& o) noexcept : arr_(o.arr_), data_(o.data_), len_(o.len_), cap_(o.cap_) {
+    o.Forget();
+  }
+  slice& operator=(const slice& o) noexcept {
+    if (o.arr_) slices::rt::Retain(o.arr_);
+    array* old = arr_;
+    arr_ = o.arr_, data_ = o.data_, len_ = o.len_, cap_ = o.cap_;
+    if (old) slices::rt::Release(old);
+    return *this;
+  }
+  slice& operator=(slice&& o) noexcept {
+    if (this == &o) return *this;
+    array* old = arr_;
+    arr_ = o.arr_, data_ = o.data_, len_ = o.len_, cap_ = o.cap_;
+    o.Forget();
+    if (old) slices::rt::Release(old);
+    return *this;
+  }
+  ~slice() {
+    if (arr_) slices::rt::Release(arr_);
+  }
+
+  // ---- Go's len, cap, nil ------------------------------------------------------------------
+
+  size_t len() const noexcept { return len_; }
+  size_t cap() const noexcept { return cap_; }
+  bool is_nil() const noexcept { return data_ == nullptr; }
+  friend bool operator==(const slice& s, std::nullptr_t) noexcept { return s.is_nil(); }
+
+  // ---- elements: checked, unchecked, ranges ------------------------------------------------
+
+  T& operator[](size_t i) const {
+    if (i >= len_) [[unlikely]] slices::PanicBounds(bounds_code::index, i, len_);
+    return data_[i];
+  }
+  T& at_unchecked(size_t i) const noexcept { return data_[i]; }
+  T& front() const { return (*this)[0]; }
+  T& back() const { return (*this)[len_ - 1]; }
+
+  T* data() const noexcept { return data_; }
+  T* begin() const noexcept { return data_; }
+  T* end() const noexcept { return data_ + len_; }
+  size_t size() const noexcept { return len_; }
+  bool empty() const noexcept { return len_ == 0; }
+  // A view; std::span<T> sp = s also works (a slice is a contiguous, sized range).
+  std::span<T> span() const noexcept { return {data_, len_}; }
+
+  // ---- slicing: s[lo:], s[lo:hi], s[lo:hi:max] ---------------------------------------------
+
+  slice sub(size_t lo) const& { return sub(lo, len_); }
+  slice sub(size_t lo) && { return std::move(*this).sub(lo, len_); }
+  slice sub(size_t lo, size_t hi) const& {
+    CheckSub(lo, hi);
+    if (arr_) slices::rt::Retain(arr_);
+    return slice(arr_, data_ + lo, hi - lo, cap_ - lo);
+  }
+  slice sub(size_t lo, size_t hi) && {
+    CheckSub(lo, hi);
+    slice r(arr_, data_ + lo, hi - lo, cap_ - lo);
+    Forget();
+    return r;
+  }
+  slice sub(size_t lo, size_t hi, size_t max) const& {
+    CheckSub3(lo, hi, max);
+    if (arr_) slices::rt::Retain(arr_);
+    return slice(arr_, data_ + lo, hi - lo, max - lo);
+  }
+  slice sub(size_t lo, size_t hi, size_t max) && {
+    CheckSub3(lo, hi, max);
+    slice r(arr_, data_ + lo, hi - lo, max - lo);
+    Forget();
+    return r;
+  }
+
+  // ---- memory ------------------------------------------------------------------------------
+
+  // Bytes of the backing block this slice keeps alive (0 when it has none).
+  size_t array_bytes() const noexcept {
+    return arr_ ? slices::rt::ElementOffset(alignof(T)) + arr_->cap * sizeof(T) : 0;
+  }
+  // True when both slices keep the same backing array alive.
+  bool shares_array_with(const slice& o) const noexcept { return arr_ && arr_ == o.arr_; }
+
+  // The invariants of the header comment.
+  bool IsValid() const noexcept {
+    if (data_ == nullptr) return !arr_ && len_ == 0 && cap_ == 0;
+    if (len_ > cap_) return false;
+    if (!arr_) return cap_ == 0;
+    T* first = slices::rt::Elements<T>(arr_);
+    return data_ >= first && data_ + cap_ <= first + arr_->cap;
+  }
+
+  friend void swap(slice& a, slice& b) noexcept {
+    std::swap(a.arr_, b.arr_), std::swap(a.data_, b.data_);
+    std::swap(a.len_, b.len_), std::swap(a.cap_, b.cap_);
+  }
+
+ private:
+  // Adopts one reference to a (which may be null).
+  slice(array* a, T* data, size_t len, size_t cap) noexcept
+      : arr_(a), data_(data), len_(len), cap_(cap) {}
+
+  void Forget() noexcept { arr_ = nullptr, data_ = nullptr, len_ = cap_ = 0; }
+
+  GORT_INLINE void CheckSub(size_t lo, size_t hi) const {
+    if (hi > cap_) [[unlikely]] slices::PanicBounds(bounds_code::slice_acap, hi, cap_);
+    if (lo > hi) [[unlikely]] slices::PanicBounds(bounds_code::slice_b, lo, hi);
+  }
+  GORT_INLINE void CheckSub3(size_t lo, size_t hi, size_t max) const {
+    if (max > cap_) [[unlikely]] slices::PanicBounds(bounds_code::slice3_acap, max, cap_);
+    if (hi > max) [[unlikely]] slices::PanicBounds(bounds_code::slice3_b, hi, max);
+    if (lo > hi) [[unlikely]] slices::PanicBounds(bounds_code::slice3_c, lo, hi);
+  }
+
+  array* arr_ = nullptr;  // one counted reference, or null (nil, or capacity 0)
+  T* data_ = nullptr;     // element 0 of the window; null iff nil
+  size_t len_ = 0;
+  size_t cap_ = 0;
+};
+
+namespace slices::detail {
+
+// The algorithms behind make, append, copy and clone; the slow paths are out of line.
+template <class T>
+struct ops {
+  using array = rt::array;
+  // Zero bytes are T's zero value and memcpy is its copy: memset, memcpy and realloc apply.
+  static constexpr bool kTrivial = std::is_trivially_copyable_v<T> &&
+                                   std::is_trivially_default_constructible_v<T> &&
+                                   !std::is_member_pointer_v<T>;
+  static constexpr bool kRealloc = kTrivial && alignof(T) <= 16;
+
+  static T* Zerobase() noexcept {
+    T* p = reinterpret_cast<T*>(zerobase);
+    asm("" : "+r"(p));  // never dereferenced (cap 0); keeps GCC's bounds warnings quiet
+    return p;
+  }
+
+  // The result of an append that fitted: the same array, one more reference. (cap > 0,
+  // so there is an array: telling the compiler lets it pair this increment with the
+  // decrement of `s = ...` and drop both.)
+  GORT_INLINE static slice<T> Share(const slice<T>& s, size_t len) noexcept {
+    if (!s.arr_) __builtin_unreachable();
+    rt::Retain(s.arr_);
+    return slice<T>(s.arr_, s.data_, len, s.cap_);
+  }
+
+  // dst[0, n) = src[0, n) with memmove semantics (the ranges may overlap).
+  static void Move(T* dst, const T* src, size_t n) {
+    if (n == 0 || dst == src) return;
+    if constexpr (kTrivial) {
+      std::memmove(static_cast<void*>(dst), static_cast<const void*>(src), n * sizeof(T));
+    } else if (std::less<const T*>{}(dst, src)) {
+      std::copy(src, src + n, dst);
+    } else {
+      std::copy_backward(src, src + n, dst + n);
+    }
+  }
+
+  // A new array of cap elements: [0, n) copied (or moved) from src, the rest zero values.
+  // For trivial T, [n, filled) is left for the caller to write at once.
+  static array* NewFrom(size_t cap, T* src, size_t n, bool move, size_t filled) {
+    if constexpr (kTrivial) {
+      array* a = rt::NewArray(cap, sizeof(T), alignof(T), filled == 0);
+      if (filled != 0) {
+        T* d = rt::Elements<T>(a);
+        if (n) std::memcpy(static_cast<void*>(d), static_cast<const void*>(src), n * sizeof(T));
+        std::memset(static_cast<void*>(d + filled), 0, (cap - filled) * sizeof(T));
+      }
+      return a;
+    } else {
+      return NewConstructed(cap, src, n, move);
+    }
+  }
+
+  static array* NewConstructed(size_t cap, T* src, size_t n, bool move) {
+    array* a = rt::NewArray(cap, sizeof(T), alignof(T), false);
+    T* d = rt::Elements<T>(a);
+    size_t i = 0;
+    try {
+      for (; i < n; i++) {
+        if (move) ::new (static_cast<void*>(d + i)) T(std::move_if_noexcept(src[i]));
+        else ::new (static_cast<void*>(d + i)) T(src[i]);
+      }
+      for (; i < cap; i++) ::new (static_cast<void*>(d + i)) T();
+    } catch (...) {
+      std::destroy_n(d, i);
+      rt::AbandonArray(a);
+      throw;
+    }
+    if constexpr (!std::is_trivially_destructible_v<T>) a->destroy = &rt::DestroyElements<T>;
+    return a;
+  }
+
+  static size_t GrowCapOrPanic(size_t cap, size_t needed) {
+    size_t c = GrowCap(cap, needed, sizeof(T));
+    if (c == 0) PanicLength("growslice: cap out of range");
+    return c;
+  }
+
+  static size_t Needed(size_t len, size_t n) {
+    if (n > kMaxAlloc - len) PanicLength("growslice: cap out of range");
+    return len + n;
+  }
+
+  // growslice: a new array for needed elements; s keeps the old one. Elements [len, needed)
+  // are the caller's to write (zero values when T is not trivial).
+  static slice<T> Grown(const slice<T>& s, size_t needed) {
+    return Grown(s.data_, s.len_, s.cap_, needed);
+  }
+  static slice<T> Grown(T* data, size_t len, size_t cap, size_t needed) {
+    size_t c = GrowCapOrPanic(cap, needed);
+    array* a = NewFrom(c, data, len, false, needed);
+    return slice<T>(a, rt::Elements<T>(a), len, c);
+  }
+
+  // growslice for a source nobody else can see again (an rvalue): when its array is
+  // uniquely referenced it grows in place (realloc) or its elements move; s is left nil.
+  static slice<T> GrownOwned(slice<T>& s, size_t needed) {
+    if (!s.arr_ || !rt::Unique(s.arr_)) return Grown(s, needed);
+    size_t c = GrowCapOrPanic(s.cap_, needed), len = s.len_;
+    if constexpr (kRealloc) {
+      if (s.data_ == rt::Elements<T>(s.arr_)) {
+        array* a = rt::Regrow(s.arr_, c, sizeof(T), alignof(T));
+        s.Forget();
+        T* d = rt::Elements<T>(a);
+        std::memset(static_cast<void*>(d + needed), 0, (c - needed) * sizeof(T));
+        return slice<T>(a, d, len, c);
+      }
+    }
+    array* a = NewFrom(c, s.data_, len, true, needed);
+    s = slice<T>();
+    return slice<T>(a, rt::Elements<T>(a), len, c);
+  }
+
+  // Small trivially copyable values travel in registers to the slow path, and the slice
+  // as its fields: neither the caller's slice nor its value has to live in memory.
+  using value_param = std::conditional_t<kTrivial && sizeof(T) <= 16, T, const T&>;
+
+  // The caller's slice keeps the old array alive: v may point into it. Returns the new
+  // array (one reference; its header holds the capacity), so the result travels in a
+  // register and the caller's fast path stays free of stores to a result in memory.
+  [[gnu::noinline]] static array* AppendGrow(T* data, size_t len, size_t cap, value_param v) {
+    slice<T> r = Grown(data, len, cap, len + 1);
+    r.data_[len] = v;
+    array* a = r.arr_;
+    r.Forget();
+    return a;
+  }
+
+  // The fast case of append(s, v): room (so there is an array), counted by this thread.
+  GORT_INLINE static bool FastAppend(const slice<T>& s) noexcept {
+    return s.len_ < s.cap_ && rt::OwnedHere(s.arr_);
+  }
+  GORT_INLINE static slice<T> ShareHere(const slice<T>& s, size_t len) noexcept {
+    s.arr_->local++;
+    return slice<T>(s.arr_, s.data_, len, s.cap_);
+  }
+
+  // Every other case of append(s, v): room in an array counted atomically (returns s's
+  // array, one more reference), or growth (returns the new array).
+  [[gnu::noinline]] static array* AppendSlow(array* arr, T* data, size_t len, size_t cap,
+                                             value_param v) {
+    if (len >= cap) return AppendGrow(data, len, cap, v);
+    data[len] = v;
+    rt::Retain(arr);
+    return arr;
+  }
+  GORT_INLINE static array* Slow(const slice<T>& s, value_param v) {  // by value: s stays in registers
+    return AppendSlow(s.arr_, s.data_, s.len_, s.cap_, v);
+  }
+  GORT_INLINE static slice<T> Result(const slice<T>& s, array* a, size_t len) noexcept {
+    if (a == s.arr_) return slice<T>(a, s.data_, len, s.cap_);
+    return Adopt(a, len);
+  }
+
+  // The slice over a new array from AppendGrow: element 0 on, len elements, all of it cap.
+  GORT_INLINE static slice<T> Adopt(array* a, size_t len) noexcept {
+    return slice<T>(a, rt::Elements<T>(a), len, a->cap);
+  }
+
+  [[gnu::noinline]] static slice<T> AppendGrowOwned(slice<T>& s, const T& v) {
+    T keep(v);  // v may live in s's array, which may move
+    slice<T> r = GrownOwned(s, s.len_ + 1);
+    r.data_[r.len_++] = std::move(keep);
+    return r;
+  }
+
+  // append(s, src[0, n)...): src may overlap s's array.
+  static slice<T> AppendN(const slice<T>& s, const T* src, size_t n) {
+    if (n == 0) return s;
+    size_t needed = Needed(s.len_, n);
+    if (needed <= s.cap_) {
+      Move(s.data_ + s.len_, src, n);
+      return Share(s, needed);
+    }
+    slice<T> r = Grown(s, needed);  // s still holds the old array: src stays valid
+    Move(r.data_ + s.len_, src, n);
+    r.len_ = needed;
+    return r;
+  }
+
+  // The same for an rvalue s; src must not live in s's array unless another slice holds it.
+  static slice<T> AppendNOwned(slice<T>& s, const T* src, size_t n) {
+    if (n == 0) return std::move(s);
+    size_t needed = Needed(s.len_, n), len = s.len_;
+    if (needed <= s.cap_) {
+      Move(s.data_ + len, src, n);
+      s.len_ = needed;
+      return std::move(s);
+    }
+    slice<T> r = GrownOwned(s, needed);
+    Move(r.data_ + len, src, n);
+    r.len_ = needed;
+    return r;
+  }
+
+  static slice<T> Make(size_t len, size_t cap) {
+    if (cap > kMaxAlloc / sizeof(T) || len > cap) {
+      if (len > kMaxAlloc / sizeof(T)) PanicLength("makeslice: len out of range");
+      PanicLength("makeslice: cap out of range");
+    }
+    if (cap == 0) return slice<T>(nullptr, Zerobase(), 0, 0);
+    array* a = NewFrom(cap, nullptr, 0, false, 0);
+    return slice<T>(a, rt::Elements<T>(a), len, cap);
+  }
+
+  // A new array with a copy of src, sized as append(nil, src...) sizes it.
+  static slice<T> Clone(const T* src, size_t n) {
+    if (n == 0) return slice<T>(nullptr, Zerobase(), 0, 0);
+    return Exact(src, n, GrowCapOrPanic(0, n));
+  }
+
+  // A new array of cap elements holding a copy of src[0, n).
+  static slice<T> Exact(const T* src, size_t n, size_t cap) {
+    array* a = NewFrom(cap, const_cast<T*>(src), n, false, n);
+    return slice<T>(a, rt::Elements<T>(a), n, cap);
+  }
+
+  // The result of an append through an rvalue that fitted: s's reference moves over.
+  GORT_INLINE static slice<T> Take(slice<T>& s, size_t len) noexcept {
+    slice<T> r(s.arr_, s.data_, len, s.cap_);
+    s.Forget();
+    return r;
+  }
+};
+
+}  // namespace slices::detail
+
+template <class T>
+slice<T>::slice(std::initializer_list<T> init) {  // a literal's capacity is its length
+  if (init.size() != 0) *this = slices::detail::ops<T>::Exact(init.begin(), init.size(), init.size());
+  else *this = slices::detail::ops<T>::Make(0, 0);
+}
+
+// ---- make ------------------------------------------------------------------------------------
+
+template <class T>
+slice<T> make(size_t len) {
+  return slices::detail::ops<T>::Make(len, len);
+}
+
+template <class T>
+slice<T> make(size_t len, size_t cap) {
+  return slices::detail::ops<T>::Make(len, cap);
+}
+
+// ---- append ----------------------------------------------------------------------------------
+
+// append(s, v): the fast path is a store and one more owner-thread reference. Everything
+// else (another thread's array, growth) is one out-of-line call that returns the array, so
+// no slow path rejoins the fast one before `s = ...` drops a reference: the compiler sees
+// the increment and the decrement back to back and cancels them.
+template <class T>
+GORT_INLINE slice<T> append(const slice<T>& s, const std::type_identity_t<T>& v) {
+  using ops = slices::detail::ops<T>;
+  if (ops::FastAppend(s)) [[likely]] {
+    s.data()[s.len()] = v;
+    return ops::ShareHere(s, s.len() + 1);
+  }
+  return ops::Result(s, ops::Slow(s, v), s.len() + 1);
+}
+
+template <class T>
+GORT_INLINE slice<T> append(slice<T>&& s, const std::type_identity_t<T>& v) {
+  using ops = slices::detail::ops<T>;
+  if (s.len() < s.cap()) [[likely]] {
+    s.data()[s.len()] = v;
+    return ops::Take(s, s.len() + 1);
+  }
+  return ops::AppendGrowOwned(s, v);
+}
+
+// append(s) is s.
+template <class T>
+slice<T> append(const slice<T>& s) {
+  return s;
+}
+
+// append(s, a, b, c...)
+template <class T, class... U>
+  requires(sizeof...(U) >= 2 && (std::is_convertible_v<U, T> && ...))
+slice<T> append(const slice<T>& s, U&&... vs) {
+  T tmp[] = {T(std::forward<U>(vs))...};
+  return slices::detail::ops<T>::AppendN(s, tmp, sizeof...(U));
+}
+
+template <class T, class... U>
+  requires(sizeof...(U) >= 2 && (std::is_convertible_v<U, T> && ...))
+slice<T> append(slice<T>&& s, U&&... vs) {
+  T tmp[] = {T(std::forward<U>(vs))...};
+  return slices::detail::ops<T>::AppendNOwned(s, tmp, sizeof...(U));
+}
+
+// append(s, t...): t may be s itself, or overlap it.
+template <class T>
+slice<T> append(const slice<T>& s, const slice<T>& t) {
+  return slices::detail::ops<T>::AppendN(s, t.data(), t.len());
+}
+
+template <class T>
+slice<T> append(slice<T>&& s, const slice<T>& t) {
+  slice<T> keep = t;  // keeps t's array alive, and makes s's array shared if t is in it
+  return slices::detail::ops<T>::AppendNOwned(s, keep.data(), keep.len());
+}
+
+// append(s, r...) for any contiguous range of T (std::vector, std::array, std::span...).
+template <class T, std::ranges::contiguous_range R>
+  requires std::is_same_v<std::ranges::range_value_t<R>, T>
+slice<T> append_range(const slice<T>& s, R&& r) {
+  return slices::detail::ops<T>::AppendN(s, std::ranges::data(r), std::ranges::size(r));
+}
+
+// ---- copy, clone, clip -----------------------------------------------------------------------
+
+// Go's copy: min(len(dst), len(src)) elements, as memmove; returns the count.
+template <class T>
+size_t copy(const slice<T>& dst, std::type_identity_t<std::span<const T>> src) {
+  size_t n = std::min(dst.len(), src.size());
+  slices::detail::ops<T>::Move(dst.data(), src.data(), n);
+  return n;
+}
+
+template <class T>
+size_t copy(const slice<T>& dst, const slice<T>& src) {
+  return copy(dst, std::span<const T>(src));
+}
+
+// Go's slices.Clone: a copy in an array of its own (nil stays nil). Lets a big array go:
+// s = gort::clone(s).
+template <class T>
+slice<T> clone(const slice<T>& s) {
+  if (s.is_nil()) return {};
+  return slices::detail::ops<T>::Clone(s.data(), s.len());
+}
+
+// Go's slices.Clip: s[:len:len], so the next append cannot write into shared room.
+template <class T>
+slice<T> clip(const slice<T>& s) {
+  return s.sub(0, s.len(), s.len());
+}
+
+template <class T>
+slice<T> clip(slice<T>&& s) {
+  size_t n = s.len();
+  return std::move(s).sub(0, n, n);
+}
+
+// Arrays allocated by slices and not yet freed, in the whole process (for tests and stats).
+inline int64_t live_arrays() noexcept {
+  return slices::rt::g_live.load(std::memory_order_relaxed);
+}
+
+namespace slices {
+// Settles this thread's entries on the merge queue now (array.h, step 4) instead of at its
+// next allocation or exit: arrays whose last reference another thread dropped are freed.
+inline void flush_thread() { rt::Drain(); }
+}  // namespace slices
+
+}  // namespace gort
