@@ -24,7 +24,7 @@ from pathlib import Path
 
 import report_common as rc
 
-SECTIONS = [("alloc", "report_alloc"), ("slices", "report_slices")]  # (directory under <out>, module)
+SECTIONS = [("alloc", "report_alloc"), ("slices", "report_slices"), ("maps", "report_maps")]  # (directory under <out>, module)
 
 
 def main() -> int:

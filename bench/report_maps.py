@@ -1,0 +1,386 @@
+"""report_maps.py — the maps section of the report: gort::map against the C++ maps and Go's.
+
+How the section is made (run):
+  1. C++ times. bench-maps (bench/maps/) holds one Google Benchmark row per (operation, key
+     kind, contender, size): gort::map, absl::flat_hash_map, boost::unordered_flat_map,
+     tsl::robin_map, std::unordered_map, in one binary, one process per round. Sizes up to
+     10^6 run ROUNDS_SMALL rounds, 10^7 one round (a 10^7-key map takes seconds to build).
+     A figure is the median over rounds of CPU time per operation (cpu_time / ops_per_iter),
+     so that other load on a shared machine is not charged to a map.
+  2. Go times. bench/maps/go/main.go runs the same workload (same keys, same counts) on Go
+     1.19's own map, built with `go build`; skipped with a note when `go` is missing.
+  3. X-ray. maps-xray inserts random keys one by one into a gort::map and records B,
+     overflow buckets, load and evacuation progress, plus snapshots (grow just started, half
+     evacuated, fullest); the section draws them.
+  4. Files in <out>/maps/: runs.json (raw Google Benchmark output), go.jsonl (raw Go output),
+     times.csv (one row per measurement), summary.json (what the tables show), xray.json,
+     and the PNG plots.
+  5. The Markdown: the bar (issue 4) judged from the data, then tables and plots.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import report_common as rc
+
+TITLE = "Maps"
+
+CONTENDERS = ["gort", "absl", "boost", "tsl", "std", "go"]
+LABELS = {"gort": "gort::map", "absl": "absl::flat_hash_map", "boost": "boost::unordered_flat_map",
+          "tsl": "tsl::robin_map", "std": "std::unordered_map", "go": "Go 1.19 map"}
+COLORS = {"gort": "#d62728", "absl": "#1f77b4", "boost": "#2ca02c", "tsl": "#ff7f0e",
+          "std": "#7f7f7f", "go": "#17becf"}
+OPS = ["lookup_hit", "lookup_miss", "insert", "erase", "iterate", "churn"]
+OP_TEXT = {"lookup_hit": "lookup, hit", "lookup_miss": "lookup, miss", "insert": "insert (no reserve)",
+           "erase": "erase", "iterate": "iteration (per entry)", "churn": "churn (erase + insert + hit)"}
+KINDS = ["u64", "str16", "str64"]
+KIND_TEXT = {"u64": "uint64 keys", "str16": "16-byte string keys", "str64": "64-byte string keys"}
+ROUNDS_SMALL = 2
+BIG = 10_000_000
+RUN_TIMEOUT = 1500
+
+# The bar (issue 4): lookup hit <= absl at 10^6 and 10^7; miss <= 2.5x absl; >= 3x faster than
+# Go's own map on the same workload; bytes per entry <= 1.25x absl.
+BAR_SIZES = [1_000_000, 10_000_000]
+BAR_MISS = 2.5
+BAR_GO = 3.0
+BAR_BYTES = 1.25
+
+
+def run(ctx: rc.Context) -> str:
+    d = ctx.section_dir("maps")
+    bench = ctx.build / "bench" / "maps" / "bench-maps"
+    xray = ctx.build / "bench" / "maps" / "maps-xray"
+    if not bench.exists() or not xray.exists():
+        return f"Not run: {bench} or {xray} is not built (GORT_BUILD_BENCH=OFF?).\n"
+    started = time.monotonic()
+    rows, raw = time_cpp(ctx, bench)
+    go_rows, go_raw, go_note = time_go(ctx)
+    rows += go_rows
+    xr = run_xray(xray)
+    summary = summarize(rows)
+    summary["seconds"] = round(time.monotonic() - started)
+    summary["go_note"] = go_note
+    save(d, rows, raw, go_raw, summary, xr)
+    plots = make_plots(d, summary, xr)
+    return render(ctx, summary, plots, xr)
+
+
+# ---- 1. C++ ------------------------------------------------------------------------------------
+
+def time_cpp(ctx: rc.Context, bench: Path) -> tuple[list[dict], list[dict]]:
+    rounds = 1 if ctx.quick else ROUNDS_SMALL
+    rows, raw = [], []
+    for r in range(rounds):
+        if ctx.quick:
+            filt = "/(1000|100000)/"
+        elif r == 0:
+            filt = "."
+        else:
+            filt = "-/10000000/"
+        rc.log(f"maps: bench-maps round {r + 1}/{rounds} ({filt})")
+        with tempfile.NamedTemporaryFile(suffix=".json") as out:
+            res = subprocess.run([str(bench), f"--benchmark_filter={filt}",
+                                  "--benchmark_format=json", f"--benchmark_out={out.name}",
+                                  "--benchmark_out_format=json"],
+                                 capture_output=True, text=True, timeout=RUN_TIMEOUT,
+                                 env=rc.contender_env(rc.Contender("glibc", None)))
+            if res.returncode != 0:
+                ctx.notes.append(f"maps: bench-maps round {r + 1} failed ({rc.failure(res)})")
+                continue
+            data = json.loads(Path(out.name).read_text())
+        raw.append(data)
+        for b in data.get("benchmarks", []):
+            row = parse_row(b, r)
+            if row:
+                rows.append(row)
+    return rows, raw
+
+
+def parse_row(b: dict, rnd: int) -> dict | None:
+    """'lookup_hit/u64/gort/1000000/iterations:3000000/real_time' -> one measurement."""
+    if b.get("error_occurred"):
+        return None
+    op, kind, who, n = b["name"].split("/")[:4]
+    ops = float(b.get("ops_per_iter", 1)) or 1.0
+    row = {"round": rnd, "op": op, "kind": kind, "contender": who, "n": int(n),
+           "ns_per_op": float(b["cpu_time"]) / ops, "wall_ns_per_op": float(b["real_time"]) / ops}
+    if "bytes_per_entry" in b:
+        row["bytes_per_entry"] = float(b["bytes_per_entry"])
+    return row
+
+
+# ---- 2. Go -------------------------------------------------------------------------------------
+
+def time_go(ctx: rc.Context) -> tuple[list[dict], list[str], str]:
+    go = shutil.which("go")
+    if go is None:
+        return [], [], "Go 1.19 was not installed: its column is empty."
+    src = ctx.repo / "bench" / "maps" / "go" / "main.go"
+    exe = ctx.section_dir("maps") / "go-maps"
+    r = subprocess.run([go, "build", "-o", str(exe), str(src)], capture_output=True, text=True,
+                       cwd="/tmp", timeout=300)
+    if r.returncode != 0:
+        return [], [], f"Go benchmark did not build: {r.stderr.strip()[:200]}"
+    version = subprocess.run([go, "version"], capture_output=True, text=True).stdout.strip()
+    rounds = 1 if ctx.quick else ROUNDS_SMALL
+    rows, raw = [], []
+    for rnd in range(rounds):
+        sizes = "1000,100000" if ctx.quick else (
+            "1000,10000,100000,1000000,10000000" if rnd == 0 else "1000,10000,100000,1000000")
+        rc.log(f"maps: Go round {rnd + 1}/{rounds}")
+        res = subprocess.run([str(exe), "-sizes", sizes], capture_output=True, text=True,
+                             timeout=RUN_TIMEOUT)
+        if res.returncode != 0:
+            ctx.notes.append(f"maps: Go round {rnd + 1} failed ({rc.failure(res)})")
+            continue
+        for line in res.stdout.splitlines():
+            raw.append(line)
+            g = json.loads(line)
+            row = {"round": rnd, "op": g["op"], "kind": g["kind"], "contender": "go", "n": g["n"],
+                   "ns_per_op": g["ns_per_op"]}
+            if g.get("bytes_per_entry"):
+                row["bytes_per_entry"] = g["bytes_per_entry"]
+            rows.append(row)
+    exe.unlink(missing_ok=True)
+    return rows, raw, version
+
+
+# ---- 3. x-ray ----------------------------------------------------------------------------------
+
+def run_xray(xray: Path) -> dict:
+    res = subprocess.run([str(xray), "30000", "20"], capture_output=True, text=True, timeout=300)
+    return json.loads(res.stdout) if res.returncode == 0 else {}
+
+
+# ---- 4. numbers and files ----------------------------------------------------------------------
+
+def summarize(rows: list[dict]) -> dict:
+    t = defaultdict(list)
+    b = defaultdict(list)
+    for r in rows:
+        key = f"{r['op']}|{r['kind']}|{r['contender']}|{r['n']}"
+        t[key].append(r["ns_per_op"])
+        if "bytes_per_entry" in r:
+            b[f"{r['kind']}|{r['contender']}|{r['n']}"].append(r["bytes_per_entry"])
+    times = {k: {"median": rc.median(v), "spread": rc.spread(v), "rounds": len(v)} for k, v in t.items()}
+    bytes_ = {k: rc.median(v) for k, v in b.items()}
+    sizes = sorted({r["n"] for r in rows})
+    return {"times": times, "bytes": bytes_, "sizes": sizes, "bar": judge(times, bytes_)}
+
+
+def ns(s: dict, op: str, kind: str, who: str, n: int) -> float | None:
+    e = s["times"].get(f"{op}|{kind}|{who}|{n}") if "times" in s else s.get(f"{op}|{kind}|{who}|{n}")
+    return e["median"] if e else None
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
+
+
+def judge(times: dict, bytes_: dict) -> list[dict]:
+    s = {"times": times}
+    out = []
+    for n in BAR_SIZES:
+        hit = ratio(ns(s, "lookup_hit", "u64", "gort", n), ns(s, "lookup_hit", "u64", "absl", n))
+        miss = ratio(ns(s, "lookup_miss", "u64", "gort", n), ns(s, "lookup_miss", "u64", "absl", n))
+        go = ratio(ns(s, "lookup_hit", "u64", "go", n), ns(s, "lookup_hit", "u64", "gort", n))
+        by = ratio(bytes_.get(f"u64|gort|{n}"), bytes_.get(f"u64|absl|{n}"))
+        out += [
+            {"what": f"lookup hit, 10^{len(str(n)) - 1} uint64: gort / absl", "value": hit,
+             "bar": "<= 1.00", "ok": hit is not None and hit <= 1.0},
+            {"what": f"lookup miss, 10^{len(str(n)) - 1} uint64: gort / absl", "value": miss,
+             "bar": f"<= {BAR_MISS:.2f}", "ok": miss is not None and miss <= BAR_MISS},
+            {"what": f"lookup hit, 10^{len(str(n)) - 1} uint64: Go / gort", "value": go,
+             "bar": f">= {BAR_GO:.2f}", "ok": go is not None and go >= BAR_GO},
+            {"what": f"bytes per entry, 10^{len(str(n)) - 1} uint64: gort / absl", "value": by,
+             "bar": f"<= {BAR_BYTES:.2f}", "ok": by is not None and by <= BAR_BYTES},
+        ]
+    return out
+
+
+def save(d: Path, rows, raw, go_raw, summary, xr) -> None:
+    rc.write_csv(d / "times.csv", rows)
+    rc.write_json(d / "runs.json", raw)
+    (d / "go.jsonl").write_text("\n".join(go_raw) + ("\n" if go_raw else ""))
+    rc.write_json(d / "summary.json", summary)
+    rc.write_json(d / "xray.json", xr)
+
+
+# ---- plots -------------------------------------------------------------------------------------
+
+def make_plots(d: Path, summary: dict, xr: dict) -> list[tuple[str, str]]:
+    plt = rc.pyplot()
+    plots = []
+    for kind in KINDS:
+        fig, axes = plt.subplots(2, 3, figsize=(15, 8.5))
+        drawn = False
+        for ax, op in zip(axes.flat, OPS):
+            for who in CONTENDERS:
+                pts = [(n, ns(summary, op, kind, who, n)) for n in summary["sizes"]]
+                pts = [(n, v) for n, v in pts if v is not None]
+                if pts:
+                    drawn = True
+                    ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=LABELS[who],
+                            color=COLORS[who], linewidth=2.5 if who == "gort" else 1.3)
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_title(OP_TEXT[op])
+            ax.set_xlabel("entries")
+            ax.set_ylabel("ns per operation (CPU)")
+            ax.grid(True, which="both", alpha=0.3)
+        if drawn:
+            axes.flat[0].legend(fontsize=8)
+            fig.suptitle(f"Maps, {KIND_TEXT[kind]}: CPU ns per operation (median of rounds)")
+            fig.tight_layout()
+            name = f"times_{kind}.png"
+            fig.savefig(d / name, dpi=90)
+            plots.append((name, f"{KIND_TEXT[kind]}: time per operation"))
+        plt.close(fig)
+    plots += plot_bytes(plt, d, summary)
+    if xr:
+        plots += plot_xray(plt, d, xr)
+    return plots
+
+
+def plot_bytes(plt, d: Path, summary: dict) -> list[tuple[str, str]]:
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    for ax, kind in zip(axes, KINDS):
+        for who in CONTENDERS:
+            pts = [(n, summary["bytes"].get(f"{kind}|{who}|{n}")) for n in summary["sizes"]]
+            pts = [(n, v) for n, v in pts if v]
+            if pts:
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=LABELS[who],
+                        color=COLORS[who], linewidth=2.5 if who == "gort" else 1.3)
+        ax.set_xscale("log")
+        ax.set_title(f"{KIND_TEXT[kind]}")
+        ax.set_xlabel("entries")
+        ax.set_ylabel("bytes per entry (heap)")
+        ax.grid(True, alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.suptitle("Memory: heap bytes held by the map after n inserts, per entry (values: 8 bytes)")
+    fig.tight_layout()
+    fig.savefig(d / "bytes.png", dpi=90)
+    plt.close(fig)
+    return [("bytes.png", "bytes per entry")]
+
+
+def plot_xray(plt, d: Path, xr: dict) -> list[tuple[str, str]]:
+    tr = xr["trace"]
+    fig = plt.figure(figsize=(15, 9))
+    gs = fig.add_gridspec(3, 3)
+    ax = fig.add_subplot(gs[0, :])
+    i = [p["i"] for p in tr]
+    ax.plot(i, [p["load"] for p in tr], color="#d62728", label="load = count / 2^B")
+    ax.axhline(6.5, color="#d62728", linestyle=":", linewidth=1)
+    ax.set_ylabel("load (entries per bucket)")
+    ax2 = ax.twinx()
+    ax2.plot(i, [p["evacuated"] / p["old_buckets"] if p["growing"] and p["old_buckets"] else None
+                 for p in tr], color="#1f77b4", label="evacuation progress (grow in progress)")
+    ax2.plot(i, [p["overflow"] / (2 ** p["B"]) for p in tr], color="#2ca02c",
+             label="overflow buckets / buckets")
+    ax2.set_ylabel("fraction")
+    ax2.set_ylim(0, 1.05)
+    ax.set_xlabel("inserts")
+    ax.set_title("gort::map x-ray along random inserts: load, incremental evacuation, overflow")
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    ax.legend(h1 + h2, l1 + l2, fontsize=8, loc="upper left")
+    snaps = xr.get("snapshots", {})
+    for col, (name, title) in enumerate([("grow_started", "grow just started"),
+                                         ("half_evacuated", "half evacuated"),
+                                         ("fullest", "fullest (next insert grows)")]):
+        s = snaps.get(name)
+        if not s or not s.get("count"):
+            continue
+        a = fig.add_subplot(gs[1, col])
+        a.bar(range(len(s["occupancy"])), s["occupancy"], color="#d62728")
+        a.set_title(f"{title}: B={s['B']}, {s['count']} entries")
+        a.set_xlabel("entries in a bucket (main or overflow)")
+        a.set_ylabel("buckets")
+        b = fig.add_subplot(gs[2, col])
+        pb = s["per_bucket"]
+        width = 64
+        rows = (len(pb) + width - 1) // width
+        grid = [[pb[r * width + c] if r * width + c < len(pb) else 0 for c in range(width)]
+                for r in range(rows)]
+        im = b.imshow(grid, aspect="auto", cmap="viridis", vmin=0, vmax=max(12, max(pb)))
+        ev = s.get("old_evacuated") or []
+        sub = f", old buckets evacuated {sum(ev)}/{len(ev)}" if ev else ""
+        b.set_title(f"entries per bucket chain (64 per row){sub}", fontsize=9)
+        b.set_xticks([])
+        b.set_yticks([])
+        fig.colorbar(im, ax=b, fraction=0.04)
+    fig.tight_layout()
+    fig.savefig(d / "xray.png", dpi=90)
+    plt.close(fig)
+    return [("xray.png", "x-ray of gort::map")]
+
+
+# ---- 5. the Markdown ---------------------------------------------------------------------------
+
+def render(ctx: rc.Context, s: dict, plots: list[tuple[str, str]], xr: dict) -> str:
+    parts = [
+        "gort::map is Go 1.19's map rebuilt in C++ (`maps/`): 8-slot buckets with tophash bytes "
+        "and overflow chains, load factor 6.5, incremental evacuation, per-map seeded hash "
+        "(integers: one 128-bit multiply fold and a shift; strings: XXH3). Contenders: "
+        + ", ".join(f"{LABELS[c]}" for c in CONTENDERS) + ", each with its default hash, "
+        "values uint64, no reserve. Time is CPU time per operation, median of "
+        f"{1 if ctx.quick else ROUNDS_SMALL} rounds (10^7: one round); string keys up to 10^6. "
+        f"Go: {s.get('go_note') or '—'}. Section time: {s['seconds']} s.",
+        "Big bucket arrays (>= 4 MiB) are advised MADV_HUGEPAGE, as Go's heap does for its "
+        "arenas; the other maps allocate through plain malloc. Bytes per entry are what the "
+        "heap holds after the n inserts (mallinfo2 for C++, HeapAlloc after a GC for Go): the "
+        "C++ maps own a copy of each string key (counted), Go's map holds a 16-byte string "
+        "header pointing at the caller's bytes (not counted).",
+        "### The bar (issue 4)\n\n" + rc.md_table(
+            ["measure", "value", "bar", "met"],
+            [[b["what"], rc.fmt(b["value"], 2), b["bar"],
+              "not measured" if b["value"] is None else "yes" if b["ok"] else "**no**"]
+             for b in s["bar"]]),
+    ]
+    headline = []
+    for n in BAR_SIZES:
+        row = [f"10^{len(str(n)) - 1}"]
+        for op in ("lookup_hit", "lookup_miss"):
+            row += [rc.fmt(ns(s, op, "u64", w, n)) for w in CONTENDERS]
+        headline.append(row)
+    parts.append("### Headline: random uint64 keys, ns per lookup\n\n" + rc.md_table(
+        ["n"] + [f"hit {c}" for c in CONTENDERS] + [f"miss {c}" for c in CONTENDERS], headline))
+    for kind in KINDS:
+        rows = []
+        for op in OPS:
+            for w in CONTENDERS:
+                vals = [ns(s, op, kind, w, n) for n in s["sizes"]]
+                if any(v is not None for v in vals):
+                    rows.append([OP_TEXT[op], LABELS[w]] + [rc.fmt(v) for v in vals])
+        brow = []
+        for w in CONTENDERS:
+            vals = [s["bytes"].get(f"{kind}|{w}|{n}") for n in s["sizes"]]
+            if any(vals):
+                brow.append(["bytes per entry", LABELS[w]] + [rc.fmt(v) for v in vals])
+        parts.append(f"### {KIND_TEXT[kind]}: CPU ns per operation\n\n" + rc.md_table(
+            ["operation", "map"] + [f"{n:,}" for n in s["sizes"]], rows + brow))
+    if xr:
+        snaps = xr.get("snapshots", {})
+        f = snaps.get("fullest", {})
+        parts.append(
+            "### X-ray\n\n`maps-xray` inserts 30,000 random keys one at a time; the top panel "
+            "follows the load (a doubling grow starts when it would pass 6.5), the fraction of old "
+            "buckets evacuated while a grow is in progress (two per write) and the overflow "
+            "buckets per bucket. Below: the occupancy histogram and each bucket chain's population "
+            "at three moments. "
+            + (f"At the fullest point, B={f.get('B')}, {f.get('count')} entries, "
+               f"{f.get('overflow')} overflow buckets for {2 ** f.get('B', 0)} buckets, "
+               f"{f.get('bytes', 0) / max(1, f.get('count', 1)):.1f} bytes of buckets per entry "
+               f"(bucket: {xr.get('bucket_bytes')} bytes)." if f else ""))
+    parts += [f"![{t}](maps/{n})" for n, t in plots]
+    parts.append("Raw data: `maps/runs.json`, `maps/go.jsonl`, `maps/times.csv`, "
+                 "`maps/summary.json`, `maps/xray.json`.")
+    return "\n\n".join(parts) + "\n"

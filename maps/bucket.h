@@ -1,0 +1,134 @@
+// bucket.h — bmap: the 8-slot bucket of gort::map, laid out exactly as Go 1.19's.
+//
+//   +-----------+-------------------+---------------------+----------+
+//   | tophash[8]| keys[8]           | values[8]           | overflow |
+//   +-----------+-------------------+---------------------+----------+
+//
+// Keys and values are kept apart (not as key/value pairs) so that no padding is needed between
+// them: map<uint64_t, uint64_t> has 144-byte buckets (8 + 64 + 64 + 8). Each tophash byte is
+// the top 8 bits of the hash of the key in that slot, or a marker when the slot holds no live
+// key. Markers (Go's values; a live tophash is never below kMinTopHash):
+//
+//   kEmptyRest       0  slot empty, and so is every later slot and every overflow bucket
+//   kEmptyOne        1  slot empty
+//   kEvacuatedX      2  old bucket: the key went to the first half of the new table
+//   kEvacuatedY      3  old bucket: the key went to the second half
+//   kEvacuatedEmpty  4  old bucket: slot was empty when the bucket was evacuated
+//   kMinTopHash      5  smallest live tophash (a hash whose top byte is below 5 gets +5)
+//
+// Invariants of a chain (bucket + overflow buckets):
+//   I1. tophash[i] == kEmptyRest  =>  every later slot of the chain is kEmptyRest.
+//   I2. A slot's key and value are constructed iff tophash >= kMinTopHash, and, in an
+//       old table whose keys are kept for iterators, the key also iff kEvacuatedX/Y.
+//   I3. An old bucket is evacuated iff tophash[0] is kEvacuatedX, kEvacuatedY or
+//       kEvacuatedEmpty (evacuate() marks every slot, slot 0 included).
+//
+// The 8 tophash bytes are matched with one SSE2 compare (match, empties): an 8-byte load,
+// a byte-wise compare against the wanted byte and a movemask give one bit per slot.
+// Keys and values are raw storage: the map constructs and destroys them (I2).
+#pragma once
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <new>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace gort::maps {
+
+inline constexpr unsigned kBucketCntBits = 3;
+inline constexpr unsigned kBucketCnt = 1u << kBucketCntBits;  // slots per bucket
+
+inline constexpr uint8_t kEmptyRest = 0;
+inline constexpr uint8_t kEmptyOne = 1;
+inline constexpr uint8_t kEvacuatedX = 2;
+inline constexpr uint8_t kEvacuatedY = 3;
+inline constexpr uint8_t kEvacuatedEmpty = 4;
+inline constexpr uint8_t kMinTopHash = 5;
+
+inline constexpr bool is_empty(uint8_t t) { return t <= kEmptyOne; }
+
+// The tophash of a hash: its top byte, moved out of the marker range.
+inline constexpr uint8_t tophash(uint64_t hash) {
+  uint8_t top = static_cast<uint8_t>(hash >> 56);
+  return top + (top < kMinTopHash ? kMinTopHash : 0);
+}
+
+template <class K, class V>
+struct bmap {
+  uint8_t tophash[kBucketCnt];
+  alignas(K) std::byte keys[kBucketCnt * sizeof(K)];
+  alignas(V) std::byte vals[kBucketCnt * sizeof(V)];
+  bmap* overflow;
+
+  K* key(unsigned i) { return std::launder(reinterpret_cast<K*>(keys + i * sizeof(K))); }
+  V* val(unsigned i) { return std::launder(reinterpret_cast<V*>(vals + i * sizeof(V))); }
+  void* key_slot(unsigned i) { return keys + i * sizeof(K); }
+  void* val_slot(unsigned i) { return vals + i * sizeof(V); }
+
+  // Bit i set iff tophash[i] == top.
+  uint32_t match(uint8_t top) const {
+#if defined(__SSE2__)
+    __m128i t = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(tophash));
+    return static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(t, _mm_set1_epi8(char(top)))));
+#else
+    return match_scalar([top](uint8_t x) { return x == top; });
+#endif
+  }
+
+  // Bit i set iff slot i is empty (kEmptyRest or kEmptyOne).
+  uint32_t empties() const {
+#if defined(__SSE2__)
+    __m128i t = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(tophash));
+    __m128i le1 = _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(1)), t);
+    return static_cast<uint32_t>(_mm_movemask_epi8(le1)) & 0xffu;
+#else
+    return match_scalar([](uint8_t x) { return is_empty(x); });
+#endif
+  }
+
+  // Bit i set iff slot i holds a live key (tophash >= kMinTopHash).
+  uint32_t full() const {
+#if defined(__SSE2__)
+    __m128i t = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(tophash));
+    __m128i ge = _mm_cmpeq_epi8(_mm_max_epu8(t, _mm_set1_epi8(kMinTopHash)), t);
+    return static_cast<uint32_t>(_mm_movemask_epi8(ge)) & 0xffu;
+#else
+    return match_scalar([](uint8_t x) { return x >= kMinTopHash; });
+#endif
+  }
+
+  // By I1, the chain holds nothing after this bucket when its last slot is kEmptyRest.
+  bool rest_empty() const { return tophash[kBucketCnt - 1] == kEmptyRest; }
+
+  // Bucket prefetch: the lines after the first are requested at once, so that the tophash,
+  // key and value misses overlap instead of following one another.
+  void prefetch() const {
+    const char* p = reinterpret_cast<const char*>(this);
+    constexpr size_t lines = (sizeof(bmap) + 63) / 64;
+    constexpr size_t n = lines > 4 ? 4 : lines;
+    for (size_t j = 1; j < n; j++) __builtin_prefetch(p + 64 * j);
+    if constexpr (sizeof(bmap) > 64 && lines <= 4) __builtin_prefetch(p + sizeof(bmap) - 1);
+  }
+
+ private:
+  template <class P>
+  uint32_t match_scalar(P p) const {
+    uint32_t m = 0;
+    for (unsigned i = 0; i < kBucketCnt; i++) m |= uint32_t(p(tophash[i])) << i;
+    return m;
+  }
+};
+
+// Go's evacuated(b): the bucket of an old table has been moved to the new one (I3).
+template <class K, class V>
+inline bool evacuated(const bmap<K, V>* b) {
+  uint8_t h = b->tophash[0];
+  return h > kEmptyOne && h < kMinTopHash;
+}
+
+}  // namespace gort::maps

@@ -1,0 +1,238 @@
+// grow.h — growth of gort::map: hashGrow, growWork, evacuate, advanceEvacuationMark, and
+// the allocation of bucket arrays and overflow buckets (Go 1.19, runtime/map.go).
+//
+// A grow is started by an insert of a new key (ops.h, assign) when no grow is in progress and
+//   count+1 > 8 && count+1 > 6.5 * 2^B   -> doubling grow: B+1, old bucket j splits into
+//                                           new buckets j (X) and j + 2^oldB (Y) by hash bit oldB
+//   noverflow >= 2^min(B, 15)            -> same-size grow: B stays, chains are compacted
+// hash_grow() only allocates the new array and keeps the old; the entries move later, a
+// bucket chain at a time (evacuate), two per insert or delete (grow_work: the old bucket of
+// the key being written, then the lowest unevacuated one, nevacuate). Evacuation keeps each
+// chain's order; the old slots are marked kEvacuatedX/Y/Empty so that readers and iterators
+// know where the entries went. When nevacuate reaches the number of old buckets the old
+// array is released: freed, or handed to retired_ while an iteration may still read it.
+//
+// Keys in the old array stay valid after evacuation when an iteration was in progress when
+// the grow started (keep_old_keys_): such an iteration may meet a kEvacuatedX/Y slot and
+// look its key up in the new table (iter.h). Then evacuation copies keys instead of moving
+// them, and the old keys are destroyed with the old array. Values always move.
+//
+// Array sizes: 2^B buckets, and for B >= 4 another 2^(B-4) preallocated overflow buckets at
+// the end of the array, used before any overflow bucket is allocated on its own (Go's
+// makeBucketArray; Go also rounds the array up to its malloc size class, gort does not).
+// Arrays of 4 MiB and more are advised MADV_HUGEPAGE (advise_huge_pages).
+#pragma once
+
+#include <sys/mman.h>
+
+#include <cstring>
+#include <new>
+
+#include "maps/map.h"
+
+namespace gort {
+
+namespace maps {
+// Big bucket arrays ask for transparent huge pages, as Go's heap does for its arenas: a
+// lookup's bucket is a random line of a big array, and with 4 KiB pages nearly every lookup
+// would also miss the TLB. Only whole 2 MiB pages inside the array are advised.
+inline void advise_huge_pages(void* p, size_t bytes) {
+  constexpr uintptr_t kHuge = uintptr_t{2} << 20;
+  if (bytes < 2 * kHuge) return;
+  uintptr_t lo = (reinterpret_cast<uintptr_t>(p) + kHuge - 1) & ~(kHuge - 1);
+  uintptr_t hi = (reinterpret_cast<uintptr_t>(p) + bytes) & ~(kHuge - 1);
+  if (hi > lo) madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_HUGEPAGE);
+}
+}  // namespace maps
+
+template <class K, class V, class H, class E>
+typename map<K, V, H, E>::bucket* map<K, V, H, E>::make_bucket_array(uint8_t b, size_t& nalloc) {
+  const size_t base = size_t{1} << b;
+  nalloc = base + (b >= 4 ? size_t{1} << (b - 4) : 0);
+  void* p;
+  if constexpr (alignof(bucket) <= alignof(std::max_align_t)) {
+    p = std::calloc(nalloc, sizeof(bucket));
+  } else {
+    p = std::aligned_alloc(alignof(bucket), nalloc * sizeof(bucket));
+    if (p != nullptr) std::memset(p, 0, nalloc * sizeof(bucket));
+  }
+  if (p == nullptr) throw std::bad_alloc();
+  maps::advise_huge_pages(p, nalloc * sizeof(bucket));
+  bucket* arr = static_cast<bucket*>(p);
+  next_overflow_ = arr + base;
+  overflow_end_ = arr + nalloc;
+  return arr;
+}
+
+// The first insert into a map made without a hint allocates its single bucket.
+template <class K, class V, class H, class E>
+void map<K, V, H, E>::first_bucket() {
+  buckets_ = make_bucket_array(B_, nalloc_);
+  mask_ = (size_t{1} << B_) - 1;
+}
+
+// newoverflow: chain an empty overflow bucket to b.
+template <class K, class V, class H, class E>
+typename map<K, V, H, E>::bucket* map<K, V, H, E>::new_overflow(bucket* b) {
+  bucket* ovf;
+  if (next_overflow_ != overflow_end_) {
+    ovf = next_overflow_++;
+  } else {
+    ovf = static_cast<bucket*>(std::calloc(1, sizeof(bucket)));
+    if (ovf == nullptr) throw std::bad_alloc();
+    overflow_.push_back(ovf);
+  }
+  incr_noverflow();
+  overflow_used_++;
+  b->overflow = ovf;
+  return ovf;
+}
+
+// incrnoverflow: exact below B = 16; above, incremented with probability 2^-(B-15), so that
+// 2^15 - 1 still means "about as many overflow buckets as buckets".
+template <class K, class V, class H, class E>
+void map<K, V, H, E>::incr_noverflow() {
+  if (B_ < 16) {
+    noverflow_++;
+    return;
+  }
+  uint32_t mask = (uint32_t{1} << (B_ - 15)) - 1;
+  if ((maps::fastrand() & mask) == 0) noverflow_++;
+}
+
+// hashGrow.
+template <class K, class V, class H, class E>
+void map<K, V, H, E>::hash_grow(bool force_bigger) {
+  const bool bigger = force_bigger || maps::over_load_factor(count_ + 1, B_);
+  same_size_ = !bigger;
+  oldbuckets_ = buckets_;
+  old_nmain_ = size_t{1} << B_;
+  B_ += bigger ? 1 : 0;
+  buckets_ = make_bucket_array(B_, nalloc_);
+  mask_ = (size_t{1} << B_) - 1;
+  nevacuate_ = 0;
+  noverflow_ = 0;
+  old_overflow_used_ = overflow_used_;
+  overflow_used_ = 0;
+  oldoverflow_ = std::move(overflow_);
+  overflow_.clear();
+  keep_old_keys_ = iterators_ > 0;
+}
+
+// growWork: evacuate the old bucket the write is about to use, then one more.
+template <class K, class V, class H, class E>
+void map<K, V, H, E>::grow_work(size_t bucket_index) {
+  evacuate(bucket_index & oldmask());
+  if (growing()) evacuate(nevacuate_);
+}
+
+// Moves the chain of one old bucket to the new array.
+template <class K, class V, class H, class E>
+void map<K, V, H, E>::evacuate(size_t oldbucket) {
+  using namespace maps;
+  bucket* b = oldbuckets_ + oldbucket;
+  const size_t newbit = noldbuckets();
+  if (!evacuated(b)) {
+    struct dst {
+      bucket* b;
+      unsigned i;
+    } xy[2] = {{buckets_ + oldbucket, 0}, {same_size_ ? nullptr : buckets_ + oldbucket + newbit, 0}};
+    for (; b != nullptr; b = b->overflow) {
+      for (unsigned i = 0; i < kBucketCnt; i++) {
+        const uint8_t top = b->tophash[i];
+        if (is_empty(top)) {
+          b->tophash[i] = kEvacuatedEmpty;
+          continue;
+        }
+        const unsigned useY = same_size_ ? 0 : (hash_of(*b->key(i)) & newbit) != 0;
+        b->tophash[i] = kEvacuatedX + useY;
+        dst& d = xy[useY];
+        if (d.i == kBucketCnt) {
+          d.b = new_overflow(d.b);
+          d.i = 0;
+        }
+        d.b->tophash[d.i] = top;
+        if (keep_old_keys_) {
+          ::new (d.b->key_slot(d.i)) K(*b->key(i));
+        } else {
+          ::new (d.b->key_slot(d.i)) K(std::move(*b->key(i)));
+          b->key(i)->~K();
+        }
+        ::new (d.b->val_slot(d.i)) V(std::move(*b->val(i)));
+        b->val(i)->~V();
+        d.i++;
+      }
+    }
+  }
+  if (oldbucket == nevacuate_) advance_evacuation_mark(newbit);
+}
+
+// advanceEvacuationMark: move nevacuate past evacuated buckets; end the grow at the last.
+template <class K, class V, class H, class E>
+void map<K, V, H, E>::advance_evacuation_mark(size_t newbit) {
+  nevacuate_++;
+  size_t stop = nevacuate_ + 1024;
+  if (stop > newbit) stop = newbit;
+  while (nevacuate_ != stop && maps::evacuated(oldbuckets_ + nevacuate_)) nevacuate_++;
+  if (nevacuate_ == newbit) end_grow();
+}
+
+// Evacuates every remaining old bucket (reserve, and ranges over non-trivial keys).
+template <class K, class V, class H, class E>
+void map<K, V, H, E>::finish_grow() {
+  while (growing()) evacuate(nevacuate_);
+}
+
+template <class K, class V, class H, class E>
+void map<K, V, H, E>::end_grow() {
+  retire_or_free(oldbuckets_, old_nmain_, std::move(oldoverflow_), keep_old_keys_);
+  oldoverflow_.clear();
+  oldbuckets_ = nullptr;
+  old_nmain_ = 0;
+  old_overflow_used_ = 0;
+  nevacuate_ = 0;
+  same_size_ = false;
+  keep_old_keys_ = false;
+}
+
+// Frees an array and its overflow buckets now, or when the last iteration ends.
+template <class K, class V, class H, class E>
+void map<K, V, H, E>::retire_or_free(bucket* arr, size_t nmain, std::vector<bucket*>&& ovf,
+                                     bool keys_alive) {
+  if (iterators_ > 0) {
+    retired_.push_back(retired{arr, nmain, std::move(ovf), keys_alive});
+    return;
+  }
+  free_table(arr, nmain, ovf, keys_alive);
+}
+
+// Destroys what the chains of an array still hold (I2), then frees it all.
+template <class K, class V, class H, class E>
+void map<K, V, H, E>::free_table(bucket* arr, size_t nmain, std::vector<bucket*>& ovf,
+                                 bool keys_alive) {
+  using namespace maps;
+  if constexpr (!std::is_trivially_destructible_v<K> || !std::is_trivially_destructible_v<V>) {
+    for (size_t j = 0; j < nmain; j++)
+      for (bucket* b = arr + j; b != nullptr; b = b->overflow)
+        for (unsigned i = 0; i < kBucketCnt; i++) {
+          const uint8_t t = b->tophash[i];
+          if (t >= kMinTopHash) destroy_slot(b, i);
+          else if (keys_alive && (t == kEvacuatedX || t == kEvacuatedY)) b->key(i)->~K();
+        }
+  }
+  for (bucket* o : ovf) std::free(o);
+  ovf.clear();
+  std::free(arr);
+}
+
+template <class K, class V, class H, class E>
+void map<K, V, H, E>::release_all() {
+  if (growing()) end_grow();
+  for (retired& r : retired_) free_table(r.arr, r.nmain, r.ovf, r.keys_alive);
+  retired_.clear();
+  if (nalloc_ != 0) free_table(buckets_, size_t{1} << B_, overflow_, false);
+  buckets_ = empty_bucket();
+  nalloc_ = 0;
+}
+
+}  // namespace gort

@@ -1,0 +1,387 @@
+// map.h — gort::map: Go 1.19's hash map (runtime/map.go, hmap) rebuilt in C++20.
+//
+// A map is an array of 2^B buckets (bucket.h). Each bucket holds 8 key/value slots and the
+// top byte of each slot's hash (tophash); when more than 8 keys hash to a bucket, overflow
+// buckets are chained to it. The low B bits of a key's hash pick its bucket.
+//
+// Lookup (find, get, lookup):
+//   1. hash the key with the map's seed; bucket = hash & (2^B - 1);
+//   2. prefetch the bucket's other cache lines (its tophash, key and value lines then miss
+//      in parallel, not one after another);
+//   3. if a grow is in progress and the key's old bucket is not evacuated yet, read the old
+//      bucket instead;
+//   4. match the 8 tophash bytes against the key's tophash with one SSE2 compare, compare
+//      the keys of the matching slots, follow the overflow chain unless the bucket's last
+//      slot is kEmptyRest (a miss then reads only the tophash line).
+//
+// Insert (set, try_emplace, operator[], ...; Go's mapassign):
+//   1. if a grow is in progress, evacuate the old bucket of this key, then one more (growWork);
+//   2. search the chain; an existing key is updated in place;
+//   3. for a new key, if no grow is in progress and either count+1 > 8 and
+//      count+1 > 6.5 * 2^B (load factor) or noverflow >= 2^min(B,15) (too many overflow
+//      buckets), start a grow (hashGrow) and go back to 1;
+//   4. put the key into the first empty slot of the chain, or into a new overflow bucket.
+//
+// Growth (grow.h) is incremental, as Go's: hashGrow only allocates the new array (twice as
+// big, or the same size when it is the overflow buckets that are too many) and keeps the
+// old one; every later insert or delete evacuates the old bucket it touches plus the next
+// unevacuated one (nevacuate). A doubling grow splits old bucket j into new buckets j (X)
+// and j + 2^(B-1) (Y) by hash bit B-1. When every old bucket is evacuated, the old array is
+// freed (or kept until the last iteration that may read it has ended).
+//
+// Delete (del, erase; Go's mapdelete): growWork as for inserts, then mark the slot kEmptyOne
+// and turn a run of trailing empties into kEmptyRest. When the map becomes empty its seed
+// is redrawn (Go issue 25237).
+//
+// Iteration (range; iter.h) follows mapiternext: a random start bucket and slot offset, a
+// snapshot of the bucket array, and during a grow the old buckets filtered to the keys bound
+// for the current new bucket. Guarantees while the callback changes the map: an entry
+// deleted before it is reached is not produced; an entry added may or may not be; no entry
+// is produced twice — including across grows.
+//
+// Invariants (check() walks them; tests call it):
+//   M1. count_ == live slots in buckets_ + live slots in unevacuated old buckets
+//   M2. a live key in bucket j of buckets_ has hash & mask_ == j; in old bucket j,
+//       hash & oldmask == j; its tophash byte == tophash(hash)
+//   M3. oldbuckets_ != nullptr  <=>  a grow is in progress; then every old bucket below
+//       nevacuate_ is evacuated and nevacuate_ < number of old buckets
+//   M4. overflow_used_ == overflow buckets chained in buckets_
+//   M5. no grow in progress  =>  count_ <= max(8, 6.5 * 2^B)
+//
+// Concurrency: none, as in Go. A map may be read by many threads at once, written by one.
+// flags_ holds Go's hashWriting bit, set for the duration of each write; a write or read that
+// finds it set stops the program with "fatal error: concurrent map writes" (or "... read and
+// map write"), as Go does. The bit is a relaxed atomic: detection is best effort, never
+// a lock, and costs a load and a store.
+//
+// References and iterators (STL surface): every call that can write — set, del, insert,
+// emplace, try_emplace, insert_or_assign, operator[], erase(key), reserve, clear — may move
+// entries (evacuation), so it invalidates all iterators, pointers and references. Lookups
+// (find, get, lookup, contains, at on a const map) invalidate nothing. erase(iterator)
+// removes the entry in place, without evacuating, and invalidates only that iterator.
+// STL iteration starts at bucket 0 (no random start) and must not overlap a write; range()
+// is the iteration that may write. operator* yields a proxy {first, second} by value: write
+// `for (auto [k, v] : m)` or `for (const auto& [k, v] : m)`; v refers into the map.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "maps/bucket.h"
+#include "maps/hash.h"
+#include "maps/rand.h"
+
+namespace gort {
+namespace maps {
+
+inline constexpr size_t kLoadFactorNum = 13;  // load factor 6.5 = 13 / 2
+inline constexpr size_t kLoadFactorDen = 2;
+
+// Go's overLoadFactor: count items in 2^B buckets are over the load factor.
+inline constexpr bool over_load_factor(size_t count, uint8_t B) {
+  return count > kBucketCnt && count > kLoadFactorNum * ((size_t{1} << B) / kLoadFactorDen);
+}
+
+// Go's tooManyOverflowBuckets: about as many overflow buckets as buckets.
+inline constexpr bool too_many_overflow_buckets(uint16_t noverflow, uint8_t B) {
+  if (B > 15) B = 15;
+  return noverflow >= uint16_t(1u << (B & 15));
+}
+
+enum class grow_kind : uint8_t { none, same_size, bigger };
+
+// What inserting a new key does to a map in this state (mapassign's test + hashGrow's choice).
+inline constexpr grow_kind grow_decision(size_t count, uint8_t B, uint16_t noverflow,
+                                         bool growing) {
+  if (growing) return grow_kind::none;
+  if (over_load_factor(count + 1, B)) return grow_kind::bigger;
+  return too_many_overflow_buckets(noverflow, B) ? grow_kind::same_size : grow_kind::none;
+}
+
+// Go's make(map, hint): the smallest B whose buckets hold hint items under the load factor.
+inline constexpr uint8_t B_for_hint(size_t hint) {
+  uint8_t B = 0;
+  while (over_load_factor(hint, B)) B++;
+  return B;
+}
+
+[[noreturn]] inline void fatal(const char* msg) {
+  std::fprintf(stderr, "fatal error: %s\n", msg);
+  std::fflush(stderr);
+  std::abort();
+}
+
+inline constexpr uint8_t kHashWriting = 4;  // Go's flag bit
+
+// Sets hashWriting for one write, checking nobody else holds it (mapassign's prologue and
+// epilogue).
+class write_guard {
+ public:
+  explicit write_guard(std::atomic<uint8_t>& f) : f_(f) {
+    uint8_t v = f_.load(std::memory_order_relaxed);
+    if (v & kHashWriting) [[unlikely]] fatal("concurrent map writes");
+    f_.store(v ^ kHashWriting, std::memory_order_relaxed);
+  }
+  ~write_guard() {
+    uint8_t v = f_.load(std::memory_order_relaxed);
+    if (!(v & kHashWriting)) [[unlikely]] fatal("concurrent map writes");
+    f_.store(v & ~kHashWriting, std::memory_order_relaxed);
+  }
+  write_guard(const write_guard&) = delete;
+  write_guard& operator=(const write_guard&) = delete;
+
+ private:
+  std::atomic<uint8_t>& f_;
+};
+
+struct xray_t;  // xray.h
+// How deep xray() looks: the header fields only (O(1)), a walk of every bucket (counts:
+// occupancy, chains, evacuation), or a walk that keeps one entry per bucket (pictures).
+enum class xray_level : uint8_t { header, counts, per_bucket };
+
+}  // namespace maps
+
+template <class K, class V, class Hash = gort::hash<K>, class Eq = std::equal_to<K>>
+class map {
+  static_assert(std::is_copy_constructible_v<K>, "map keys must be copyable, as Go's are");
+  using bucket = maps::bmap<K, V>;
+  static constexpr size_t kNoCheck = ~size_t{0};
+
+ public:
+  using key_type = K;
+  using mapped_type = V;
+  using value_type = std::pair<const K, V>;
+  using size_type = size_t;
+  using difference_type = ptrdiff_t;
+  using hasher = Hash;
+  using key_equal = Eq;
+  template <bool Const>
+  class basic_iterator;
+  using iterator = basic_iterator<false>;
+  using const_iterator = basic_iterator<true>;
+
+  map() : buckets_(empty_bucket()), seed_(maps::fastrand64()) {}
+  explicit map(size_t hint) : map() { reserve(hint); }
+  map(std::initializer_list<value_type> init) : map(init.size()) {
+    for (const auto& kv : init) insert(kv);
+  }
+  map(const map& o) : map(o.size()) {
+    for (auto [k, v] : o) try_emplace(k, v);
+  }
+  map(map&& o) noexcept : map() { swap(o); }
+  map& operator=(map o) noexcept {
+    swap(o);
+    return *this;
+  }
+  ~map() { release_all(); }
+
+  // ---- Go's API -------------------------------------------------------------------------
+
+  size_t len() const { return count_; }
+  // v, ok := m[k]
+  std::pair<V, bool> get(const K& k) const {
+    const V* p = lookup(k);
+    return p ? std::pair<V, bool>(*p, true) : std::pair<V, bool>(V{}, false);
+  }
+  // m[k] = v
+  template <class KK, class VV>
+  void set(KK&& k, VV&& v) {
+    insert_or_assign(std::forward<KK>(k), std::forward<VV>(v));
+  }
+  // delete(m, k)
+  void del(const K& k) { remove(k); }
+  // for k, v := range m { fn(k, v) }; fn may return false to break, and may change the map.
+  template <class F>
+  void range(F&& fn);
+  // The value of k, or nullptr: the lookup fast path.
+  V* lookup(const K& k) {
+    slot s = find_slot(k, hash_of(k));
+    return s.b ? s.b->val(s.i) : nullptr;
+  }
+  const V* lookup(const K& k) const { return const_cast<map*>(this)->lookup(k); }
+
+  // B, buckets, overflow buckets, grow state; the walk levels add occupancy (xray.h).
+  maps::xray_t xray(maps::xray_level level = maps::xray_level::counts) const;
+  std::string check() const;                         // invariants M1-M5; "" when they hold
+
+  // ---- the STL's API --------------------------------------------------------------------
+
+  size_t size() const { return count_; }
+  bool empty() const { return count_ == 0; }
+  size_t bucket_count() const { return size_t{1} << B_; }
+  float load_factor() const { return float(count_) / float(bucket_count()); }
+  float max_load_factor() const { return 6.5f; }
+
+  iterator begin() { return iterator(this); }
+  iterator end() { return iterator(this, nullptr); }
+  const_iterator begin() const { return const_iterator(this); }
+  const_iterator end() const { return const_iterator(this, nullptr); }
+  const_iterator cbegin() const { return begin(); }
+  const_iterator cend() const { return end(); }
+
+  iterator find(const K& k) { return iterator_at(k); }
+  const_iterator find(const K& k) const { return const_cast<map*>(this)->iterator_at(k); }
+  bool contains(const K& k) const { return lookup(k) != nullptr; }
+  size_t count(const K& k) const { return contains(k) ? 1 : 0; }
+  V& at(const K& k) {
+    V* p = lookup(k);
+    if (p == nullptr) throw std::out_of_range("gort::map::at: no such key");
+    return *p;
+  }
+  const V& at(const K& k) const { return const_cast<map*>(this)->at(k); }
+
+  V& operator[](const K& k) { return *try_emplace(k).first.value_ptr(); }
+  V& operator[](K&& k) { return *try_emplace(std::move(k)).first.value_ptr(); }
+
+  template <class KK, class... Args>
+  std::pair<iterator, bool> try_emplace(KK&& k, Args&&... args) {
+    return assign(std::forward<KK>(k), [&](void* p) { ::new (p) V(std::forward<Args>(args)...); });
+  }
+  template <class KK, class M>
+  std::pair<iterator, bool> insert_or_assign(KK&& k, M&& v) {
+    bool fresh = false;
+    auto r = assign(std::forward<KK>(k), [&](void* p) {
+      ::new (p) V(std::forward<M>(v));
+      fresh = true;
+    });
+    if (!fresh) *r.first.value_ptr() = std::forward<M>(v);
+    return r;
+  }
+  std::pair<iterator, bool> insert(const value_type& kv) { return try_emplace(kv.first, kv.second); }
+  std::pair<iterator, bool> insert(value_type&& kv) {
+    return try_emplace(std::move(const_cast<K&>(kv.first)), std::move(kv.second));
+  }
+  template <class... Args>
+  std::pair<iterator, bool> emplace(Args&&... args) {
+    value_type kv(std::forward<Args>(args)...);
+    return insert(std::move(kv));
+  }
+  size_t erase(const K& k) { return remove(k) ? 1 : 0; }
+  iterator erase(const_iterator pos);
+  iterator erase(iterator pos) { return erase(const_iterator(pos)); }
+  void clear();
+  void reserve(size_t n);
+  void swap(map& o) noexcept;
+
+ private:
+  struct slot {
+    bucket* b;
+    unsigned i;
+  };
+  struct hiter;  // iter.h
+  struct retired {
+    bucket* arr;
+    size_t nmain;
+    std::vector<bucket*> ovf;
+    bool keys_alive;
+  };
+
+  // The sentinel of a map with no buckets yet (Go allocates them lazily too): all slots
+  // kEmptyRest, no overflow, so a lookup needs no "allocated?" test. Never written.
+  static bucket* empty_bucket() {
+    static bucket zero{};
+    return &zero;
+  }
+  uint64_t hash_of(const K& k) const { return maps::seeded_hash(hash_, k, seed_); }
+  bool growing() const { return oldbuckets_ != nullptr; }
+  size_t noldbuckets() const { return size_t{1} << (same_size_ ? B_ : B_ - 1); }
+  size_t oldmask() const { return noldbuckets() - 1; }
+  void check_read() const {
+    if (flags_.load(std::memory_order_relaxed) & maps::kHashWriting) [[unlikely]]
+      maps::fatal("concurrent map read and map write");
+  }
+
+  // The slot holding k, or {nullptr, 0}. The hot path of every lookup.
+  slot find_slot(const K& k, uint64_t h) const {
+    check_read();
+    bucket* b = buckets_ + (h & mask_);
+    b->prefetch();
+    if (oldbuckets_ != nullptr) [[unlikely]] b = old_or_new(b, h);
+    const uint8_t top = maps::tophash(h);
+    do {
+      for (uint32_t m = b->match(top); m != 0; m &= m - 1) {
+        unsigned i = static_cast<unsigned>(std::countr_zero(m));
+        if (eq_(*b->key(i), k)) [[likely]] return {b, i};
+      }
+      if (b->rest_empty()) break;  // I1: nothing further down the chain
+      b = b->overflow;
+    } while (b != nullptr);
+    return {nullptr, 0};
+  }
+  // During a grow: the old bucket of h when it is not evacuated yet, else b.
+  [[gnu::noinline]] bucket* old_or_new(bucket* b, uint64_t h) const {
+    bucket* ob = oldbuckets_ + (h & oldmask());
+    return maps::evacuated(ob) ? b : ob;
+  }
+
+  template <class KK, class Make>
+  std::pair<iterator, bool> assign(KK&& k, Make&& make);
+  bool remove(const K& k);
+  void mark_deleted(bucket* head, bucket* b, unsigned i);
+  void destroy_slot(bucket* b, unsigned i);
+  void clear_chain(bucket* b, uint8_t mark);
+  iterator iterator_at(const K& k);
+
+  // grow.h
+  void first_bucket();
+  void hash_grow(bool force_bigger = false);
+  void grow_work(size_t bucket_index);
+  void evacuate(size_t oldbucket);
+  void advance_evacuation_mark(size_t newbit);
+  void finish_grow();
+  void end_grow();
+  bucket* new_overflow(bucket* b);
+  void incr_noverflow();
+  bucket* make_bucket_array(uint8_t b, size_t& nalloc);
+  void free_table(bucket* arr, size_t nmain, std::vector<bucket*>& ovf, bool keys_alive);
+  void retire_or_free(bucket* arr, size_t nmain, std::vector<bucket*>&& ovf, bool keys_alive);
+  void release_all();
+
+  // iter.h
+  hiter iter_init();
+  bool iter_next(hiter& it, const K*& k, V*& v);
+  void iter_enter();
+  void iter_leave();
+
+  // Hot fields first: a lookup reads buckets_, mask_, seed_, oldbuckets_, flags_.
+  bucket* buckets_;  // 2^B buckets, then the preallocated overflow buckets
+  uint64_t mask_ = 0;
+  uint64_t seed_;
+  bucket* oldbuckets_ = nullptr;  // the previous array while a grow is in progress
+  size_t count_ = 0;
+  std::atomic<uint8_t> flags_{0};
+  uint8_t B_ = 0;
+  uint16_t noverflow_ = 0;  // Go's approximate overflow-bucket counter (exact for B < 16)
+  bool same_size_ = false;
+  bool keep_old_keys_ = false;  // evacuation copies keys: an iterator may read the old array
+  size_t nevacuate_ = 0;        // old buckets below this are evacuated
+  [[no_unique_address]] Hash hash_;
+  [[no_unique_address]] Eq eq_;
+
+  // Cold fields: allocation bookkeeping, x-ray counters, iterator lifetimes.
+  size_t nalloc_ = 0;                    // buckets allocated in buckets_ (0: the sentinel)
+  size_t old_nmain_ = 0;                 // 2^oldB
+  bucket* next_overflow_ = nullptr;      // next preallocated overflow bucket of buckets_
+  bucket* overflow_end_ = nullptr;
+  std::vector<bucket*> overflow_;        // overflow buckets allocated one by one
+  std::vector<bucket*> oldoverflow_;
+  size_t overflow_used_ = 0;             // overflow buckets chained in buckets_ (exact)
+  size_t old_overflow_used_ = 0;
+  int iterators_ = 0;                    // ranges in progress
+  std::vector<retired> retired_;         // old arrays an iterator may still read
+};
+
+}  // namespace gort
+
+#include "maps/grow.h"
+#include "maps/iter.h"
+#include "maps/ops.h"
+#include "maps/xray.h"

@@ -1,0 +1,220 @@
+// ops.h — the writes of gort::map: insert (Go's mapassign), delete (mapdelete), in-place
+// erase through an iterator, clear (mapclear), reserve (makemap's hint), swap.
+// Included by map.h; see its design comment for the steps and invariants.
+#pragma once
+
+#include "maps/map.h"
+
+namespace gort {
+
+// mapassign: find k, or make room for it (growing first when the map is full).
+template <class K, class V, class H, class E>
+template <class KK, class Make>
+std::pair<typename map<K, V, H, E>::iterator, bool> map<K, V, H, E>::assign(KK&& k, Make&& make) {
+  const uint64_t h = hash_of(k);
+  maps::write_guard guard(flags_);  // after hashing, as Go: a throwing hash is no write
+  if (nalloc_ == 0) [[unlikely]] first_bucket();
+  const uint8_t top = maps::tophash(h);
+  for (;;) {
+    const size_t bi = h & mask_;
+    if (growing()) grow_work(bi);
+    bucket* b = buckets_ + bi;
+    bucket* ins = nullptr;
+    unsigned ins_i = 0;
+    for (;;) {
+      for (uint32_t m = b->match(top); m != 0; m &= m - 1) {
+        unsigned i = static_cast<unsigned>(std::countr_zero(m));
+        if (eq_(*b->key(i), k)) return {iterator(this, bi, b, i), false};
+      }
+      if (uint32_t e = b->empties(); e != 0 && ins == nullptr) {
+        ins = b;
+        ins_i = static_cast<unsigned>(std::countr_zero(e));
+      }
+      if (b->rest_empty() || b->overflow == nullptr) break;
+      b = b->overflow;
+    }
+    if (!growing() && maps::grow_decision(count_, B_, noverflow_, false) != maps::grow_kind::none) {
+      hash_grow();
+      continue;  // the table changed: search again
+    }
+    if (ins == nullptr) ins = new_overflow(b);
+    ::new (ins->key_slot(ins_i)) K(std::forward<KK>(k));
+    try {
+      make(ins->val_slot(ins_i));
+    } catch (...) {
+      ins->key(ins_i)->~K();
+      throw;
+    }
+    ins->tophash[ins_i] = top;
+    count_++;
+    return {iterator(this, bi, ins, ins_i), true};
+  }
+}
+
+// mapdelete.
+template <class K, class V, class H, class E>
+bool map<K, V, H, E>::remove(const K& k) {
+  if (count_ == 0) return false;
+  const uint64_t h = hash_of(k);
+  maps::write_guard guard(flags_);
+  const size_t bi = h & mask_;
+  if (growing()) grow_work(bi);
+  bucket* head = buckets_ + bi;
+  const uint8_t top = maps::tophash(h);
+  for (bucket* b = head; b != nullptr; b = b->overflow) {
+    for (uint32_t m = b->match(top); m != 0; m &= m - 1) {
+      unsigned i = static_cast<unsigned>(std::countr_zero(m));
+      if (!eq_(*b->key(i), k)) continue;
+      destroy_slot(b, i);
+      mark_deleted(head, b, i);
+      if (--count_ == 0) seed_ = maps::fastrand64();  // Go issue 25237
+      return true;
+    }
+    if (b->rest_empty()) break;
+  }
+  return false;
+}
+
+template <class K, class V, class H, class E>
+void map<K, V, H, E>::destroy_slot(bucket* b, unsigned i) {
+  b->key(i)->~K();
+  b->val(i)->~V();
+}
+
+// Slot i of b (in the chain starting at head) is now empty; keep I1: a run of empty slots
+// that reaches the end of the chain becomes kEmptyRest.
+template <class K, class V, class H, class E>
+void map<K, V, H, E>::mark_deleted(bucket* head, bucket* b, unsigned i) {
+  using namespace maps;
+  b->tophash[i] = kEmptyOne;
+  if (i == kBucketCnt - 1) {
+    if (b->overflow != nullptr && b->overflow->tophash[0] != kEmptyRest) return;
+  } else if (b->tophash[i + 1] != kEmptyRest) {
+    return;
+  }
+  for (;;) {
+    b->tophash[i] = kEmptyRest;
+    if (i == 0) {
+      if (b == head) return;
+      bucket* c = b;
+      for (b = head; b->overflow != c; b = b->overflow) {
+      }
+      i = kBucketCnt - 1;
+    } else {
+      i--;
+    }
+    if (b->tophash[i] != kEmptyOne) return;
+  }
+}
+
+template <class K, class V, class H, class E>
+typename map<K, V, H, E>::iterator map<K, V, H, E>::iterator_at(const K& k) {
+  const uint64_t h = hash_of(k);
+  slot s = find_slot(k, h);
+  if (s.b == nullptr) return end();
+  const size_t bi = h & mask_;
+  bool old = growing() && !maps::evacuated(oldbuckets_ + (h & oldmask()));
+  return iterator(this, bi, s.b, s.i, old ? bi : kNoCheck);
+}
+
+// erase through an iterator: in place, without growWork, so that other iterators stay valid.
+template <class K, class V, class H, class E>
+typename map<K, V, H, E>::iterator map<K, V, H, E>::erase(const_iterator pos) {
+  maps::write_guard guard(flags_);
+  iterator it(this, pos.next_ - 1, pos.b_, pos.i_, pos.check_);
+  bucket* head = pos.check_ != kNoCheck ? oldbuckets_ + (pos.check_ & oldmask())
+                                        : buckets_ + (pos.next_ - 1);
+  destroy_slot(pos.b_, pos.i_);
+  mark_deleted(head, pos.b_, pos.i_);
+  if (--count_ == 0) seed_ = maps::fastrand64();
+  it.i_++;
+  it.settle();
+  return it;
+}
+
+// mapclear: every entry goes, the bucket array (and B) stays. An iterator in progress sees
+// only empty slots from here on.
+template <class K, class V, class H, class E>
+void map<K, V, H, E>::clear() {
+  if (count_ == 0 && !growing()) return;
+  maps::write_guard guard(flags_);
+  if (growing()) {
+    for (size_t j = 0; j < old_nmain_; j++) clear_chain(oldbuckets_ + j, maps::kEvacuatedEmpty);
+    end_grow();
+  }
+  for (size_t j = 0; j < (size_t{1} << B_); j++) clear_chain(buckets_ + j, maps::kEmptyOne);
+  std::memset(static_cast<void*>(buckets_), 0, nalloc_ * sizeof(bucket));
+  next_overflow_ = buckets_ + (size_t{1} << B_);
+  retire_or_free(nullptr, 0, std::move(overflow_), false);
+  overflow_.clear();
+  overflow_used_ = 0;
+  noverflow_ = 0;
+  count_ = 0;
+  seed_ = maps::fastrand64();
+}
+
+// Destroys every entry of a chain, leaving `mark` in its slots.
+template <class K, class V, class H, class E>
+void map<K, V, H, E>::clear_chain(bucket* b, uint8_t mark) {
+  for (; b != nullptr; b = b->overflow)
+    for (uint32_t m = b->full(); m != 0; m &= m - 1) {
+      unsigned i = static_cast<unsigned>(std::countr_zero(m));
+      destroy_slot(b, i);
+      b->tophash[i] = mark;
+    }
+}
+
+// make(map, n): enough buckets for n entries without growing. Finishes any grow first.
+template <class K, class V, class H, class E>
+void map<K, V, H, E>::reserve(size_t n) {
+  const uint8_t want = maps::B_for_hint(n);
+  if (nalloc_ != 0 && want <= B_) return;
+  maps::write_guard guard(flags_);
+  if (count_ == 0 && !growing() && iterators_ == 0) {
+    std::vector<bucket*> ovf = std::move(overflow_);
+    overflow_.clear();
+    if (nalloc_ != 0) free_table(buckets_, size_t{1} << B_, ovf, false);
+    B_ = want;
+    mask_ = (size_t{1} << B_) - 1;
+    buckets_ = make_bucket_array(B_, nalloc_);
+    overflow_used_ = 0;
+    noverflow_ = 0;
+    return;
+  }
+  finish_grow();
+  while (B_ < want) {
+    hash_grow(true);
+    finish_grow();
+  }
+}
+
+template <class K, class V, class H, class E>
+void map<K, V, H, E>::swap(map& o) noexcept {
+  uint8_t f = flags_.load(std::memory_order_relaxed);
+  flags_.store(o.flags_.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  o.flags_.store(f, std::memory_order_relaxed);
+  std::swap(buckets_, o.buckets_);
+  std::swap(mask_, o.mask_);
+  std::swap(seed_, o.seed_);
+  std::swap(oldbuckets_, o.oldbuckets_);
+  std::swap(count_, o.count_);
+  std::swap(B_, o.B_);
+  std::swap(noverflow_, o.noverflow_);
+  std::swap(same_size_, o.same_size_);
+  std::swap(keep_old_keys_, o.keep_old_keys_);
+  std::swap(nevacuate_, o.nevacuate_);
+  std::swap(hash_, o.hash_);
+  std::swap(eq_, o.eq_);
+  std::swap(nalloc_, o.nalloc_);
+  std::swap(old_nmain_, o.old_nmain_);
+  std::swap(next_overflow_, o.next_overflow_);
+  std::swap(overflow_end_, o.overflow_end_);
+  overflow_.swap(o.overflow_);
+  oldoverflow_.swap(o.oldoverflow_);
+  std::swap(overflow_used_, o.overflow_used_);
+  std::swap(old_overflow_used_, o.old_overflow_used_);
+  std::swap(iterators_, o.iterators_);
+  retired_.swap(o.retired_);
+}
+
+}  // namespace gort

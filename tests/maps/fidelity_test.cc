@@ -1,0 +1,181 @@
+// Fidelity to Go 1.19's map, against the real runtime: golden files recorded by oracle/*.go
+// (growth.go reads runtime.hmap through unsafe), and the same programs re-run live when `go`
+// is installed.
+//   * B after every insert, 10^6 sequential and 10^6 random keys: must match exactly.
+//   * Churn (delete one key, insert one, at constant count): the decision each insert takes
+//     in each (count, B, noverflow) state Go met must be Go's, exactly; B must stay put; the
+//     number of same-size grows depends on the hash, so it is compared as a rate.
+//   * Iteration under mutation: the counts of scenarios.h must be Go's.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "maps/map.h"
+#include "scenarios.h"
+#include "test_util.h"
+
+namespace gort::maps {
+namespace {
+
+using test::splitmix;
+
+std::string read_golden(const std::string& name) {
+  std::ifstream in(std::string(GORT_MAPS_GOLDEN_DIR) + "/" + name);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string live(const std::string& oracle, const std::string& args) {
+  bool ok = false;
+  std::string out = test::run_go(std::string(GORT_MAPS_ORACLE_DIR) + "/" + oracle, args, ok);
+  EXPECT_TRUE(ok) << "go run " << oracle << " " << args << " failed";
+  return out;
+}
+
+// "count B" at every change of B, as growth.go prints it.
+std::string b_steps(bool random, int n) {
+  gort::map<uint64_t, uint64_t> m;
+  splitmix r{1};
+  std::string out;
+  int prev = -1;
+  for (int i = 0; i < n; i++) {
+    uint64_t k = random ? r.next() : uint64_t(i);
+    m.set(k, k);
+    auto x = m.xray(xray_level::header);
+    if (x.B != prev) {
+      out += std::to_string(x.count) + " " + std::to_string(x.B) + "\n";
+      prev = x.B;
+    }
+  }
+  return out;
+}
+
+TEST(Fidelity, BAfterInsertsSequentialGolden) {
+  std::string want = read_golden("growth_seq.txt");
+  ASSERT_FALSE(want.empty()) << "missing golden file";
+  EXPECT_EQ(b_steps(false, 1000000), want);
+}
+
+TEST(Fidelity, BAfterInsertsRandomGolden) {
+  std::string want = read_golden("growth_rand.txt");
+  ASSERT_FALSE(want.empty());
+  EXPECT_EQ(b_steps(true, 1000000), want);
+}
+
+TEST(Fidelity, BAfterInsertsLive) {
+  if (!test::have_go()) GTEST_SKIP() << "go is not installed";
+  EXPECT_EQ(b_steps(false, 1000000), live("growth.go", "seq 1000000"));
+  EXPECT_EQ(b_steps(true, 1000000), live("growth.go", "rand 1000000"));
+}
+
+struct churn_result {
+  std::map<std::string, std::string> decisions;  // "count B noverflow" -> none|same|bigger
+  int same = 0, bigger = 0, B = 0;
+};
+
+churn_result parse_churn(const std::string& text) {
+  churn_result c;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("summary", 0) == 0) {
+      std::sscanf(line.c_str(), "summary sameSizeGrows=%d doublings=%d B=%d", &c.same, &c.bigger, &c.B);
+      continue;
+    }
+    auto sp = line.rfind(' ');
+    c.decisions[line.substr(0, sp)] = line.substr(sp + 1);
+  }
+  return c;
+}
+
+// growth.go churn, on gort::map.
+churn_result churn(int n, int ops) {
+  fastrand_seed(77);
+  gort::map<uint64_t, uint64_t> m;
+  splitmix r{7};
+  std::vector<uint64_t> keys(n);
+  for (auto& k : keys) m.set(k = r.next(), 1);
+  churn_result c;
+  for (int op = 0; op < ops; op++) {
+    uint64_t& k = keys[r.next() % uint64_t(n)];
+    m.del(k);
+    k = r.next();
+    auto before = m.xray(xray_level::header);
+    m.set(k, 1);
+    if (before.growing) continue;
+    auto after = m.xray(xray_level::header);
+    const char* d = !after.growing ? "none" : after.same_size ? "same" : "bigger";
+    c.same += after.growing && after.same_size;
+    c.bigger += after.growing && !after.same_size;
+    c.decisions[std::to_string(before.count) + " " + std::to_string(before.B) + " " +
+                std::to_string(before.noverflow)] = d;
+  }
+  c.B = m.xray(xray_level::header).B;
+  return c;
+}
+
+const char* name(grow_kind g) {
+  return g == grow_kind::none ? "none" : g == grow_kind::same_size ? "same" : "bigger";
+}
+
+void expect_churn_matches(const churn_result& go, int n, int ops, double tolerance) {
+  ASSERT_GT(go.decisions.size(), 10u);
+  // 1. Go's decision in every state Go met is the decision gort's rule takes.
+  for (const auto& [state, want] : go.decisions) {
+    size_t count;
+    int B, nov;
+    std::sscanf(state.c_str(), "%zu %d %d", &count, &B, &nov);
+    EXPECT_EQ(name(grow_decision(count, uint8_t(B), uint16_t(nov), false)), want) << state;
+  }
+  // 2. gort's map under the same operations: same B, every state it shares with Go decided
+  //    alike, same-size grows at Go's rate.
+  churn_result me = churn(n, ops);
+  EXPECT_EQ(me.B, go.B);
+  EXPECT_EQ(me.bigger, 0);
+  EXPECT_EQ(go.bigger, 0);
+  int shared = 0;
+  for (const auto& [state, d] : me.decisions) {
+    auto it = go.decisions.find(state);
+    if (it == go.decisions.end()) continue;
+    shared++;
+    EXPECT_EQ(d, it->second) << state;
+  }
+  EXPECT_GT(shared, 10);
+  EXPECT_GT(go.same, 0);
+  EXPECT_NEAR(me.same, go.same, tolerance * go.same) << "same-size grows: gort " << me.same
+                                                      << ", Go " << go.same;
+}
+
+TEST(Fidelity, ChurnSmallGolden) {
+  expect_churn_matches(parse_churn(read_golden("churn_100.txt")), 100, 1000000, 0.15);
+}
+TEST(Fidelity, ChurnGolden) {
+  expect_churn_matches(parse_churn(read_golden("churn_1000.txt")), 1000, 2000000, 0.45);
+}
+TEST(Fidelity, ChurnLive) {
+  if (!test::have_go()) GTEST_SKIP() << "go is not installed";
+  expect_churn_matches(parse_churn(live("growth.go", "churn 100 1000000")), 100, 1000000, 0.15);
+}
+
+TEST(Fidelity, IterationGolden) {
+  std::string want = read_golden("iteration.txt");
+  ASSERT_FALSE(want.empty());
+  fastrand_seed(5);
+  test::scenario_run<uint64_t> s{[](uint64_t k) { return k; }, ""};
+  EXPECT_EQ(s.run_all(), want);
+  EXPECT_EQ(s.problems, "");
+}
+
+TEST(Fidelity, IterationLive) {
+  if (!test::have_go()) GTEST_SKIP() << "go is not installed";
+  test::scenario_run<uint64_t> s{[](uint64_t k) { return k; }, ""};
+  EXPECT_EQ(s.run_all(), live("iteration.go", ""));
+}
+
+}  // namespace
+}  // namespace gort::maps

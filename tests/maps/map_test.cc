@@ -1,0 +1,293 @@
+// gort::map: Go's API, the STL's API, growth, lifetimes, invariants under random operations.
+#include "maps/map.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <unordered_map>
+
+#include "test_util.h"
+
+namespace gort {
+namespace {
+
+using maps::xray_level;
+
+TEST(Map, GoApi) {
+  gort::map<uint64_t, uint64_t> m;
+  EXPECT_EQ(m.len(), 0u);
+  auto [v0, ok0] = m.get(1);
+  EXPECT_FALSE(ok0);
+  EXPECT_EQ(v0, 0u);
+  m.set(1, 10);
+  m.set(2, 20);
+  m.set(1, 11);
+  EXPECT_EQ(m.len(), 2u);
+  auto [v1, ok1] = m.get(1);
+  EXPECT_TRUE(ok1);
+  EXPECT_EQ(v1, 11u);
+  m.del(1);
+  m.del(3);  // absent: no effect, as Go
+  EXPECT_EQ(m.len(), 1u);
+  EXPECT_FALSE(m.get(1).second);
+  EXPECT_EQ(m.check(), "");
+}
+
+TEST(Map, StlApi) {
+  gort::map<std::string, int> m;
+  EXPECT_TRUE(m.insert({"a", 1}).second);
+  EXPECT_FALSE(m.insert({"a", 9}).second);
+  EXPECT_TRUE(m.emplace("b", 2).second);
+  EXPECT_TRUE(m.try_emplace("c", 3).second);
+  EXPECT_FALSE(m.try_emplace("c", 9).second);
+  m["d"] = 4;
+  m["d"] += 1;
+  EXPECT_FALSE(m.insert_or_assign("a", 7).second);
+  EXPECT_EQ(m.at("a"), 7);
+  EXPECT_THROW(m.at("zz"), std::out_of_range);
+  EXPECT_EQ(m.size(), 4u);
+  auto it = m.find("b");
+  ASSERT_NE(it, m.end());
+  EXPECT_EQ(it->first, "b");
+  EXPECT_EQ((*it).second, 2);
+  it->second = 22;
+  EXPECT_EQ(m.at("b"), 22);
+  EXPECT_EQ(m.find("zz"), m.end());
+  EXPECT_TRUE(m.contains("d"));
+  EXPECT_EQ(m.count("d"), 1u);
+  EXPECT_EQ(m.erase("d"), 1u);
+  EXPECT_EQ(m.erase("d"), 0u);
+  const auto& cm = m;
+  int sum = 0;
+  for (const auto& [k, v] : cm) sum += v;
+  EXPECT_EQ(sum, 7 + 22 + 3);
+  gort::map<std::string, int>::const_iterator ci = m.begin();
+  EXPECT_EQ(ci, m.cbegin());
+  std::pair<const std::string, int> kv = *m.find("c");
+  EXPECT_EQ(kv.second, 3);
+  m.clear();
+  EXPECT_TRUE(m.empty());
+  EXPECT_EQ(m.begin(), m.end());
+  EXPECT_EQ(m.check(), "");
+}
+
+TEST(Map, BAfterEveryInsertIsGosFormula) {
+  gort::map<uint64_t, uint64_t> m;
+  for (uint64_t i = 1; i <= 100000; i++) {
+    m.set(i, i);
+    ASSERT_EQ(m.xray(xray_level::header).B, maps::B_for_hint(i)) << i;
+  }
+  EXPECT_EQ(maps::B_for_hint(8), 0);
+  EXPECT_EQ(maps::B_for_hint(9), 1);
+  EXPECT_EQ(maps::B_for_hint(13), 1);
+  EXPECT_EQ(maps::B_for_hint(14), 2);
+}
+
+TEST(Map, GrowthIsIncremental) {
+  maps::fastrand_seed(1);
+  gort::map<uint64_t, uint64_t> m;
+  for (uint64_t i = 0; i < 832; i++) m.set(i, i);  // 6.5 * 2^7: full, no grow yet
+  EXPECT_FALSE(m.xray().growing);
+  m.set(832, 832);  // starts a doubling grow
+  auto x = m.xray();
+  ASSERT_TRUE(x.growing);
+  EXPECT_FALSE(x.same_size);
+  EXPECT_EQ(x.B, 8);
+  EXPECT_EQ(x.old_buckets, 128u);
+  EXPECT_LE(x.evacuated, 2u);  // hashGrow moves nothing; the insert's growWork moves two
+  size_t writes = 0;
+  for (uint64_t k = 1000; m.xray(xray_level::header).growing; k++, writes++) {
+    m.set(k, k);
+    ASSERT_EQ(m.check(), "");
+    for (uint64_t j = 0; j < 833; j += 37) ASSERT_TRUE(m.contains(j)) << j;
+  }
+  EXPECT_GT(writes, 10u);   // spread over later writes
+  EXPECT_LE(writes, 128u);  // each write evacuates at least one old bucket
+  for (uint64_t j = 0; j <= 832; j++) ASSERT_EQ(m.get(j).first, j);
+}
+
+TEST(Map, DeletesEvacuateToo) {
+  gort::map<uint64_t, uint64_t> m;
+  for (uint64_t i = 0; i < 833; i++) m.set(i, i);
+  size_t before = m.xray().evacuated;
+  m.del(5);
+  EXPECT_GT(m.xray().evacuated, before);
+  EXPECT_FALSE(m.contains(5));
+  EXPECT_EQ(m.check(), "");
+}
+
+TEST(Map, SameSizeGrowUnderChurn) {
+  maps::fastrand_seed(3);
+  gort::map<uint64_t, uint64_t> m;
+  maps::test::splitmix r{7};
+  std::vector<uint64_t> keys(100);
+  for (auto& k : keys) m.set(k = r.next(), 1);
+  const uint8_t B = m.xray().B;
+  int same = 0;
+  bool was = false;
+  for (int op = 0; op < 200000; op++) {
+    uint64_t& k = keys[r.next() % keys.size()];
+    m.del(k);
+    m.set(k = r.next(), 1);
+    auto x = m.xray(xray_level::header);
+    ASSERT_EQ(x.B, B);
+    if (x.growing && !was) {
+      ASSERT_TRUE(x.same_size);
+      same++;
+    }
+    was = x.growing;
+    if (op % 997 == 0) {
+      ASSERT_EQ(m.check(), "");
+    }
+  }
+  EXPECT_GT(same, 10);
+  EXPECT_EQ(m.len(), 100u);
+}
+
+TEST(Map, SeedIsRedrawnWhenEmptied) {
+  gort::map<uint64_t, int> m;
+  m.set(1, 1);
+  uint64_t s = m.xray().seed;
+  m.del(1);
+  EXPECT_NE(m.xray().seed, s);
+  gort::map<uint64_t, int> other;
+  EXPECT_NE(other.xray().seed, m.xray().seed);
+}
+
+TEST(Map, ReserveIsMakeWithHint) {
+  gort::map<uint64_t, uint64_t> m(1000);
+  EXPECT_EQ(m.xray().B, maps::B_for_hint(1000));
+  for (uint64_t i = 0; i < 1000; i++) m.set(i, i);
+  EXPECT_EQ(m.xray().B, maps::B_for_hint(1000));
+  m.reserve(100000);
+  EXPECT_EQ(m.xray().B, maps::B_for_hint(100000));
+  EXPECT_FALSE(m.xray().growing);
+  for (uint64_t i = 0; i < 1000; i++) ASSERT_EQ(m.get(i).first, i);
+  EXPECT_EQ(m.check(), "");
+}
+
+TEST(Map, EraseThroughIteratorsWhileGrowing) {
+  gort::map<uint64_t, uint64_t> m;
+  for (uint64_t i = 0; i < 833; i++) m.set(i, i);
+  ASSERT_TRUE(m.xray().growing);
+  size_t seen = 0;
+  for (auto it = m.begin(); it != m.end();) {
+    seen++;
+    it = it->first % 3 == 0 ? m.erase(it) : std::next(it);
+  }
+  EXPECT_EQ(seen, 833u);
+  EXPECT_EQ(m.len(), 833u - 278u);
+  EXPECT_EQ(m.check(), "");
+  for (uint64_t i = 0; i < 833; i++) ASSERT_EQ(m.contains(i), i % 3 != 0) << i;
+}
+
+// Counts live objects: every construction is matched by one destruction.
+struct Tracked {
+  static inline long live = 0;
+  std::string s;
+  Tracked(std::string v = "") : s(std::move(v)) { live++; }
+  Tracked(const Tracked& o) : s(o.s) { live++; }
+  Tracked(Tracked&& o) noexcept : s(std::move(o.s)) { live++; }
+  Tracked& operator=(const Tracked&) = default;
+  Tracked& operator=(Tracked&&) = default;
+  ~Tracked() { live--; }
+  bool operator==(const Tracked& o) const { return s == o.s; }
+};
+struct TrackedHash {
+  uint64_t operator()(const Tracked& t, uint64_t seed) const { return gort::hash<std::string>{}(t.s, seed); }
+};
+
+TEST(Map, LifetimesOfNonTrivialTypes) {
+  {
+    gort::map<Tracked, Tracked, TrackedHash> m;
+    for (int i = 0; i < 5000; i++) m.set(Tracked("k" + std::to_string(i) + std::string(20, 'x')), Tracked("v"));
+    int n = 0;
+    m.range([&](const Tracked& k, Tracked& v) {  // grows while ranging: old keys are kept
+      if (n++ < 3000) m.set(Tracked(k.s + "+"), Tracked("w"));
+      if (n % 7 == 0) m.del(k);
+    });
+    for (int i = 0; i < 5000; i += 3) m.del(Tracked("k" + std::to_string(i) + std::string(20, 'x')));
+    EXPECT_EQ(m.check(), "");
+    EXPECT_EQ(Tracked::live, long(2 * m.len()));
+    gort::map<Tracked, Tracked, TrackedHash> copy = m;
+    EXPECT_EQ(copy.len(), m.len());
+    m.clear();
+    EXPECT_EQ(Tracked::live, long(2 * copy.len()));
+  }
+  EXPECT_EQ(Tracked::live, 0);
+}
+
+struct Throws {
+  static inline int countdown = 0;
+  int v;
+  Throws(int x) : v(x) {
+    if (--countdown == 0) throw std::runtime_error("boom");
+  }
+};
+
+TEST(Map, ThrowingValueLeavesMapUnchanged) {
+  gort::map<int, Throws> m;
+  Throws::countdown = 1000000;
+  for (int i = 0; i < 100; i++) m.try_emplace(i, i);
+  Throws::countdown = 1;
+  EXPECT_THROW(m.try_emplace(500, 500), std::runtime_error);
+  EXPECT_EQ(m.len(), 100u);
+  EXPECT_FALSE(m.contains(500));
+  EXPECT_EQ(m.check(), "");
+  Throws::countdown = 1000000;
+  m.try_emplace(500, 1);  // the writer flag was released
+  EXPECT_EQ(m.len(), 101u);
+}
+
+// Random operations against std::unordered_map, invariants walked as it goes.
+template <class K, class MakeKey>
+void model_check(MakeKey make_key, int ops, int range) {
+  maps::fastrand_seed(11);
+  gort::map<K, uint64_t> m;
+  std::unordered_map<K, uint64_t> want;
+  std::mt19937_64 rng(5);
+  for (int op = 0; op < ops; op++) {
+    K k = make_key(rng() % range);
+    switch (rng() % 8) {
+      case 0: case 1: case 2: m.set(k, op); want[k] = op; break;
+      case 3: case 4: m.del(k); want.erase(k); break;
+      case 5: ASSERT_EQ(m.contains(k), want.count(k) == 1); break;
+      case 6: { auto it = m.find(k); if (it != m.end()) { m.erase(it); want.erase(k); } break; }
+      case 7: if (rng() % 5000 == 0) { m.clear(); want.clear(); } break;
+    }
+    ASSERT_EQ(m.len(), want.size());
+    if (op % 4999 == 0) {
+      ASSERT_EQ(m.check(), "") << op;
+      size_t n = 0;
+      for (auto [key, v] : m) {
+        ASSERT_EQ(want.at(key), v);
+        n++;
+      }
+      ASSERT_EQ(n, want.size());
+    }
+  }
+  for (auto& [k, v] : want) ASSERT_EQ(m.get(k).first, v);
+}
+
+TEST(Map, ModelUint64) { model_check<uint64_t>([](uint64_t i) { return i * 0x10001; }, 300000, 20000); }
+TEST(Map, ModelString) {
+  model_check<std::string>([](uint64_t i) { return "key/" + std::to_string(i) + std::string(i % 40, 'z'); },
+                           100000, 5000);
+}
+
+TEST(Map, MoveAndSwap) {
+  gort::map<uint64_t, uint64_t> a, b;
+  for (uint64_t i = 0; i < 1000; i++) a.set(i, i);
+  b = std::move(a);
+  EXPECT_EQ(b.len(), 1000u);
+  EXPECT_EQ(a.len(), 0u);
+  a.set(7, 7);
+  a.swap(b);
+  EXPECT_EQ(a.len(), 1000u);
+  EXPECT_EQ(b.get(7).first, 7u);
+  EXPECT_EQ(a.check(), "");
+}
+
+}  // namespace
+}  // namespace gort

@@ -1,0 +1,74 @@
+// The writer flag: two writers at once stop the program, as Go's "concurrent map writes".
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "maps/map.h"
+
+namespace gort {
+namespace {
+
+// A value whose construction writes to the same map: a second write while the first is in
+// progress, deterministically.
+struct Reentrant;
+gort::map<int, Reentrant>* target = nullptr;
+struct Reentrant {
+  Reentrant() = default;
+  Reentrant(int) { target->try_emplace(-1); }
+};
+
+void nested_write() {
+  gort::map<int, Reentrant> m;
+  target = &m;
+  m.try_emplace(1, 1);
+}
+
+TEST(WriterDeathTest, NestedWriteIsFatal) {
+  EXPECT_DEATH(nested_write(), "fatal error: concurrent map writes");
+}
+
+struct Reader {
+  Reader() = default;
+  Reader(gort::map<int, Reader>* m) { m->contains(3); }
+};
+
+void read_during_write() {
+  gort::map<int, Reader> m;
+  m.try_emplace(1, &m);
+}
+
+TEST(WriterDeathTest, ReadDuringWriteIsFatal) {
+  EXPECT_DEATH(read_during_write(), "concurrent map read and map write");
+}
+
+void two_writers() {
+  gort::map<uint64_t, uint64_t> m;
+  std::atomic<bool> go{false};
+  auto writer = [&](uint64_t base) {
+    while (!go.load()) {
+    }
+    for (uint64_t i = 0;; i++) {  // ends only when the map stops the program
+      m.set(base + (i & 0xffff), i);
+      m.del(base + ((i * 7) & 0xffff));
+    }
+  };
+  std::thread a(writer, 0), b(writer, uint64_t{1} << 32);
+  go = true;
+  a.join();
+  b.join();
+}
+
+TEST(WriterDeathTest, TwoThreadsWritingAreCaught) {
+  EXPECT_DEATH(two_writers(), "concurrent map (writes|read and map write)");
+}
+
+TEST(Writer, SequentialWritersFromTwoThreadsAreFine) {
+  gort::map<int, int> m;
+  std::thread([&] { for (int i = 0; i < 1000; i++) m.set(i, i); }).join();
+  std::thread([&] { for (int i = 0; i < 1000; i += 2) m.del(i); }).join();
+  EXPECT_EQ(m.len(), 500u);
+}
+
+}  // namespace
+}  // namespace gort
