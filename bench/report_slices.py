@@ -261,9 +261,10 @@ def intro(summary: dict) -> str:
             f"gort::slice and std::vector both allocate through that malloc). Figures are "
             f"CPU ns per element, medians of {summary['rounds']} rounds; the widest "
             f"(max - min) / median of a cell was {rc.fmt(None if worst is None else 100 * worst, 0)}%. "
-            f"`gort` appends as users write it, `s = gort::append(s, v)`: an lvalue source "
-            f"keeps its old array (Go semantics), so growth copies. `gort_move` appends "
-            f"through an rvalue, whose uniquely owned array grows in place with realloc; "
+            f"`gort` appends as users write it, `s = gort::append(s, v)`: the result "
+            f"borrows s's array (no reference counting) and, when nobody shares that array, "
+            f"growth reallocates it in place with Go's capacities. `gort_move` appends "
+            f"through an rvalue, whose uniquely owned array grows in place the same way; "
             f"`gort_made` appends into `make(0, n)` and never grows. The section took "
             f"{summary['seconds']} s.")
 
@@ -299,7 +300,7 @@ def render_growth(summary: dict) -> str:
     return ("### Growth per append sequence\n\nAllocations, MiB allocated and MiB copied by "
             "growth for one sequence of n appends (counted by the benchmark from the "
             "capacities it observed). Go's 1.25x steps past 256 elements allocate and copy "
-            "more than doubling; growing in place (gort_move) copies nothing itself — "
+            "more than doubling; growing in place (gort, gort_move) copies nothing itself — "
             "realloc may still move a block, by remapping pages when it is large.\n\n"
             + rc.md_table(["n", "contender", "allocations", "MiB allocated", "MiB copied"],
                           rows))

@@ -77,7 +77,22 @@
 #include "alloc/gort.h"
 #endif
 
+// GORT_SLICES_STATS=1 (the tests) counts this thread's reference operations, arrays made
+// and blocks regrown, so a test can prove that a code path does none of them.
+#ifndef GORT_SLICES_STATS
+#define GORT_SLICES_STATS 0
+#endif
+
 namespace gort::slices::rt {
+
+struct ref_stats {
+  int64_t retains = 0, releases = 0, arrays = 0, regrows = 0;
+};
+inline constinit thread_local ref_stats tls_stats{};
+#define GORT_SLICES_COUNT(field)                       \
+  do {                                                 \
+    if constexpr (GORT_SLICES_STATS) ::gort::slices::rt::tls_stats.field++; \
+  } while (0)
 
 struct array {
   uint64_t owner;               // thread serial of the owner; kNoOwner if born shared
@@ -295,6 +310,7 @@ inline void SharedRelease(array* a) {
 }
 
 GORT_INLINE void Retain(array* a) {
+  GORT_SLICES_COUNT(retains);
   if (a->owner == tls_tid && a->local > 0) [[likely]] {
     a->local++;
     return;
@@ -303,6 +319,7 @@ GORT_INLINE void Retain(array* a) {
 }
 
 GORT_INLINE void Release(array* a) {
+  GORT_SLICES_COUNT(releases);
   if (a->owner == tls_tid && a->local > 1) [[likely]] {
     a->local--;
     return;
@@ -333,6 +350,7 @@ GORT_INLINE bool Unique(array* a) {
 // they are. Throws std::bad_alloc.
 [[gnu::noinline]] inline array* NewArray(size_t cap, size_t elem_size, size_t align, bool zero) {
   DrainIfPending();
+  GORT_SLICES_COUNT(arrays);
   void* p = RawAlloc(ElementOffset(align) + cap * elem_size, align, zero);
   if (!p) throw std::bad_alloc();
   array* a = ::new (p) array{0, 0, {0}, nullptr, nullptr, nullptr, cap, nullptr};
@@ -359,6 +377,7 @@ inline void AbandonArray(array* a) {
 // Grows a uniquely owned block of trivially copyable elements to cap, moving it if it must
 // (gort_realloc remaps the pages of large blocks). The new elements are not initialised.
 [[gnu::noinline]] inline array* Regrow(array* a, size_t cap, size_t elem_size, size_t align) {
+  GORT_SLICES_COUNT(regrows);
   bool linked = Linked(a);
   auto* b = static_cast<array*>(RawRealloc(a, ElementOffset(align) + cap * elem_size));
   if (!b) throw std::bad_alloc();

@@ -18,14 +18,37 @@
 //   s[i]                  checked: i >= len throws gort::bounds_error with Go's message.
 //                         s.at_unchecked(i) is the hot-loop form without the check.
 //
-// Two things make it cost what std::vector costs:
-//   - the reference count is biased (array.h): `s = gort::append(s, v)` increments and
-//     decrements the owner thread's plain counter, and inlined the pair folds away;
-//   - an rvalue source — `s = gort::append(std::move(s), v)` or a temporary — whose array
-//     nobody else references grows in place: trivially copyable elements by realloc (large
-//     blocks move by remapping pages, no copy), others by moving. Nobody can observe the
-//     difference; the capacity is still Go's. An lvalue source must grow by copying: it
-//     survives the call and, in Go, keeps the old array, unchanged.
+// What makes `s = gort::append(s, v)` cost what push_back costs (the bar):
+//   1. Borrowed results. append on a non-const lvalue returns gort::appended<T>, not a
+//      slice: a short-lived view that names its source and holds no reference. Assigning
+//      it back to its source (`s = append(s, v)`) only writes len and cap — no reference
+//      count traffic at all. Converting it into any other slice (`slice t = append(s, v)`,
+//      `f(append(s, v))`, `const slice& r = append(s, v)`) makes a real slice: it takes a
+//      reference to the shared array, exactly Go's aliasing. (It is a separate type because
+//      C++17 elides the copy in `auto t = f()`: a borrowed *slice* would become a named
+//      slice without a reference. `auto t = append(s, v)` therefore gives an appended<T>,
+//      usable only as a temporary; name results `slice t = append(s, v)`.)
+//   2. In-place growth of the source. When append(s, ...) on an lvalue must grow, s's
+//      array is uniquely owned (array.h, "Unique ownership"), len == cap and s's window
+//      ends where the block ends, that array grows: realloc for trivially copyable T
+//      (gort_realloc remaps large blocks; s keeps its offset), a new block and moved
+//      elements otherwise. s's header is patched to the new address and keeps its len and
+//      cap, so s sees exactly what it saw; the result is {same array, len+n, Go's cap}.
+//      Capacities stay Go's growslice values (the block may be larger).
+//   3. Go's aliasing after growth. In Go, `t := append(s, v)` after growth leaves t and s
+//      on different arrays. A result grown in place that goes anywhere but its source is
+//      therefore copied into a fresh array of the result's cap on conversion (`grown`).
+//      A second growth of s while the block has room past s's window (such a result was
+//      copied out, or is still pending in the same expression) grows by copy, as Go does.
+//   An rvalue source — `s = gort::append(std::move(s), v)` — grows in place the same way.
+//
+// Hazards (the price of 1 and 2):
+//   - An appended<T> is valid only while its source is unchanged: use it in the full
+//     expression that made it. Named (`auto t = append(s, v)`, `auto&&`), its accessors do
+//     not compile; `std::move(t)` forces them and is the caller's promise.
+//   - append(s, ...) on a non-const lvalue may rewrite s's header (address, not contents):
+//     like an assignment to s, it must not run concurrently with readers of the object s
+//     on other threads. std::as_const(s) selects the reading form (a counted result).
 //
 // Invariants (IsValid checks them): data == nullptr iff the slice is nil, and then
 // len == cap == 0 and there is no array; len <= cap; with an array, [data, data + cap) lies
@@ -56,6 +79,8 @@ namespace gort {
 
 template <class T>
 class slice;
+template <class T>
+class appended;
 
 namespace slices::detail {
 template <class T>
@@ -71,6 +96,7 @@ class slice {
   static_assert(std::is_default_constructible_v<T>, "elements need a zero value");
   using array = slices::rt::array;
   friend struct slices::detail::ops<T>;
+  friend class appended<T>;
 
  public:
   using element_type = T;
@@ -112,6 +138,11 @@ class slice {
   ~slice() {
     if (arr_) slices::rt::Release(arr_);
   }
+
+  // The result of append on an lvalue (see "Borrowed results"): into its own source it is
+  // just the new len and cap; anything else takes a reference (or a copy after growth).
+  slice(appended<T>&& r);
+  slice& operator=(appended<T>&& r);
 
   // ---- Go's len, cap, nil ------------------------------------------------------------------
 
@@ -346,6 +377,7 @@ struct ops {
     return s.len_ < s.cap_ && rt::OwnedHere(s.arr_);
   }
   GORT_INLINE static slice<T> ShareHere(const slice<T>& s, size_t len) noexcept {
+    GORT_SLICES_COUNT(retains);
     s.arr_->local++;
     return slice<T>(s.arr_, s.data_, len, s.cap_);
   }
@@ -408,6 +440,108 @@ struct ops {
     return r;
   }
 
+  // ---- an lvalue source: growth in place, borrowed results ----------------------------------
+
+  // s's array may grow in place: s is full, its window ends where the block ends (no room
+  // past it that an earlier result may use), and nobody else holds the array.
+  static bool CanGrowInPlace(const slice<T>& s) {
+    if (!s.arr_ || s.len_ != s.cap_) return false;
+    if (s.data_ + s.cap_ != rt::Elements<T>(s.arr_) + s.arr_->cap) return false;
+    return rt::Unique(s.arr_);
+  }
+
+  // Grows s's array to hold c elements from s.data_ on (CanGrowInPlace holds) and patches
+  // s to the new address; s keeps len and cap. [needed, c) become zero values; [len, needed)
+  // are the caller's to write (zero values too when T is not trivial).
+  static void GrowInPlace(slice<T>& s, size_t c, size_t needed) {
+    if constexpr (kRealloc) {
+      size_t k = s.data_ - rt::Elements<T>(s.arr_);
+      array* b = rt::Regrow(s.arr_, k + c, sizeof(T), alignof(T));
+      T* d = rt::Elements<T>(b) + k;
+      std::memset(static_cast<void*>(d + needed), 0, (c - needed) * sizeof(T));
+      s.arr_ = b, s.data_ = d;
+    } else {
+      constexpr bool kMove = std::is_nothrow_move_assignable_v<T> || kTrivial;
+      array* b = NewFrom(c, s.data_, s.len_, kMove, needed);
+      array* old = s.arr_;
+      s.arr_ = b, s.data_ = rt::Elements<T>(b);
+      rt::Release(old);  // the last reference: the moved-from elements die
+    }
+  }
+
+  // What the slow path of append(s, v) did: own == null when s's array grew in place
+  // (cap is Go's new capacity), else a new array with one reference (its header has cap).
+  struct growth {
+    array* own;
+    size_t cap;
+  };
+
+  [[gnu::noinline]] static growth AppendGrowLvalue(slice<T>& s, value_param v) {
+    size_t len = s.len_;
+    if (!CanGrowInPlace(s)) {
+      array* a = AppendGrow(s.data_, len, s.cap_, v);  // s keeps the old array: v stays valid
+      return {a, a->cap};
+    }
+    T keep(v);  // v may live in s's array, which moves
+    size_t c = GrowCapOrPanic(s.cap_, len + 1);
+    GrowInPlace(s, c, len + 1);
+    s.data_[len] = std::move(keep);
+    return {nullptr, c};
+  }
+
+  GORT_INLINE static appended<T> Borrow(slice<T>& s, size_t len, size_t cap, bool grown) {
+    return appended<T>(s, nullptr, s.data_, len, cap, grown);
+  }
+  GORT_INLINE static appended<T> Adopted(slice<T>& s, array* own, size_t len) {
+    return appended<T>(s, own, rt::Elements<T>(own), len, own->cap, false);
+  }
+  GORT_INLINE static appended<T> Owned(slice<T>& s, slice<T>&& r) {
+    array* a = r.arr_;
+    r.arr_ = nullptr;  // the reference moves into the result
+    return appended<T>(s, a, r.data_, r.len_, r.cap_, false);
+  }
+
+  static bool InArray(const slice<T>& s, const T* p) {
+    if (!s.arr_) return false;
+    const T* first = rt::Elements<T>(s.arr_);
+    return std::less_equal<const T*>{}(first, p) && std::less<const T*>{}(p, first + s.arr_->cap);
+  }
+
+  // append(s, src[0, n)...) for an lvalue s; src may overlap s's array.
+  static appended<T> AppendNLvalue(slice<T>& s, const T* src, size_t n) {
+    size_t len = s.len_;
+    if (n == 0) return Borrow(s, len, s.cap_, false);
+    size_t needed = Needed(len, n);
+    if (needed <= s.cap_) {
+      Move(s.data_ + len, src, n);
+      return Borrow(s, needed, s.cap_, false);
+    }
+    if (!InArray(s, src) && CanGrowInPlace(s)) {
+      size_t c = GrowCapOrPanic(s.cap_, needed);
+      GrowInPlace(s, c, needed);
+      Move(s.data_ + len, src, n);
+      return Borrow(s, needed, c, true);
+    }
+    slice<T> r = Grown(s, needed);  // s still holds the old array: src stays valid
+    Move(r.data_ + len, src, n);
+    r.len_ = needed;
+    return Owned(s, std::move(r));
+  }
+
+  // appended<T> -> slice<T> anywhere but its source: a reference to the shared array, the
+  // new array it carries, or (grown in place) a copy in a fresh array of the same cap.
+  static slice<T> Promote(slice<T>& src, array*& own, T* data, size_t len, size_t cap,
+                          bool grown) {
+    if (own) {
+      array* a = own;
+      own = nullptr;
+      return slice<T>(a, data, len, cap);
+    }
+    if (grown) return Exact(data, len, cap);
+    if (src.arr_) rt::Retain(src.arr_);
+    return slice<T>(src.arr_, data, len, cap);
+  }
+
   static slice<T> Make(size_t len, size_t cap) {
     if (cap > kMaxAlloc / sizeof(T) || len > cap) {
       if (len > kMaxAlloc / sizeof(T)) PanicLength("makeslice: len out of range");
@@ -439,6 +573,78 @@ struct ops {
 };
 
 }  // namespace slices::detail
+
+// ---- appended<T>: the borrowed result of append on an lvalue ---------------------------------
+//
+// {source, len, cap} of the slice append made, holding no reference of its own (unless the
+// append had to copy into a new array: then `own` carries that array's reference). Assigned
+// to its source it is only len and cap; converted to any other slice it becomes one (a
+// reference, or a copy of an in-place growth). Not copyable or movable: a temporary.
+template <class T>
+class [[nodiscard]] appended {
+  using ops = slices::detail::ops<T>;
+  friend struct slices::detail::ops<T>;
+  friend class slice<T>;
+
+ public:
+  appended(const appended&) = delete;
+  appended& operator=(const appended&) = delete;
+  ~appended() {
+    if (own_) slices::rt::Release(own_);
+  }
+
+  // Read-only use inside the expression that made it (rvalue only: see "Hazards").
+  size_t len() && noexcept { return len_; }
+  size_t cap() && noexcept { return cap_; }
+  bool is_nil() && noexcept { return data_ == nullptr; }
+  T* data() && noexcept { return data_; }
+  T& operator[](size_t i) && {
+    if (i >= len_) [[unlikely]] slices::PanicBounds(bounds_code::index, i, len_);
+    return data_[i];
+  }
+  T& back() && { return std::move(*this)[len_ - 1]; }
+  friend bool operator==(appended&& r, std::nullptr_t) noexcept { return r.data_ == nullptr; }
+
+  template <class U = void>
+  size_t len() & {
+    static_assert(sizeof(U) == 0, "gort::appended is a temporary: write `slice t = append(s, v)`");
+    return 0;
+  }
+  template <class U = void>
+  size_t cap() & {
+    static_assert(sizeof(U) == 0, "gort::appended is a temporary: write `slice t = append(s, v)`");
+    return 0;
+  }
+
+ private:
+  using array = slices::rt::array;
+  GORT_INLINE appended(slice<T>& src, array* own, T* data, size_t len, size_t cap, bool grown)
+      : src_(&src), own_(own), data_(data), len_(len), cap_(cap), grown_(grown) {}
+
+  slice<T> Promote() { return ops::Promote(*src_, own_, data_, len_, cap_, grown_); }
+
+  slice<T>* src_;  // the slice appended to; its array is this result's unless own_
+  array* own_;     // a new array's reference (growth by copy), or null
+  T* data_;
+  size_t len_, cap_;
+  bool grown_;     // src_'s array grew in place for this result
+};
+
+template <class T>
+slice(appended<T>&&) -> slice<T>;
+
+template <class T>
+slice<T>::slice(appended<T>&& r) : slice(r.Promote()) {}
+
+template <class T>
+GORT_INLINE slice<T>& slice<T>::operator=(appended<T>&& r) {
+  if (r.src_ == this && !r.own_) [[likely]] {  // s = append(s, ...): our array already,
+    len_ = r.len_;                              // at our data_ (patched if it grew)
+    if (r.grown_) cap_ = r.cap_;
+    return *this;
+  }
+  return *this = r.Promote();
+}
 
 template <class T>
 slice<T>::slice(std::initializer_list<T> init) {  // a literal's capacity is its length
@@ -474,6 +680,22 @@ GORT_INLINE slice<T> append(const slice<T>& s, const std::type_identity_t<T>& v)
   return ops::Result(s, ops::Slow(s, v), s.len() + 1);
 }
 
+// append(s, v) on a non-const lvalue: the fast path is a store; the result borrows s's array
+// (no reference count). Growth is one out-of-line call that grows s's array in place when
+// it can (s's header is patched) or returns a new array.
+template <class T>
+GORT_INLINE appended<T> append(slice<T>& s, const std::type_identity_t<T>& v) {
+  using ops = slices::detail::ops<T>;
+  size_t len = s.len(), cap = s.cap();
+  if (len < cap) [[likely]] {
+    s.data()[len] = v;
+    return ops::Borrow(s, len + 1, cap, false);
+  }
+  auto g = ops::AppendGrowLvalue(s, v);
+  if (!g.own) return ops::Borrow(s, len + 1, g.cap, true);
+  return ops::Adopted(s, g.own, len + 1);
+}
+
 template <class T>
 GORT_INLINE slice<T> append(slice<T>&& s, const std::type_identity_t<T>& v) {
   using ops = slices::detail::ops<T>;
@@ -505,10 +727,22 @@ slice<T> append(slice<T>&& s, U&&... vs) {
   return slices::detail::ops<T>::AppendNOwned(s, tmp, sizeof...(U));
 }
 
+template <class T, class... U>
+  requires(sizeof...(U) >= 2 && (std::is_convertible_v<U, T> && ...))
+appended<T> append(slice<T>& s, U&&... vs) {
+  T tmp[] = {T(std::forward<U>(vs))...};
+  return slices::detail::ops<T>::AppendNLvalue(s, tmp, sizeof...(U));
+}
+
 // append(s, t...): t may be s itself, or overlap it.
 template <class T>
 slice<T> append(const slice<T>& s, const slice<T>& t) {
   return slices::detail::ops<T>::AppendN(s, t.data(), t.len());
+}
+
+template <class T>
+appended<T> append(slice<T>& s, const slice<T>& t) {
+  return slices::detail::ops<T>::AppendNLvalue(s, t.data(), t.len());
 }
 
 template <class T>
@@ -522,6 +756,18 @@ template <class T, std::ranges::contiguous_range R>
   requires std::is_same_v<std::ranges::range_value_t<R>, T>
 slice<T> append_range(const slice<T>& s, R&& r) {
   return slices::detail::ops<T>::AppendN(s, std::ranges::data(r), std::ranges::size(r));
+}
+
+template <class T, std::ranges::contiguous_range R>
+  requires std::is_same_v<std::ranges::range_value_t<R>, T>
+appended<T> append_range(slice<T>& s, R&& r) {
+  return slices::detail::ops<T>::AppendNLvalue(s, std::ranges::data(r), std::ranges::size(r));
+}
+
+// An appended<T> as the source of another append: made a slice first.
+template <class T, class... A>
+auto append(appended<T>&& r, A&&... a) {
+  return append(slice<T>(std::move(r)), std::forward<A>(a)...);
 }
 
 // ---- copy, clone, clip -----------------------------------------------------------------------

@@ -69,12 +69,12 @@ inline std::string AliasScenarios() {
   auto val = [&](const char* name, long v) { out << name << ' ' << v << '\n'; };
 
   auto s = make<long>(3, 10);  // 1
-  auto t = append(s, 4);
-  auto u = append(s, 5);
+  slice t = append(s, 4);
+  slice u = append(s, 5);
   show("1.t", t), show("1.u", u), show("1.s", s), show("1.s-to-cap", s.sub(0, s.cap()));
 
   slice<long> a{1, 2, 3};  // 2
-  auto b = append(a, 4);
+  slice b = append(a, 4);
   b[0] = 99;
   show("2.a", a), show("2.b", b);
 
@@ -108,7 +108,7 @@ inline std::string AliasScenarios() {
 
   auto d = make<long>(3, 8);  // 7
   d[0] = 1, d[1] = 2, d[2] = 3;
-  auto e = append(d, d);
+  slice e = append(d, d);
   show("7.e", e), show("7.d-to-cap", d.sub(0, d.cap()));
   auto f = append(d.sub(0, 1), d);
   show("7.f", f), show("7.d", d);
@@ -132,6 +132,34 @@ inline std::string AliasScenarios() {
   val("10.empty-nil", n.sub(0, 0) == nullptr);
   auto m = make<long>(0);
   val("10.make0-nil", m == nullptr);
+
+  slice<long> w{1, 2};  // 11
+  w = append(w, 3);
+  w = append(w, 4);
+  slice t11 = append(w, 5);
+  t11[0] = -1;
+  slice u11 = append(w, 6);
+  u11[1] = -2;
+  show("11.w", w), show("11.w-to-cap", w.sub(0, w.cap())), show("11.t", t11), show("11.u", u11);
+  w = append(w, 7);
+  w[2] = -3;
+  show("11.w2", w), show("11.t2", t11), show("11.u2", u11);
+
+  slice<long> z{1, 2, 3};  // 12: both results alive at once (the second sees the first's room)
+  auto pair = [&](const char* name, appended<long>&& ra, appended<long>&& rb) {
+    slice a = std::move(ra), b = std::move(rb);
+    a[0] = 100;
+    show((std::string(name) + ".a").c_str(), a), show((std::string(name) + ".b").c_str(), b);
+  };
+  pair("12", append(z, 8), append(z, 9));
+  show("12.z", z);
+
+  auto v = make<long>(0, 1);  // 13
+  v = append(v, 1);
+  auto v2 = v;
+  v = append(v, 2);
+  v[0] = 10;
+  show("13.v", v), show("13.v2", v2), show("13.v2-to-cap", v2.sub(0, v2.cap()));
   return out.str();
 }
 

@@ -108,8 +108,8 @@ TEST_F(SliceTest, ResliceUpToCapSeesZeroValues) {
 
 TEST_F(SliceTest, AppendsWithSpareCapacityAlias) {
   auto s = make<int>(3, 10);
-  auto t = append(s, 4);
-  auto u = append(s, 5);  // writes the same element t wrote
+  slice t = append(s, 4);
+  slice u = append(s, 5);  // writes the same element t wrote
   EXPECT_EQ(t[3], 5);
   EXPECT_EQ(u[3], 5);
   EXPECT_EQ(s.len(), 3u);  // s itself is unchanged
@@ -119,7 +119,7 @@ TEST_F(SliceTest, AppendsWithSpareCapacityAlias) {
 TEST_F(SliceTest, AppendThatGrowsCopies) {
   slice<int> a{1, 2, 3};
   EXPECT_EQ(a.cap(), 3u);  // a literal's capacity is its length
-  auto b = append(a, 4);
+  slice b = append(a, 4);
   b[0] = 99;
   EXPECT_EQ(a[0], 1);
   EXPECT_EQ(b.cap(), 6u);  // double of 3, rounded: 24 bytes -> 24 -> 6 ints
@@ -167,7 +167,7 @@ TEST_F(SliceTest, AppendManyAndSlices) {
   EXPECT_EQ(s[9], 8);
   slice<int> nil;
   EXPECT_TRUE(append(nil, slice<int>()).is_nil());  // append(nil, nothing...) is nil
-  auto lv = append(s, short(4));                    // converts like Go's untyped constants
+  slice lv = append(s, short(4));                    // converts like Go's untyped constants
   EXPECT_EQ(lv.back(), 4);
 }
 
@@ -203,7 +203,7 @@ TEST_F(SliceTest, CloneAndClip) {
   EXPECT_FALSE(clone(make<int>(0)).is_nil());
   auto clipped = clip(small);
   EXPECT_EQ(clipped.cap(), 2u);
-  auto grown = append(clipped, 1);  // cannot write into big any more
+  slice grown = append(clipped, 1);  // cannot write into big any more
   EXPECT_EQ(big[12], 0);
   EXPECT_EQ(append(small, 1)[2], 1);
   EXPECT_EQ(big[12], 1);  // ... while small could
@@ -289,7 +289,7 @@ TEST_F(SliceTest, SlicesOfSlices) {
   slice<slice<int>> grid;
   for (int r = 0; r < 3; r++) grid = append(grid, make<int>(r + 1));  // element, not spread
   grid[2][2] = 7;
-  auto more = append(grid, grid);  // spread
+  slice more = append(grid, grid);  // spread
   EXPECT_EQ(more.len(), 6u);
   EXPECT_EQ(more[5][2], 7);
   EXPECT_TRUE(more[5].shares_array_with(grid[2]));

@@ -101,6 +101,46 @@ func main() {
 	val("10.empty-nil", b2i(n[:0] == nil))
 	m := make([]int, 0)
 	val("10.make0-nil", b2i(m == nil))
+
+	// 11. t := append(w, v) on a full slice: t and u get new arrays of their own, w is
+	// unchanged (also past its length), and a later w = append(w, v) grows separately.
+	w := []int{1, 2}
+	w = append(w, 3)
+	w = append(w, 4)
+	t11 := append(w, 5)
+	t11[0] = -1
+	u11 := append(w, 6)
+	u11[1] = -2
+	show("11.w", w)
+	show("11.w-to-cap", w[:cap(w)])
+	show("11.t", t11)
+	show("11.u", u11)
+	w = append(w, 7)
+	w[2] = -3
+	show("11.w2", w)
+	show("11.t2", t11)
+	show("11.u2", u11)
+
+	// 12. Two growing appends to one full slice in a single expression.
+	z := []int{1, 2, 3}
+	pair("12", append(z, 8), append(z, 9))
+	show("12.z", z)
+
+	// 13. A copy taken before the append keeps the old array: w2 := w; w = append(w, v).
+	v := make([]int, 0, 1)
+	v = append(v, 1)
+	v2 := v
+	v = append(v, 2)
+	v[0] = 10
+	show("13.v", v)
+	show("13.v2", v2)
+	show("13.v2-to-cap", v2[:cap(v2)])
+}
+
+func pair(name string, a, b []int) {
+	a[0] = 100
+	show(name+".a", a)
+	show(name+".b", b)
 }
 
 func b2i(b bool) int {
