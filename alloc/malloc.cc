@@ -66,6 +66,7 @@ void* MoveLarge(mspan* s, size_t size) {
   void* from = reinterpret_cast<void*>(s->base);
   void* to = reinterpret_cast<void*>(t->base);
   if (os::MovePages(from, to, s->bytes())) {
+    t->remapped = true;
     g_mheap.FreeSpan(s, /*released=*/true);
   } else {
     memcpy(to, from, s->bytes());

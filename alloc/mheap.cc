@@ -1,6 +1,8 @@
 // mheap.cc — see mheap.h for the design.
 #include "alloc/mheap.h"
 
+#include <algorithm>
+
 #include "alloc/check.h"
 #include "alloc/os.h"
 
@@ -63,21 +65,25 @@ mspan* mheap::Carve(mspan* s, size_t npages, size_t align_pages) {
   uintptr_t start = AlignUp(s->base, align_pages * kPageSize);
   size_t head = PagesOf(start - s->base);
   size_t tail = s->npages - head - npages;
+  // Which pages are resident is not tracked page by page: the taken part counts first.
+  size_t taken = std::min(s->resident, npages * kPageSize);
+  size_t rest = s->resident - taken;
+  size_t head_res = std::min(rest, head * kPageSize);
   if (head > 0) {
-    mspan* h = NewFreeSpan(s->base, head, s->released);
+    mspan* h = NewFreeSpan(s->base, head, head_res);
     h->zeroed = s->zeroed;
     ListFree(h);
   }
   if (tail > 0) {
-    mspan* t = NewFreeSpan(start + npages * kPageSize, tail, s->released);
+    mspan* t = NewFreeSpan(start + npages * kPageSize, tail, rest - head_res);
     t->zeroed = s->zeroed;
     ListFree(t);
   }
   s->base = start;
   s->npages = npages;
-  if (!s->released) stats_.free_resident -= npages * kPageSize;
+  stats_.free_resident -= taken;
   stats_.free_bytes -= npages * kPageSize;
-  s->released = false;
+  s->resident = 0;
   return s;
 }
 
@@ -92,10 +98,12 @@ void mheap::FreeSpan(mspan* s, bool released) {
   s->state = SpanState::kFree;
   s->cls = 0;
   s->zeroed = released;
-  s->released = released;
+  s->resident = released ? 0 : s->bytes();
   s->freelist = nullptr;
   stats_.free_bytes += s->bytes();
-  if (!released) stats_.free_resident += s->bytes();
+  stats_.free_resident += s->resident;
+  if (s->remapped) Release(s);
+  s->remapped = false;
   InsertFree(s);
 #if GORT_CHECKS >= 3
   if (!IsValid()) Fatal("mheap: invariant broken after FreeSpan");
@@ -111,9 +119,10 @@ bool mheap::GrowInPlace(mspan* s, size_t npages) {
   size_t take = npages - s->npages;
   UnlistFree(r);
   stats_.free_bytes -= take * kPageSize;
-  if (!r->released) stats_.free_resident -= take * kPageSize;
+  size_t taken = std::min(r->resident, take * kPageSize);
+  stats_.free_resident -= taken;
   if (r->npages > take) {
-    mspan* t = NewFreeSpan(r->base + take * kPageSize, r->npages - take, r->released);
+    mspan* t = NewFreeSpan(r->base + take * kPageSize, r->npages - take, r->resident - taken);
     t->zeroed = r->zeroed;
     ListFree(t);
   }
@@ -131,10 +140,11 @@ void mheap::ShrinkInPlace(mspan* s, size_t npages) {
   if (cut == 0) return;
   s->npages = npages;
   MapSpan(s);
-  mspan* t = NewFreeSpan(s->limit(), cut, false);
+  mspan* t = NewFreeSpan(s->limit(), cut, cut * kPageSize);
   stats_.large_inuse -= cut * kPageSize;
   stats_.free_bytes += cut * kPageSize;
   stats_.free_resident += cut * kPageSize;
+  if (s->remapped) Release(t);
   InsertFree(t);
 }
 
@@ -157,32 +167,40 @@ bool mheap::Grow(size_t npages) {
   hint_ = base + bytes;
   stats_.reserved += bytes;
   stats_.free_bytes += bytes;
-  mspan* s = NewFreeSpan(base, PagesOf(bytes), true);
+  mspan* s = NewFreeSpan(base, PagesOf(bytes), 0);
   s->zeroed = true;
   InsertFree(s);
   return true;
 }
 
-mspan* mheap::NewFreeSpan(uintptr_t base, size_t npages, bool released) {
+mspan* mheap::NewFreeSpan(uintptr_t base, size_t npages, size_t resident) {
   mspan* s = spanalloc_.New();
   stats_.spans++;
   s->base = base;
   s->npages = npages;
   s->state = SpanState::kFree;
-  s->released = released;
+  s->resident = resident;
   return s;
 }
 
-// Merges s with free neighbours, lists it, and releases it if too much is resident.
+// Returns s's pages to the OS; s is free and not yet merged.
+void mheap::Release(mspan* s) {
+  os::Release(reinterpret_cast<void*>(s->base), s->bytes());
+  stats_.free_resident -= s->resident;
+  s->resident = 0;
+  s->zeroed = true;
+}
+
+// Releases s if too much is resident, then merges it with free neighbours and lists it.
 void mheap::InsertFree(mspan* s) {
+  if (s->resident > 0 && stats_.free_resident > retain_) Release(s);
   mspan* l = s->base > 0 ? g_pagemap.Span(s->base - kPageSize) : nullptr;
   if (l != nullptr && l->state == SpanState::kFree && l->limit() == s->base) {
     UnlistFree(l);
     s->base = l->base;
     s->npages += l->npages;
     s->zeroed = s->zeroed && l->zeroed;
-    if (l->released && !s->released) stats_.free_resident += l->bytes();
-    s->released = s->released && l->released;
+    s->resident += l->resident;
     spanalloc_.Delete(l);
     stats_.spans--;
   }
@@ -191,16 +209,9 @@ void mheap::InsertFree(mspan* s) {
     UnlistFree(r);
     s->npages += r->npages;
     s->zeroed = s->zeroed && r->zeroed;
-    if (r->released && !s->released) stats_.free_resident += r->bytes();
-    s->released = s->released && r->released;
+    s->resident += r->resident;
     spanalloc_.Delete(r);
     stats_.spans--;
-  }
-  if (!s->released && stats_.free_resident > retain_) {
-    os::Release(reinterpret_cast<void*>(s->base), s->bytes());
-    stats_.free_resident -= s->bytes();
-    s->released = true;
-    s->zeroed = true;
   }
   ListFree(s);
 }
@@ -260,7 +271,7 @@ bool mspan::IsValid() const {
 }
 
 bool mheap::IsValid() {
-  size_t total = 0;
+  size_t total = 0, resident = 0;
   for (size_t n = 0; n < kMaxPages; n++) {
     if (((nonempty_[n / 64] >> (n % 64)) & 1) != !free_[n].empty()) return false;
     for (mspan* s = free_[n].first; s != nullptr; s = s->next) {
@@ -268,10 +279,12 @@ bool mheap::IsValid() {
       if ((n == 0) != (s->npages >= kMaxPages) || (n != 0 && s->npages != n)) return false;
       mspan* r = g_pagemap.Span(s->limit());
       if (r != nullptr && r->state == SpanState::kFree && r->base == s->limit()) return false;
+      if (s->resident > s->bytes()) return false;
       total += s->bytes();
+      resident += s->resident;
     }
   }
-  return total == stats_.free_bytes;
+  return total == stats_.free_bytes && resident == stats_.free_resident;
 }
 
 }  // namespace gort::alloc

@@ -9,8 +9,10 @@
 //     (respecting an alignment in pages) and gives the unused head and tail back as free spans.
 //  3. Freeing a span merges it with free neighbours found through the page map (the page
 //     before its first and after its last page), so free runs never touch each other.
-//  4. When more than `retain` bytes of free pages are resident, a freed run is released to
-//     the OS (madvise): its pages read as zero again, which calloc uses.
+//  4. When more than `retain` bytes of free pages are resident, a span being freed has its own
+//     pages released to the OS (before it merges, so no page is released twice); they read as
+//     zero again, which calloc uses. Pages moved by mremap (realloc) are released as soon as
+//     they are freed, so the kernel can merge their mappings back into the arena's.
 // Invariants (checked by IsValid):
 //   - no two free spans are adjacent; every free span is on the list for its length;
 //   - pagemap.Span(first page) == pagemap.Span(last page) == s for every free or large span,
@@ -60,7 +62,8 @@ class mheap {
   mspan* FindFree(size_t npages, size_t align_pages);
   mspan* Carve(mspan* s, size_t npages, size_t align_pages);
   bool Grow(size_t npages);
-  mspan* NewFreeSpan(uintptr_t base, size_t npages, bool released);
+  mspan* NewFreeSpan(uintptr_t base, size_t npages, size_t resident);
+  void Release(mspan* s);
   void InsertFree(mspan* s);  // coalesces, then lists
   void ListFree(mspan* s);
   void UnlistFree(mspan* s);

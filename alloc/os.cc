@@ -42,8 +42,12 @@ void* Reserve(size_t size, size_t align, uintptr_t hint) {
   return reinterpret_cast<void*>(b);
 }
 
+// A fresh mapping over the range rather than madvise: the pages go back just the same, and
+// the kernel can merge the range with its neighbours again (mremap splits mappings).
 void Release(void* p, size_t size) {
-  madvise(p, size, MADV_DONTNEED);
+  if (mmap(p, size, PROT_READ | PROT_WRITE,
+           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == MAP_FAILED)
+    madvise(p, size, MADV_DONTNEED);
   g_released += size;
 }
 

@@ -38,7 +38,8 @@ struct mspan {
   SpanState state = SpanState::kFree;
   bool onlist = false;        // small: on mcentral's partial list
   bool zeroed = false;        // every byte is known zero (fresh or released pages)
-  bool released = false;      // free: pages returned to the OS
+  bool remapped = false;      // large: holds pages moved by mremap (realloc); released on free
+  size_t resident = 0;        // free: bytes not yet returned to the OS (<= bytes())
   size_t reqsize = 0;         // large: bytes requested (for realloc decisions)
 
   uintptr_t limit() const { return base + npages * kPageSize; }

@@ -6,7 +6,7 @@
 // (or a crash). Sizes run 0..4 MiB, skewed to small (mimalloc's test-stress idea).
 //
 // Built twice: linked with gort::override (ctest alloc.stress.*), and without any gort for
-// the run under LD_PRELOAD=libgort.so (alloc.stress_preload.*), where statistics come from
+// the run under LD_PRELOAD=libgort.so (alloc.stress_preload), where statistics come from
 // the preloaded library and GORT_EXPECT_PRELOAD=1 demands that it is there.
 #include <malloc.h>
 
