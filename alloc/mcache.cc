@@ -20,35 +20,18 @@ namespace {
 
 inline void*& Next(void* p) { return *static_cast<void**>(p); }
 
-// The registry of live caches: for fork, statistics and tests.
-constinit Lock g_registry_lock;
-mcache* g_registry = nullptr;
-uint32_t g_ncaches = 0;
+// How many caches are live (statistics, tests). There is deliberately no list of caches:
+// a thread whose first allocation happens in the last round of pthread key destructors is
+// never told it exits, and a list would keep a pointer into its freed TLS.
+std::atomic<uint32_t> g_ncaches{0};
 pthread_key_t g_exit_key;
 uint64_t g_budget = 4 << 20;  // GORT_THREAD_CACHE_KB, set at start-up
 std::atomic<uint64_t> g_parked{0};  // bytes of large spans parked in thread caches
 
-void Register(mcache* c) {
-  LockGuard g(g_registry_lock);
-  c->prev = nullptr;
-  c->next = g_registry;
-  if (g_registry != nullptr) g_registry->prev = c;
-  g_registry = c;
-  g_ncaches++;
-}
-
-void Unregister(mcache* c) {
-  LockGuard g(g_registry_lock);
-  if (c->prev != nullptr) c->prev->next = c->next; else g_registry = c->next;
-  if (c->next != nullptr) c->next->prev = c->prev;
-  c->next = c->prev = nullptr;
-  g_ncaches--;
-}
-
 // A dead cache keeps room 1 on every list, so any later free on the thread flushes at once.
 void Kill(mcache* c) {
   CacheReleaseAll(c);
-  Unregister(c);
+  g_ncaches.fetch_sub(1, std::memory_order_relaxed);
   c->state = kCacheDead;
   for (uint32_t k = 1; k < kNumClasses; k++) c->lists[k].room = 1;
 }
@@ -68,7 +51,7 @@ void Activate(mcache* c) {
     c->capacity += uint64_t(c->lists[k].max) * kClassSize[k];
   }
   c->state = kCacheActive;
-  Register(c);
+  g_ncaches.fetch_add(1, std::memory_order_relaxed);
   pthread_setspecific(g_exit_key, c);  // may allocate (key >= 32): the cache works by now
 }
 
@@ -204,15 +187,13 @@ bool CachePutLarge(mspan* s) {
 
 uint64_t CacheParkedBytes() { return g_parked.load(std::memory_order_relaxed); }
 
-uint32_t CacheCount() {
-  LockGuard g(g_registry_lock);
-  return g_ncaches;
-}
+uint32_t CacheCount() { return g_ncaches.load(std::memory_order_relaxed); }
 
-// fork(): take every allocator lock so the child gets consistent structures, registry first,
-// then mcentrals in class order, then mheap (the documented lock order).
+// fork(): take every allocator lock so the child gets consistent structures: mcentrals in
+// class order, then mheap (the documented lock order). In the child only the forking thread
+// lives; objects cached by the other threads stay with their dead caches (a bounded leak:
+// each thread's lists are within its budget).
 void CacheForkPrepare() {
-  g_registry_lock.lock();
   for (int k = 1; k < kNumClasses; k++) g_mcentral[k].lock.lock();
   g_mheap.lock.lock();
 }
@@ -220,21 +201,12 @@ void CacheForkPrepare() {
 void CacheForkParent() {
   g_mheap.lock.unlock();
   for (int k = kNumClasses - 1; k >= 1; k--) g_mcentral[k].lock.unlock();
-  g_registry_lock.unlock();
 }
 
-// In the child only the forking thread lives: drain the caches of the others.
 void CacheForkChild() {
   g_mheap.lock.ResetInChild();
   for (int k = 1; k < kNumClasses; k++) g_mcentral[k].lock.ResetInChild();
-  g_registry_lock.ResetInChild();
-  mcache* self = &tl_mcache;
-  mcache* c = g_registry;
-  while (c != nullptr) {
-    mcache* next = c->next;
-    if (c != self) Kill(c);
-    c = next;
-  }
+  g_ncaches.store(tl_mcache.state == kCacheActive ? 1 : 0, std::memory_order_relaxed);
 }
 
 bool mcache::IsValid() const {

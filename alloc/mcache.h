@@ -19,8 +19,9 @@
 // malloc/free of a 64 KiB buffer in a loop then never takes the heap lock. At thread exit (a pthread key
 // destructor) every list goes back to mcentral; a dead cache keeps room 1 so any later free
 // on that thread flushes at once and nothing is stranded.
-// Only the owning thread touches a cache, except after fork(), when the child drains the
-// caches of threads that did not survive, and for statistics reads under the registry lock.
+// Only the owning thread touches a cache. Limitation: a thread whose first allocation happens
+// in the last round of pthread key destructors is not told that it exits; its few cached
+// objects are not returned and it stays counted in gort_stats.thread_caches.
 #pragma once
 
 #include <cstdint>
@@ -50,8 +51,6 @@ struct mcache {
   mspan* large[kLargeSlots];  // parked large spans, oldest first
   uint32_t nlarge;
   uint64_t large_bytes;
-  mcache* next;  // registry links
-  mcache* prev;
   uint64_t refills, flushes;
 
   uint32_t Len(uint32_t c) const { return lists[c].max - lists[c].room; }
