@@ -106,6 +106,19 @@ TEST(Env, StatsOption) {
   EXPECT_EQ(bad.err.find("heap statistics"), std::string::npos) << "bad value: default (off) kept";
 }
 
+TEST(Env, ThreadCacheBudget) {
+  ChildRun small = RunChild({"GORT_THREAD_CACHE_KB=64"});
+  ExpectWorked(small);
+  EXPECT_EQ(small.err, "");
+  for (const char* bad : {"63", "4M", "1048577"}) {
+    std::string var = std::string("GORT_THREAD_CACHE_KB=") + bad;
+    ChildRun r = RunChild({var});
+    ExpectWorked(r);
+    EXPECT_EQ(Count(r.err, "GORT_THREAD_CACHE_KB='" + std::string(bad) + "'"), 1u) << r.err;
+    EXPECT_EQ(Count(r.err, "gort: "), 1u) << r.err;
+  }
+}
+
 TEST(Env, TwoBadValuesEachReportedOnce) {
   ChildRun r = RunChild({"GORT_RETAIN_MB=lots", "GORT_STATS=yes"});
   ExpectWorked(r);

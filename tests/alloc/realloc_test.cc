@@ -6,6 +6,7 @@
 // change under each block (realloc in place, by moving, by shrinking a large block).
 #include <malloc.h>
 
+#include <algorithm>
 #include <vector>
 
 #include <gtest/gtest.h>

@@ -10,6 +10,7 @@
 // the preloaded library and GORT_EXPECT_PRELOAD=1 demands that it is there.
 #include <malloc.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <deque>
@@ -168,6 +169,7 @@ TEST(Stress, CrossThreadQueues) {
     Stats(&after);
     EXPECT_EQ(after.thread_caches, before.thread_caches) << "caches of exited threads still registered";
     EXPECT_EQ(after.large_inuse, before.large_inuse) << "large blocks not given back";
+    EXPECT_EQ(after.large_parked, before.large_parked) << "exited threads still park large spans";
   }
 }
 
@@ -233,6 +235,26 @@ TEST(Stress, ThreadStorm) {
   }
 }
 
+// More than 128 GiB of address space in use (reserved, not touched): small objects then come
+// from far above the heap's start (past gort's flat class window), and must work as well.
+TEST(Stress, HeapSpanningOver128GiB) {
+  g_failures = 0;
+  std::vector<void*> huge;
+  for (int i = 0; i < 140; i++) {
+    void* p = malloc(size_t{1} << 30);
+    ASSERT_NE(p, nullptr) << "1 GiB block " << i;
+    huge.push_back(p);
+  }
+  Rng r(3);
+  for (int round = 0; round < 2; round++) {
+    std::vector<Obj> v;
+    for (int i = 0; i < 100000; i++) v.push_back(NewObj(r, r.Below(2000)));
+    for (const Obj& o : v) CheckAndFree(o, "small free in a huge heap");
+  }
+  for (void* p : huge) free(p);
+  EXPECT_EQ(g_failures.load(), 0);
+}
+
 TEST(Stress, GortIsInThisProcess) {
   gort_stats s{};
   bool have = Stats(&s);
@@ -249,6 +271,10 @@ TEST(Stress, GortIsInThisProcess) {
     Escape(p);
     EXPECT_GE(LargeInUse(), s.large_inuse + (size_t{4} << 20)) << "malloc does not reach gort";
     free(p);
+    char* a = new char[size_t{4} << 20];
+    Escape(a);
+    EXPECT_GE(LargeInUse(), s.large_inuse + (size_t{4} << 20)) << "operator new does not reach gort";
+    delete[] a;
   }
 }
 

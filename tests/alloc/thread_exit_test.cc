@@ -74,13 +74,18 @@ void* LateBody(void*) {
 
 TEST(ThreadExit, FirstUseInLastDestructorRound) {
   ASSERT_EQ(pthread_key_create(&g_late_key, LateDestructor), 0);
-  uint64_t before = Now().thread_caches;
+  gort_stats before = Now();
   RunThreads(8, LateBody);
+  gort_stats after = Now();
   EXPECT_EQ(g_late_failures.load(), 0);
   // Known limitation (alloc/mcache.h): glibc gives no later hook, so such a cache is never
   // handed back and stays counted; it must not be reachable from anywhere else. A fork
   // afterwards (which used to walk every cache) must leave a child that can allocate.
-  EXPECT_LE(Now().thread_caches, before + 8);
+  EXPECT_LE(after.thread_caches, before.thread_caches + 8);
+  // What each such cache strands (its lists and parked large spans) stays bounded.
+  int64_t stranded = int64_t(after.small_spans - before.small_spans) +
+                     int64_t(after.large_parked - before.large_parked);
+  EXPECT_LE(stranded, int64_t{8} << 20) << (stranded >> 10) << " KiB stranded by 8 threads";
   pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) _exit(UseHeap(5) ? 0 : 1);
