@@ -12,18 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "tests/maps/splitmix.h"
+
 namespace gort::bench {
 
-struct splitmix {
-  uint64_t s;
-  uint64_t next() {
-    s += 0x9e3779b97f4a7c15ull;
-    uint64_t z = s;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-};
+using splitmix = gort::maps::test::splitmix;  // the Go oracles' key stream
 
 inline std::string str_key(uint64_t x, size_t len) {
   char buf[17];

@@ -6,19 +6,9 @@
 #include <cstdlib>
 #include <string>
 
-namespace gort::maps::test {
+#include "tests/maps/splitmix.h"
 
-// The generator of the Go oracles (oracle/*.go), so both sides use the same keys.
-struct splitmix {
-  uint64_t s;
-  uint64_t next() {
-    s += 0x9e3779b97f4a7c15ull;
-    uint64_t z = s;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-};
+namespace gort::maps::test {
 
 inline bool have_go() { return std::system("go version >/dev/null 2>&1") == 0; }
 
