@@ -23,7 +23,9 @@
 // invalidated by writes (see map.h), so the table they walk never changes under them.
 #pragma once
 
+#include <cstddef>
 #include <iterator>
+#include <new>
 
 #include "maps/map.h"
 
@@ -179,7 +181,13 @@ class map<K, V, H, E>::basic_iterator {
   basic_iterator(const basic_iterator<false>& o)  // iterator -> const_iterator
       : m_(o.m_), next_(o.next_), b_(o.b_), i_(o.i_), check_(o.check_) {}
 
-  reference operator*() const { return reference{*b_->key(i_), *b_->val(i_)}; }
+  // The proxy is built in the iterator itself and returned as an lvalue, so that
+  // `for (auto& [k, v] : m)` binds as it does for std::unordered_map: k and v name the key
+  // and value in the bucket (the proxy's members are references). It stays valid until the
+  // iterator is dereferenced again or destroyed.
+  reference& operator*() const {
+    return *std::launder(::new (static_cast<void*>(proxy_)) reference{*b_->key(i_), *b_->val(i_)});
+  }
   pointer operator->() const { return pointer{**this}; }
   basic_iterator& operator++() {
     i_++;
@@ -240,6 +248,8 @@ class map<K, V, H, E>::basic_iterator {
     return true;
   }
 
+  static_assert(std::is_trivially_destructible_v<reference>);
+  alignas(reference) mutable std::byte proxy_[sizeof(reference)];  // operator*'s result
   map_ptr m_ = nullptr;
   size_t next_ = 0;  // next new bucket index to load
   bucket* b_ = nullptr;

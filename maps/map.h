@@ -60,8 +60,11 @@
 // (find, get, lookup, contains, at on a const map) invalidate nothing. erase(iterator)
 // removes the entry in place, without evacuating, and invalidates only that iterator.
 // STL iteration starts at bucket 0 (no random start) and must not overlap a write; range()
-// is the iteration that may write. operator* yields a proxy {first, second} by value: write
-// `for (auto [k, v] : m)` or `for (const auto& [k, v] : m)`; v refers into the map.
+// is the iteration that may write. Keys and values live apart (Go's bucket layout), so
+// operator* yields a proxy {first, second} of references, kept in the iterator: `for (auto&
+// [k, v] : m)` and `for (const auto& [k, v] : m)` bind as with std::unordered_map, and so
+// does `auto [k, v]`, but its v too refers into the map (it copies the proxy, not the entry);
+// `std::pair<const K, V> kv = *it` copies.
 #pragma once
 
 #include <atomic>
@@ -71,6 +74,7 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -121,6 +125,23 @@ inline constexpr uint8_t B_for_hint(size_t hint) {
 
 inline constexpr uint8_t kHashWriting = 4;  // Go's flag bit
 
+// Heterogeneous lookup (as abseil's): when both Hash and Eq declare is_transparent, the
+// lookups take any key-like type Q that they accept (a std::string_view or a const char* for
+// a std::string key) and build no K. key_arg<transparent>::type<Q, K> is Q then, else K; an
+// alias, so that Q stays deducible in `const key_arg<Q>&`.
+template <class T>
+concept transparent = requires { typename T::is_transparent; };
+template <bool Transparent>
+struct key_arg {
+  template <class Q, class K>
+  using type = K;
+};
+template <>
+struct key_arg<true> {
+  template <class Q, class K>
+  using type = Q;
+};
+
 // Sets hashWriting for one write, checking nobody else holds it (mapassign's prologue and
 // epilogue).
 class write_guard {
@@ -149,7 +170,16 @@ enum class xray_level : uint8_t { header, counts, per_bucket };
 
 }  // namespace maps
 
-template <class K, class V, class Hash = gort::hash<K>, class Eq = std::equal_to<K>>
+// The default key equality: std::equal_to<K>, made transparent for string keys (their
+// default hash, gort::hash, is transparent already), so m.find("abc") builds no std::string.
+template <class K>
+struct equal_to : std::equal_to<K> {};
+template <>
+struct equal_to<std::string> : std::equal_to<> {};
+template <>
+struct equal_to<std::string_view> : std::equal_to<> {};
+
+template <class K, class V, class Hash = gort::hash<K>, class Eq = gort::equal_to<K>>
 class map {
   static_assert(std::is_copy_constructible_v<K>, "map keys must be copyable, as Go's are");
   using bucket = maps::bmap<K, V>;
@@ -167,6 +197,10 @@ class map {
   class basic_iterator;
   using iterator = basic_iterator<false>;
   using const_iterator = basic_iterator<true>;
+  // The lookup key type: Q when Hash and Eq are both transparent, else K (see key_arg).
+  template <class Q>
+  using key_arg = typename maps::key_arg<maps::transparent<Hash> && maps::transparent<Eq>>::
+      template type<Q, K>;
 
   map() : buckets_(empty_bucket()), seed_(maps::fastrand64()) {}
   explicit map(size_t hint) : map() { reserve(hint); }
@@ -187,7 +221,8 @@ class map {
 
   size_t len() const { return count_; }
   // v, ok := m[k]
-  std::pair<V, bool> get(const K& k) const {
+  template <class Q = K>
+  std::pair<V, bool> get(const key_arg<Q>& k) const {
     const V* p = lookup(k);
     return p ? std::pair<V, bool>(*p, true) : std::pair<V, bool>(V{}, false);
   }
@@ -197,16 +232,23 @@ class map {
     insert_or_assign(std::forward<KK>(k), std::forward<VV>(v));
   }
   // delete(m, k)
-  void del(const K& k) { remove(k); }
+  template <class Q = K>
+  void del(const key_arg<Q>& k) {
+    remove(k);
+  }
   // for k, v := range m { fn(k, v) }; fn may return false to break, and may change the map.
   template <class F>
   void range(F&& fn);
   // The value of k, or nullptr: the lookup fast path.
-  V* lookup(const K& k) {
+  template <class Q = K>
+  V* lookup(const key_arg<Q>& k) {
     slot s = find_slot(k, hash_of(k));
     return s.b ? s.b->val(s.i) : nullptr;
   }
-  const V* lookup(const K& k) const { return const_cast<map*>(this)->lookup(k); }
+  template <class Q = K>
+  const V* lookup(const key_arg<Q>& k) const {
+    return const_cast<map*>(this)->lookup<Q>(k);
+  }
 
   // B, buckets, overflow buckets, grow state; the walk levels add occupancy (xray.h).
   maps::xray_t xray(maps::xray_level level = maps::xray_level::counts) const;
@@ -227,16 +269,32 @@ class map {
   const_iterator cbegin() const { return begin(); }
   const_iterator cend() const { return end(); }
 
-  iterator find(const K& k) { return iterator_at(k); }
-  const_iterator find(const K& k) const { return const_cast<map*>(this)->iterator_at(k); }
-  bool contains(const K& k) const { return lookup(k) != nullptr; }
-  size_t count(const K& k) const { return contains(k) ? 1 : 0; }
-  V& at(const K& k) {
-    V* p = lookup(k);
+  template <class Q = K>
+  iterator find(const key_arg<Q>& k) {
+    return iterator_at(k);
+  }
+  template <class Q = K>
+  const_iterator find(const key_arg<Q>& k) const {
+    return const_cast<map*>(this)->iterator_at(k);
+  }
+  template <class Q = K>
+  bool contains(const key_arg<Q>& k) const {
+    return lookup<Q>(k) != nullptr;
+  }
+  template <class Q = K>
+  size_t count(const key_arg<Q>& k) const {
+    return contains<Q>(k) ? 1 : 0;
+  }
+  template <class Q = K>
+  V& at(const key_arg<Q>& k) {
+    V* p = lookup<Q>(k);
     if (p == nullptr) throw std::out_of_range("gort::map::at: no such key");
     return *p;
   }
-  const V& at(const K& k) const { return const_cast<map*>(this)->at(k); }
+  template <class Q = K>
+  const V& at(const key_arg<Q>& k) const {
+    return const_cast<map*>(this)->at<Q>(k);
+  }
 
   V& operator[](const K& k) { return *try_emplace(k).first.value_ptr(); }
   V& operator[](K&& k) { return *try_emplace(std::move(k)).first.value_ptr(); }
@@ -264,7 +322,10 @@ class map {
     value_type kv(std::forward<Args>(args)...);
     return insert(std::move(kv));
   }
-  size_t erase(const K& k) { return remove(k) ? 1 : 0; }
+  template <class Q = K>
+  size_t erase(const key_arg<Q>& k) {
+    return remove(k) ? 1 : 0;
+  }
   iterator erase(const_iterator pos);
   iterator erase(iterator pos) { return erase(const_iterator(pos)); }
   void clear();
@@ -290,7 +351,10 @@ class map {
     static bucket zero{};
     return &zero;
   }
-  uint64_t hash_of(const K& k) const { return maps::seeded_hash(hash_, k, seed_); }
+  template <class Q>
+  uint64_t hash_of(const Q& k) const {
+    return maps::seeded_hash(hash_, k, seed_);
+  }
   bool growing() const { return oldbuckets_ != nullptr; }
   size_t noldbuckets() const { return size_t{1} << (same_size_ ? B_ : B_ - 1); }
   size_t oldmask() const { return noldbuckets() - 1; }
@@ -300,7 +364,8 @@ class map {
   }
 
   // The slot holding k, or {nullptr, 0}. The hot path of every lookup.
-  slot find_slot(const K& k, uint64_t h) const {
+  template <class Q>
+  slot find_slot(const Q& k, uint64_t h) const {
     check_read();
     bucket* b = buckets_ + (h & mask_);
     b->prefetch();
@@ -324,11 +389,13 @@ class map {
 
   template <class KK, class Make>
   std::pair<iterator, bool> assign(KK&& k, Make&& make);
-  bool remove(const K& k);
+  template <class Q>
+  bool remove(const Q& k);
   void mark_deleted(bucket* head, bucket* b, unsigned i);
   void destroy_slot(bucket* b, unsigned i);
   void clear_chain(bucket* b, uint8_t mark);
-  iterator iterator_at(const K& k);
+  template <class Q>
+  iterator iterator_at(const Q& k);
 
   // grow.h
   void first_bucket();

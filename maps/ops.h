@@ -11,49 +11,55 @@ namespace gort {
 template <class K, class V, class H, class E>
 template <class KK, class Make>
 std::pair<typename map<K, V, H, E>::iterator, bool> map<K, V, H, E>::assign(KK&& k, Make&& make) {
-  const uint64_t h = hash_of(k);
-  maps::write_guard guard(flags_);  // after hashing, as Go: a throwing hash is no write
-  if (nalloc_ == 0) [[unlikely]] first_bucket();
-  const uint8_t top = maps::tophash(h);
-  for (;;) {
-    const size_t bi = h & mask_;
-    if (growing()) grow_work(bi);
-    bucket* b = buckets_ + bi;
-    bucket* ins = nullptr;
-    unsigned ins_i = 0;
+  if constexpr (!std::is_same_v<std::remove_cvref_t<KK>, K> &&
+                !(maps::transparent<H> && maps::transparent<E>)) {
+    return assign(K(std::forward<KK>(k)), std::forward<Make>(make));  // one K, not one per probe
+  } else {
+    const uint64_t h = hash_of(k);
+    maps::write_guard guard(flags_);  // after hashing, as Go: a throwing hash is no write
+    if (nalloc_ == 0) [[unlikely]] first_bucket();
+    const uint8_t top = maps::tophash(h);
     for (;;) {
-      for (uint32_t m = b->match(top); m != 0; m &= m - 1) {
-        unsigned i = static_cast<unsigned>(std::countr_zero(m));
-        if (eq_(*b->key(i), k)) return {iterator(this, bi, b, i), false};
+      const size_t bi = h & mask_;
+      if (growing()) grow_work(bi);
+      bucket* b = buckets_ + bi;
+      bucket* ins = nullptr;
+      unsigned ins_i = 0;
+      for (;;) {
+        for (uint32_t m = b->match(top); m != 0; m &= m - 1) {
+          unsigned i = static_cast<unsigned>(std::countr_zero(m));
+          if (eq_(*b->key(i), k)) return {iterator(this, bi, b, i), false};
+        }
+        if (uint32_t e = b->empties(); e != 0 && ins == nullptr) {
+          ins = b;
+          ins_i = static_cast<unsigned>(std::countr_zero(e));
+        }
+        if (b->rest_empty() || b->overflow == nullptr) break;
+        b = b->overflow;
       }
-      if (uint32_t e = b->empties(); e != 0 && ins == nullptr) {
-        ins = b;
-        ins_i = static_cast<unsigned>(std::countr_zero(e));
+      if (!growing() && maps::grow_decision(count_, B_, noverflow_, false) != maps::grow_kind::none) {
+        hash_grow();
+        continue;  // the table changed: search again
       }
-      if (b->rest_empty() || b->overflow == nullptr) break;
-      b = b->overflow;
+      if (ins == nullptr) ins = new_overflow(b);
+      ::new (ins->key_slot(ins_i)) K(std::forward<KK>(k));
+      try {
+        make(ins->val_slot(ins_i));
+      } catch (...) {
+        ins->key(ins_i)->~K();
+        throw;
+      }
+      ins->tophash[ins_i] = top;
+      count_++;
+      return {iterator(this, bi, ins, ins_i), true};
     }
-    if (!growing() && maps::grow_decision(count_, B_, noverflow_, false) != maps::grow_kind::none) {
-      hash_grow();
-      continue;  // the table changed: search again
-    }
-    if (ins == nullptr) ins = new_overflow(b);
-    ::new (ins->key_slot(ins_i)) K(std::forward<KK>(k));
-    try {
-      make(ins->val_slot(ins_i));
-    } catch (...) {
-      ins->key(ins_i)->~K();
-      throw;
-    }
-    ins->tophash[ins_i] = top;
-    count_++;
-    return {iterator(this, bi, ins, ins_i), true};
   }
 }
 
 // mapdelete.
 template <class K, class V, class H, class E>
-bool map<K, V, H, E>::remove(const K& k) {
+template <class Q>
+bool map<K, V, H, E>::remove(const Q& k) {
   if (count_ == 0) return false;
   const uint64_t h = hash_of(k);
   maps::write_guard guard(flags_);
@@ -108,7 +114,8 @@ void map<K, V, H, E>::mark_deleted(bucket* head, bucket* b, unsigned i) {
 }
 
 template <class K, class V, class H, class E>
-typename map<K, V, H, E>::iterator map<K, V, H, E>::iterator_at(const K& k) {
+template <class Q>
+typename map<K, V, H, E>::iterator map<K, V, H, E>::iterator_at(const Q& k) {
   const uint64_t h = hash_of(k);
   slot s = find_slot(k, h);
   if (s.b == nullptr) return end();

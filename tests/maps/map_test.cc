@@ -3,8 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <iterator>
 #include <random>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "test_util.h"
@@ -69,6 +71,85 @@ TEST(Map, StlApi) {
   m.clear();
   EXPECT_TRUE(m.empty());
   EXPECT_EQ(m.begin(), m.end());
+  EXPECT_EQ(m.check(), "");
+}
+
+// The loops users write for std::unordered_map compile and bind to the map's own entries.
+TEST(Map, StructuredBindingsBindToEntries) {
+  static_assert(std::forward_iterator<gort::map<uint64_t, int>::iterator>);
+  static_assert(std::forward_iterator<gort::map<uint64_t, int>::const_iterator>);
+  gort::map<uint64_t, int> m;
+  for (uint64_t i = 0; i < 1000; i++) m.set(i, int(i));
+  for (auto& [k, v] : m) v = int(k) * 2;  // v is the value in the bucket
+  for (auto&& [k, v] : m) v += 1;
+  size_t seen = 0;
+  for (const auto& [k, v] : m) {
+    ASSERT_EQ(v, int(k) * 2 + 1);
+    seen++;
+  }
+  EXPECT_EQ(seen, 1000u);
+  auto it = m.find(7);
+  auto& r = *it;
+  static_assert(std::is_same_v<decltype(r.first), const uint64_t&>);
+  EXPECT_EQ(&r.second, m.lookup(7));
+  std::pair<const uint64_t, int> copy = *it;  // a real copy
+  copy.second = -1;
+  EXPECT_EQ(copy.first, 7u);
+  EXPECT_EQ(m.get(7).first, 15);
+}
+
+// A key that counts its constructions, with a transparent hash and equality.
+struct counted_key {
+  static inline int made = 0;
+  std::string s;
+  explicit counted_key(std::string_view v) : s(v) { made++; }
+  counted_key(const counted_key& o) : s(o.s) { made++; }
+};
+struct counted_hash {
+  using is_transparent = void;
+  uint64_t operator()(std::string_view v, uint64_t seed) const { return maps::hash_bytes(v.data(), v.size(), seed); }
+  uint64_t operator()(const counted_key& k, uint64_t seed) const { return (*this)(std::string_view(k.s), seed); }
+};
+struct counted_eq {
+  using is_transparent = void;
+  static std::string_view view(const counted_key& k) { return k.s; }
+  static std::string_view view(std::string_view v) { return v; }
+  template <class A, class B>
+  bool operator()(const A& a, const B& b) const { return view(a) == view(b); }
+};
+
+TEST(Map, HeterogeneousLookupBuildsNoKey) {
+  gort::map<counted_key, int, counted_hash, counted_eq> m;
+  for (int i = 0; i < 1000; i++) m.try_emplace(std::to_string(i), i);
+  const int made = counted_key::made;
+  for (int i = 0; i < 1000; i++) {
+    const std::string s = std::to_string(i);
+    ASSERT_EQ(m.get(std::string_view(s)), std::make_pair(i, true));
+    ASSERT_TRUE(m.contains(std::string_view(s)));
+    ASSERT_NE(m.find(std::string_view(s)), m.end());
+  }
+  EXPECT_FALSE(m.contains(std::string_view("nope")));
+  EXPECT_EQ(m.erase(std::string_view("7")), 1u);
+  EXPECT_EQ(m.lookup(std::string_view("7")), nullptr);
+  EXPECT_EQ(counted_key::made, made);  // no key was built for any lookup or erase
+  m.try_emplace(std::string_view("8"), -1);  // present: builds nothing either
+  EXPECT_EQ(counted_key::made, made);
+  EXPECT_EQ(m.at(std::string_view("8")), 8);
+}
+
+// std::string keys take string_view and literals by default (gort::hash and gort::equal_to
+// are transparent for them).
+TEST(Map, StringKeysTakeViewsAndLiterals) {
+  static_assert(maps::transparent<gort::hash<std::string>> && maps::transparent<gort::equal_to<std::string>>);
+  gort::map<std::string, int> m;
+  m.set("alpha", 1);
+  m["beta"] = 2;
+  std::string_view v = "alpha";
+  EXPECT_EQ(m.at(v), 1);
+  EXPECT_TRUE(m.contains("beta"));
+  EXPECT_EQ(m.count(std::string_view("gamma")), 0u);
+  m.del("alpha");
+  EXPECT_EQ(m.len(), 1u);
   EXPECT_EQ(m.check(), "");
 }
 
