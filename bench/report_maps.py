@@ -9,13 +9,19 @@ How the section is made (run):
      so that other load on a shared machine is not charged to a map.
   2. Go times. bench/maps/go/main.go runs the same workload (same keys, same counts) on Go
      1.19's own map, built with `go build`; skipped with a note when `go` is missing.
-  3. X-ray. maps-xray inserts random keys one by one into a gort::map and records B,
+  3. Bar rounds. The lookup bars (hit and miss against absl, Go against gort, at 10^6 and
+     10^7 uint64 keys) are judged from BAR_ROUNDS short rounds of their own, each running
+     bench-maps (gort and absl lookups only) and then Go (-lookups-only) back to back, so that
+     the contenders of one ratio are measured minutes apart at most, under the same load; a
+     ratio is the median over rounds of the per-round ratios. Without Go, or in --quick,
+     the bars come from the rounds of 1 and 2.
+  4. X-ray. maps-xray inserts random keys one by one into a gort::map and records B,
      overflow buckets, load and evacuation progress, plus snapshots (grow just started, half
      evacuated, fullest); the section draws them.
-  4. Files in <out>/maps/: runs.json (raw Google Benchmark output), go.jsonl (raw Go output),
-     times.csv (one row per measurement), summary.json (what the tables show), xray.json,
-     and the PNG plots.
-  5. The Markdown: the bar (issue 4) judged from the data, then tables and plots.
+  5. Files in <out>/maps/: runs.json (raw Google Benchmark output), go.jsonl (raw Go output),
+     times.csv (one row per measurement), bar_rounds.csv (the rounds of 3), summary.json
+     (what the tables show), xray.json, and the PNG plots.
+  6. The Markdown: the bar (issue 4) judged from the data, then tables and plots.
 """
 from __future__ import annotations
 
@@ -42,6 +48,7 @@ OP_TEXT = {"lookup_hit": "lookup, hit", "lookup_miss": "lookup, miss", "insert":
 KINDS = ["u64", "str16", "str64"]
 KIND_TEXT = {"u64": "uint64 keys", "str16": "16-byte string keys", "str64": "64-byte string keys"}
 ROUNDS_SMALL = 2
+BAR_ROUNDS = 5
 BIG = 10_000_000
 RUN_TIMEOUT = 1500
 
@@ -61,13 +68,19 @@ def run(ctx: rc.Context) -> str:
         return f"Not run: {bench} or {xray} is not built (GORT_BUILD_BENCH=OFF?).\n"
     started = time.monotonic()
     rows, raw = time_cpp(ctx, bench)
-    go_rows, go_raw, go_note = time_go(ctx)
+    go_exe, go_note = build_go(ctx)
+    go_rows, go_raw = time_go(ctx, go_exe) if go_exe else ([], [])
     rows += go_rows
+    bar_rows = bar_rounds(ctx, bench, go_exe) if go_exe and not ctx.quick else []
+    if go_exe:
+        go_exe.unlink(missing_ok=True)
     xr = run_xray(xray)
-    summary = summarize(rows)
+    summary = summarize(rows, bar_rows)
     summary["seconds"] = round(time.monotonic() - started)
     summary["go_note"] = go_note
     save(d, rows, raw, go_raw, summary, xr)
+    if bar_rows:
+        rc.write_csv(d / "bar_rounds.csv", bar_rows)
     plots = make_plots(d, summary, xr)
     return render(ctx, summary, plots, xr)
 
@@ -118,50 +131,84 @@ def parse_row(b: dict, rnd: int) -> dict | None:
 
 # ---- 2. Go -------------------------------------------------------------------------------------
 
-def time_go(ctx: rc.Context) -> tuple[list[dict], list[str], str]:
+def build_go(ctx: rc.Context) -> tuple[Path | None, str]:
+    """The Go benchmark's binary and `go version`, or None and why not."""
     go = shutil.which("go")
     if go is None:
-        return [], [], "Go 1.19 was not installed: its column is empty."
+        return None, "Go 1.19 was not installed: its column is empty."
     src = ctx.repo / "bench" / "maps" / "go" / "main.go"
     exe = ctx.section_dir("maps") / "go-maps"
     r = subprocess.run([go, "build", "-o", str(exe), str(src)], capture_output=True, text=True,
                        cwd="/tmp", timeout=300)
     if r.returncode != 0:
-        return [], [], f"Go benchmark did not build: {r.stderr.strip()[:200]}"
-    version = subprocess.run([go, "version"], capture_output=True, text=True).stdout.strip()
+        return None, f"Go benchmark did not build: {r.stderr.strip()[:200]}"
+    return exe, subprocess.run([go, "version"], capture_output=True, text=True).stdout.strip()
+
+
+def run_go(ctx: rc.Context, exe: Path, args: list[str], rnd: int, what: str) -> tuple[list[dict], list[str]]:
+    res = subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    if res.returncode != 0:
+        ctx.notes.append(f"maps: Go {what} failed ({rc.failure(res)})")
+        return [], []
+    rows, raw = [], []
+    for line in res.stdout.splitlines():
+        raw.append(line)
+        g = json.loads(line)
+        row = {"round": rnd, "op": g["op"], "kind": g["kind"], "contender": "go", "n": g["n"],
+               "ns_per_op": g["ns_per_op"]}
+        if g.get("bytes_per_entry"):
+            row["bytes_per_entry"] = g["bytes_per_entry"]
+        rows.append(row)
+    return rows, raw
+
+
+def time_go(ctx: rc.Context, exe: Path) -> tuple[list[dict], list[str]]:
     rounds = 1 if ctx.quick else ROUNDS_SMALL
     rows, raw = [], []
     for rnd in range(rounds):
         sizes = "1000,100000" if ctx.quick else (
             "1000,10000,100000,1000000,10000000" if rnd == 0 else "1000,10000,100000,1000000")
         rc.log(f"maps: Go round {rnd + 1}/{rounds}")
-        res = subprocess.run([str(exe), "-sizes", sizes], capture_output=True, text=True,
-                             timeout=RUN_TIMEOUT)
-        if res.returncode != 0:
-            ctx.notes.append(f"maps: Go round {rnd + 1} failed ({rc.failure(res)})")
-            continue
-        for line in res.stdout.splitlines():
-            raw.append(line)
-            g = json.loads(line)
-            row = {"round": rnd, "op": g["op"], "kind": g["kind"], "contender": "go", "n": g["n"],
-                   "ns_per_op": g["ns_per_op"]}
-            if g.get("bytes_per_entry"):
-                row["bytes_per_entry"] = g["bytes_per_entry"]
-            rows.append(row)
-    exe.unlink(missing_ok=True)
-    return rows, raw, version
+        r, w = run_go(ctx, exe, ["-sizes", sizes], rnd, f"round {rnd + 1}")
+        rows += r
+        raw += w
+    return rows, raw
 
 
-# ---- 3. x-ray ----------------------------------------------------------------------------------
+# ---- 3. bar rounds -----------------------------------------------------------------------------
+
+def bar_rounds(ctx: rc.Context, bench: Path, go_exe: Path) -> list[dict]:
+    sizes = ",".join(str(n) for n in BAR_SIZES)
+    filt = f"lookup_(hit|miss)/u64/(gort|absl)/({'|'.join(str(n) for n in BAR_SIZES)})/"
+    rows = []
+    for rnd in range(BAR_ROUNDS):
+        rc.log(f"maps: bar round {rnd + 1}/{BAR_ROUNDS}")
+        with tempfile.NamedTemporaryFile(suffix=".json") as out:
+            res = subprocess.run([str(bench), f"--benchmark_filter={filt}",
+                                  f"--benchmark_out={out.name}", "--benchmark_out_format=json"],
+                                 capture_output=True, text=True, timeout=RUN_TIMEOUT,
+                                 env=rc.contender_env(rc.Contender("glibc", None)))
+            if res.returncode != 0:
+                ctx.notes.append(f"maps: bar round {rnd + 1} failed ({rc.failure(res)})")
+                continue
+            data = json.loads(Path(out.name).read_text())
+        cpp = [r for r in (parse_row(b, rnd) for b in data.get("benchmarks", [])) if r]
+        go, _ = run_go(ctx, go_exe, ["-kinds", "u64", "-sizes", sizes, "-lookups-only"], rnd,
+                       f"bar round {rnd + 1}")
+        rows += cpp + go
+    return rows
+
+
+# ---- 4. x-ray ----------------------------------------------------------------------------------
 
 def run_xray(xray: Path) -> dict:
     res = subprocess.run([str(xray), "30000", "20"], capture_output=True, text=True, timeout=300)
     return json.loads(res.stdout) if res.returncode == 0 else {}
 
 
-# ---- 4. numbers and files ----------------------------------------------------------------------
+# ---- 5. numbers and files ----------------------------------------------------------------------
 
-def summarize(rows: list[dict]) -> dict:
+def summarize(rows: list[dict], bar_rows: list[dict]) -> dict:
     t = defaultdict(list)
     b = defaultdict(list)
     for r in rows:
@@ -172,7 +219,23 @@ def summarize(rows: list[dict]) -> dict:
     times = {k: {"median": rc.median(v), "spread": rc.spread(v), "rounds": len(v)} for k, v in t.items()}
     bytes_ = {k: rc.median(v) for k, v in b.items()}
     sizes = sorted({r["n"] for r in rows})
-    return {"times": times, "bytes": bytes_, "sizes": sizes, "bar": judge(times, bytes_)}
+    return {"times": times, "bytes": bytes_, "sizes": sizes,
+            "bar": judge(times, bytes_, per_round_ratios(bar_rows)),
+            "bar_rounds": len({r["round"] for r in bar_rows})}
+
+
+def per_round_ratios(bar_rows: list[dict]) -> dict:
+    """{(a, b, op, n): median over the bar rounds of a's time / b's time in the same round}."""
+    by = {(r["round"], r["contender"], r["op"], r["n"]): r["ns_per_op"] for r in bar_rows}
+    out = {}
+    for a, b, op in [("gort", "absl", "lookup_hit"), ("gort", "absl", "lookup_miss"),
+                     ("go", "gort", "lookup_hit")]:
+        for n in BAR_SIZES:
+            v = [by[(rnd, a, op, n)] / by[(rnd, b, op, n)] for rnd in {r["round"] for r in bar_rows}
+                 if (rnd, a, op, n) in by and (rnd, b, op, n) in by]
+            if v:
+                out[(a, b, op, n)] = rc.median(v)
+    return out
 
 
 def ns(s: dict, op: str, kind: str, who: str, n: int) -> float | None:
@@ -184,13 +247,19 @@ def ratio(a: float | None, b: float | None) -> float | None:
     return a / b if a is not None and b else None
 
 
-def judge(times: dict, bytes_: dict) -> list[dict]:
+def judge(times: dict, bytes_: dict, rounds: dict) -> list[dict]:
     s = {"times": times}
     out = []
+
+    def r(a: str, b: str, op: str, n: int) -> float | None:  # the bar rounds' ratio, if run
+        if (a, b, op, n) in rounds:
+            return rounds[(a, b, op, n)]
+        return ratio(ns(s, op, "u64", a, n), ns(s, op, "u64", b, n))
+
     for n in BAR_SIZES:
-        hit = ratio(ns(s, "lookup_hit", "u64", "gort", n), ns(s, "lookup_hit", "u64", "absl", n))
-        miss = ratio(ns(s, "lookup_miss", "u64", "gort", n), ns(s, "lookup_miss", "u64", "absl", n))
-        go = ratio(ns(s, "lookup_hit", "u64", "go", n), ns(s, "lookup_hit", "u64", "gort", n))
+        hit = r("gort", "absl", "lookup_hit", n)
+        miss = r("gort", "absl", "lookup_miss", n)
+        go = r("go", "gort", "lookup_hit", n)
         by = ratio(bytes_.get(f"u64|gort|{n}"), bytes_.get(f"u64|absl|{n}"))
         out += [
             {"what": f"lookup hit, 10^{len(str(n)) - 1} uint64: gort / absl", "value": hit,
@@ -339,7 +408,12 @@ def render(ctx: rc.Context, s: dict, plots: list[tuple[str, str]], xr: dict) -> 
         "heap holds after the n inserts (mallinfo2 for C++, HeapAlloc after a GC for Go): the "
         "C++ maps own a copy of each string key (counted), Go's map holds a 16-byte string "
         "header pointing at the caller's bytes (not counted).",
-        "### The bar (issue 4)\n\n" + rc.md_table(
+        "### The bar (issue 4)\n\n" + (
+            f"The lookup ratios are medians over {s['bar_rounds']} interleaved bar rounds (C++ "
+            "then Go, back to back; ratio taken within each round); bytes per entry come from "
+            "the insert runs.\n\n" if s.get("bar_rounds") else
+            "The ratios come from the medians of the main rounds (no bar rounds were run).\n\n")
+        + rc.md_table(
             ["measure", "value", "bar", "met"],
             [[b["what"], rc.fmt(b["value"], 2), b["bar"],
               "not measured" if b["value"] is None else "yes" if b["ok"] else "**no**"]
