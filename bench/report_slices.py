@@ -68,7 +68,10 @@ def measure(ctx: rc.Context, bench: Path, allocs: list[rc.Contender]):
     for r in range(rounds):
         t0 = time.monotonic()
         for c in allocs[r % len(allocs):] + allocs[:r % len(allocs)]:
-            cmd = [str(bench), "--benchmark_format=json", f"--benchmark_min_time={min_time}"]
+            # Random interleaving: no contender always runs right after the same neighbour
+            # (the order of benchmarks moved ratios on the shared machine; main.cc, range).
+            cmd = [str(bench), "--benchmark_format=json", f"--benchmark_min_time={min_time}",
+                   "--benchmark_enable_random_interleaving=true"]
             res = rc.run_as(c, cmd, timeout=RUN_TIMEOUT)
             err = rc.failure(res)
             if err:

@@ -135,7 +135,9 @@ class slice {
     if (old) slices::rt::Release(old);
     return *this;
   }
-  ~slice() {
+  // Always inlined, also where an exception unwinds: an out-of-line destructor call there
+  // takes the slice's address, and the compiler then keeps every local slice in memory.
+  GORT_INLINE ~slice() {
     if (arr_) slices::rt::Release(arr_);
   }
 
@@ -444,61 +446,84 @@ struct ops {
 
   // s's array may grow in place: s is full, its window ends where the block ends (no room
   // past it that an earlier result may use), and nobody else holds the array.
+  static bool CanGrowInPlace(array* arr, T* data, size_t len, size_t cap) {
+    if (!arr || len != cap) return false;
+    if (data + cap != rt::Elements<T>(arr) + arr->cap) return false;
+    return rt::Unique(arr);
+  }
   static bool CanGrowInPlace(const slice<T>& s) {
-    if (!s.arr_ || s.len_ != s.cap_) return false;
-    if (s.data_ + s.cap_ != rt::Elements<T>(s.arr_) + s.arr_->cap) return false;
-    return rt::Unique(s.arr_);
+    return CanGrowInPlace(s.arr_, s.data_, s.len_, s.cap_);
   }
 
-  // Grows s's array to hold c elements from s.data_ on (CanGrowInPlace holds) and patches
-  // s to the new address; s keeps len and cap. [needed, c) become zero values; [len, needed)
-  // are the caller's to write (zero values too when T is not trivial).
-  static void GrowInPlace(slice<T>& s, size_t c, size_t needed) {
-    if constexpr (kRealloc) {
-      size_t k = s.data_ - rt::Elements<T>(s.arr_);
-      array* b = rt::Regrow(s.arr_, k + c, sizeof(T), alignof(T));
-      T* d = rt::Elements<T>(b) + k;
-      std::memset(static_cast<void*>(d + needed), 0, (c - needed) * sizeof(T));
-      s.arr_ = b, s.data_ = d;
-    } else {
-      constexpr bool kMove = std::is_nothrow_move_assignable_v<T> || kTrivial;
-      array* b = NewFrom(c, s.data_, s.len_, kMove, needed);
-      array* old = s.arr_;
-      s.arr_ = b, s.data_ = rt::Elements<T>(b);
-      rt::Release(old);  // the last reference: the moved-from elements die
-    }
-  }
-
-  // What the slow path of append(s, v) did: own == null when s's array grew in place
-  // (cap is Go's new capacity), else a new array with one reference (its header has cap).
+  // What a growth of s's array in place (or, for a slow path, by copy) produced.
+  //   in place:  arr is s's array at its new address, data s's element 0 there; s keeps its
+  //              len and cap, Go's new cap is Elements(arr) + arr->cap - data.
+  //   by copy:   (append's slow path only) data == null, arr a new array with one
+  //              reference, element 0 on, cap in its header.
+  // Two words: returned in registers, so the caller's slice never has to live in memory.
   struct growth {
-    array* own;
-    size_t cap;
+    array* arr;
+    T* data;
   };
 
-  [[gnu::noinline]] static growth AppendGrowLvalue(slice<T>& s, value_param v) {
-    size_t len = s.len_;
-    if (!CanGrowInPlace(s)) {
-      array* a = AppendGrow(s.data_, len, s.cap_, v);  // s keeps the old array: v stays valid
-      return {a, a->cap};
+  // Grows the array of the window (arr, data, len) to hold c elements from data on
+  // (CanGrowInPlace holds). [needed, c) become zero values; [len, needed) are the caller's
+  // to write (zero values too when T is not trivial).
+  static growth GrowInPlace(array* arr, T* data, size_t len, size_t c, size_t needed) {
+    if constexpr (kRealloc) {
+      size_t k = data - rt::Elements<T>(arr);
+      array* b = rt::Regrow(arr, k + c, sizeof(T), alignof(T));
+      T* d = rt::Elements<T>(b) + k;
+      std::memset(static_cast<void*>(d + needed), 0, (c - needed) * sizeof(T));
+      return {b, d};
+    } else {
+      constexpr bool kMove = std::is_nothrow_move_assignable_v<T> || kTrivial;
+      array* b = NewFrom(c, data, len, kMove, needed);
+      rt::Release(arr);  // the last reference: the moved-from elements die
+      return {b, rt::Elements<T>(b)};
+    }
+  }
+  // The same on s, patched to the new address; s keeps len and cap.
+  static void GrowInPlace(slice<T>& s, size_t c, size_t needed) {
+    growth g = GrowInPlace(s.arr_, s.data_, s.len_, c, needed);
+    s.arr_ = g.arr, s.data_ = g.data;
+  }
+
+  // The slow path of append(s, v) for an lvalue s, given s's fields (by value: s stays in
+  // the caller's registers). Grows s's array in place when it can, else makes a new one.
+  [[gnu::noinline]] static growth AppendGrowLvalue(array* arr, T* data, size_t len, size_t cap,
+                                                   value_param v) {
+    if (!CanGrowInPlace(arr, data, len, cap)) {
+      array* a = AppendGrow(data, len, cap, v);  // s keeps the old array: v stays valid
+      return {a, nullptr};
     }
     T keep(v);  // v may live in s's array, which moves
-    size_t c = GrowCapOrPanic(s.cap_, len + 1);
-    GrowInPlace(s, c, len + 1);
-    s.data_[len] = std::move(keep);
-    return {nullptr, c};
+    size_t c = GrowCapOrPanic(cap, len + 1);
+    growth g = GrowInPlace(arr, data, len, c, len + 1);
+    g.data[len] = std::move(keep);
+    return g;
+  }
+
+  // append(s, v) on a full lvalue s: the out-of-line growth, then s patched (in place) or
+  // the new array carried by the result.
+  GORT_INLINE static appended<T> GrowLvalue(slice<T>& s, value_param v) {
+    size_t len = s.len_;
+    growth g = AppendGrowLvalue(s.arr_, s.data_, len, s.cap_, v);
+    if (!g.data) return Adopted(s, g.arr, len + 1);
+    s.arr_ = g.arr, s.data_ = g.data;
+    return Borrow(s, len + 1, rt::Elements<T>(g.arr) + g.arr->cap - g.data, true);
   }
 
   GORT_INLINE static appended<T> Borrow(slice<T>& s, size_t len, size_t cap, bool grown) {
-    return appended<T>(s, nullptr, s.data_, len, cap, grown);
+    return appended<T>(s.arr_, false, s.data_, len, cap, grown);
   }
-  GORT_INLINE static appended<T> Adopted(slice<T>& s, array* own, size_t len) {
-    return appended<T>(s, own, rt::Elements<T>(own), len, own->cap, false);
+  GORT_INLINE static appended<T> Adopted(slice<T>&, array* own, size_t len) {
+    return appended<T>(own, true, rt::Elements<T>(own), len, own->cap, false);
   }
-  GORT_INLINE static appended<T> Owned(slice<T>& s, slice<T>&& r) {
+  GORT_INLINE static appended<T> Owned(slice<T>&, slice<T>&& r) {
     array* a = r.arr_;
     r.arr_ = nullptr;  // the reference moves into the result
-    return appended<T>(s, a, r.data_, r.len_, r.cap_, false);
+    return appended<T>(a, true, r.data_, r.len_, r.cap_, false);
   }
 
   static bool InArray(const slice<T>& s, const T* p) {
@@ -528,18 +553,16 @@ struct ops {
     return Owned(s, std::move(r));
   }
 
-  // appended<T> -> slice<T> anywhere but its source: a reference to the shared array, the
-  // new array it carries, or (grown in place) a copy in a fresh array of the same cap.
-  static slice<T> Promote(slice<T>& src, array*& own, T* data, size_t len, size_t cap,
-                          bool grown) {
+  // appended<T> -> slice<T> anywhere but its source: the new array it carries, a reference
+  // to the shared array, or (grown in place) a copy in a fresh array of the same cap.
+  static slice<T> Promote(array* arr, bool& own, T* data, size_t len, size_t cap, bool grown) {
     if (own) {
-      array* a = own;
-      own = nullptr;
-      return slice<T>(a, data, len, cap);
+      own = false;
+      return slice<T>(arr, data, len, cap);
     }
     if (grown) return Exact(data, len, cap);
-    if (src.arr_) rt::Retain(src.arr_);
-    return slice<T>(src.arr_, data, len, cap);
+    if (arr) rt::Retain(arr);
+    return slice<T>(arr, data, len, cap);
   }
 
   static slice<T> Make(size_t len, size_t cap) {
@@ -576,10 +599,17 @@ struct ops {
 
 // ---- appended<T>: the borrowed result of append on an lvalue ---------------------------------
 //
-// {source, len, cap} of the slice append made, holding no reference of its own (unless the
-// append had to copy into a new array: then `own` carries that array's reference). Assigned
-// to its source it is only len and cap; converted to any other slice it becomes one (a
-// reference, or a copy of an in-place growth). Not copyable or movable: a temporary.
+// {array, data, len, cap} of the slice append made, holding no reference of its own: the
+// array is the source's, borrowed (unless the append had to copy into a new array: then
+// `own` says the result carries that array's reference). Assigned to its source it is only
+// len and cap; converted to any other slice it becomes one (a reference, or a copy of an
+// in-place growth). Not copyable or movable: a temporary.
+//
+// It does not remember *which* slice it came from, only the source's array and data: a
+// pointer to the source would make the source's address escape, and the compiler would
+// then keep the source's fields in memory and reload them after every element store (the
+// store may alias them) — a load and a store more per append in a loop. Recognising the
+// source by value is exact (see slice::operator=).
 template <class T>
 class [[nodiscard]] appended {
   using ops = slices::detail::ops<T>;
@@ -590,7 +620,7 @@ class [[nodiscard]] appended {
   appended(const appended&) = delete;
   appended& operator=(const appended&) = delete;
   ~appended() {
-    if (own_) slices::rt::Release(own_);
+    if (own_) slices::rt::Release(arr_);
   }
 
   // Read-only use inside the expression that made it (rvalue only: see "Hazards").
@@ -618,16 +648,16 @@ class [[nodiscard]] appended {
 
  private:
   using array = slices::rt::array;
-  GORT_INLINE appended(slice<T>& src, array* own, T* data, size_t len, size_t cap, bool grown)
-      : src_(&src), own_(own), data_(data), len_(len), cap_(cap), grown_(grown) {}
+  GORT_INLINE appended(array* arr, bool own, T* data, size_t len, size_t cap, bool grown)
+      : arr_(arr), data_(data), len_(len), cap_(cap), own_(own), grown_(grown) {}
 
-  slice<T> Promote() { return ops::Promote(*src_, own_, data_, len_, cap_, grown_); }
+  slice<T> Promote() { return ops::Promote(arr_, own_, data_, len_, cap_, grown_); }
 
-  slice<T>* src_;  // the slice appended to; its array is this result's unless own_
-  array* own_;     // a new array's reference (growth by copy), or null
+  array* arr_;     // the source's array (borrowed; null for nil), or a new one if own_
   T* data_;
   size_t len_, cap_;
-  bool grown_;     // src_'s array grew in place for this result
+  bool own_;       // arr_ is a new array (growth by copy) and this holds its reference
+  bool grown_;     // the source's array grew in place for this result
 };
 
 template <class T>
@@ -638,9 +668,20 @@ slice<T>::slice(appended<T>&& r) : slice(r.Promote()) {}
 
 template <class T>
 GORT_INLINE slice<T>& slice<T>::operator=(appended<T>&& r) {
-  if (r.src_ == this && !r.own_) [[likely]] {  // s = append(s, ...): our array already,
-    len_ = r.len_;                              // at our data_ (patched if it grew)
-    if (r.grown_) cap_ = r.cap_;
+  // Growth by copy: the new array replaces ours, whoever we are.
+  if (r.own_) {
+    array* old = arr_;
+    arr_ = r.arr_, data_ = r.data_, len_ = r.len_, cap_ = r.cap_;
+    r.own_ = false;
+    if (old) slices::rt::Release(old);
+    return *this;
+  }
+  // s = append(s, ...): our array at our data_ (patched if it grew in place). Any slice
+  // holding the same array at the same data_ is the source or a slice whose counted
+  // assignment would retain and release the same array; and a result grown in place has a
+  // unique array, so only its source can hold it.
+  if (r.arr_ == arr_ && r.data_ == data_) [[likely]] {
+    len_ = r.len_, cap_ = r.cap_;
     return *this;
   }
   return *this = r.Promote();
@@ -691,9 +732,7 @@ GORT_INLINE appended<T> append(slice<T>& s, const std::type_identity_t<T>& v) {
     s.data()[len] = v;
     return ops::Borrow(s, len + 1, cap, false);
   }
-  auto g = ops::AppendGrowLvalue(s, v);
-  if (!g.own) return ops::Borrow(s, len + 1, g.cap, true);
-  return ops::Adopted(s, g.own, len + 1);
+  return ops::GrowLvalue(s, v);
 }
 
 template <class T>

@@ -114,6 +114,58 @@ TEST_F(SliceBorrow, ResultWithRoomSharesTheArray) {
   EXPECT_EQ(append(s, 4)[2], 4);
 }
 
+// appended<T> recognises its source by value (array and data), not by address: a slice that
+// already holds the same array at the same data_ takes Go's len and cap without counting,
+// exactly what a counted assignment would leave; every other slice is counted.
+TEST_F(SliceBorrow, AssignmentToASliceOfTheSameWindow) {
+  auto s = make<long>(2, 4);
+  slice<long> t = s.sub(0, 1, 3);  // same array and data, other len and cap
+  rt::ref_stats before = Stats();
+  t = append(s, 7);
+  EXPECT_EQ(Stats().retains - before.retains, 0);
+  EXPECT_EQ(Stats().releases - before.releases, 0);
+  EXPECT_EQ(t.len(), 3u);
+  EXPECT_EQ(t.cap(), 4u);  // s's cap, as in Go
+  EXPECT_EQ(s.len(), 2u);
+  EXPECT_TRUE(t.shares_array_with(s) && t.data() == s.data());
+  EXPECT_EQ(t[2], 7);
+  slice<long> u = s.sub(1);  // another data_: a counted reference
+  before = Stats();
+  u = append(s, 8);
+  EXPECT_EQ(Stats().retains - before.retains, 1);
+  EXPECT_EQ(Stats().releases - before.releases, 1);
+  EXPECT_EQ(u.data(), s.data());
+  EXPECT_EQ(u.len(), 3u);
+  EXPECT_EQ(t[2], 8);  // one element, seen through every slice
+  EXPECT_TRUE(s.IsValid() && t.IsValid() && u.IsValid());
+}
+
+// A full unique source grows in place; the result assigned to another slice is a copy (Go
+// puts t and s on different arrays), and growth by copy hands its new array to whoever is
+// assigned, source or not.
+TEST_F(SliceBorrow, GrownResultsGoToTheRightSlice) {
+  slice<long> s{1, 2};
+  slice<long> t;
+  t = append(s, 3);  // grew s's array in place; t gets a copy of cap 4
+  EXPECT_FALSE(t.shares_array_with(s));
+  EXPECT_EQ(t.len(), 3u);
+  EXPECT_EQ(t.cap(), 4u);
+  EXPECT_EQ(s.len(), 2u);
+  EXPECT_EQ(s.cap(), 2u);  // s sees what it saw
+  t[0] = 10;
+  EXPECT_EQ(s[0], 1);
+  slice<long> keep = s;    // s is shared now: the next growth copies
+  slice<long> u = s;
+  u = append(s, 4);
+  EXPECT_FALSE(u.shares_array_with(s));
+  EXPECT_EQ((std::vector<long>(u.begin(), u.end())), (std::vector<long>{1, 2, 4}));
+  s = append(s, 5);        // the source adopts its new array too
+  EXPECT_FALSE(s.shares_array_with(keep));
+  EXPECT_EQ((std::vector<long>(s.begin(), s.end())), (std::vector<long>{1, 2, 5}));
+  EXPECT_EQ(keep.len(), 2u);
+  EXPECT_TRUE(s.IsValid() && t.IsValid() && u.IsValid() && keep.IsValid());
+}
+
 TEST_F(SliceBorrow, SharedArrayNeverGrowsInPlace) {
   slice<long> s{1, 2, 3};
   slice<long> s2 = s;
