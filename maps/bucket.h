@@ -73,8 +73,11 @@ struct bmap {
   // Bit i set iff tophash[i] == top.
   uint32_t match(uint8_t top) const {
 #if defined(__SSE2__)
+    // The byte is spread by a multiply (imul + movq) rather than _mm_set1_epi8, which SSE2
+    // builds with four shuffles; the upper 8 bytes compare 0 with 0, hence the mask.
     __m128i t = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(tophash));
-    return static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(t, _mm_set1_epi8(char(top)))));
+    __m128i w = _mm_cvtsi64_si128(static_cast<long long>(top * 0x0101010101010101ull));
+    return static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(t, w))) & 0xffu;
 #else
     return match_scalar([top](uint8_t x) { return x == top; });
 #endif

@@ -106,6 +106,7 @@ void map<K, V, H, E>::hash_grow(bool force_bigger) {
   const bool bigger = force_bigger || maps::over_load_factor(count_ + 1, B_);
   same_size_ = !bigger;
   oldbuckets_ = buckets_;
+  flags_.store(flags_.load(std::memory_order_relaxed) | maps::kGrowing, std::memory_order_relaxed);
   old_nmain_ = size_t{1} << B_;
   B_ += bigger ? 1 : 0;
   buckets_ = make_bucket_array(B_, nalloc_);
@@ -188,6 +189,7 @@ void map<K, V, H, E>::end_grow() {
   retire_or_free(oldbuckets_, old_nmain_, std::move(oldoverflow_), keep_old_keys_);
   oldoverflow_.clear();
   oldbuckets_ = nullptr;
+  flags_.store(flags_.load(std::memory_order_relaxed) & ~maps::kGrowing, std::memory_order_relaxed);
   old_nmain_ = 0;
   old_overflow_used_ = 0;
   nevacuate_ = 0;

@@ -43,8 +43,8 @@
 //   M1. count_ == live slots in buckets_ + live slots in unevacuated old buckets
 //   M2. a live key in bucket j of buckets_ has hash & mask_ == j; in old bucket j,
 //       hash & oldmask == j; its tophash byte == tophash(hash)
-//   M3. oldbuckets_ != nullptr  <=>  a grow is in progress; then every old bucket below
-//       nevacuate_ is evacuated and nevacuate_ < number of old buckets
+//   M3. oldbuckets_ != nullptr  <=>  a grow is in progress  <=>  flags_ has kGrowing; then
+//       every old bucket below nevacuate_ is evacuated and nevacuate_ < number of old buckets
 //   M4. overflow_used_ == overflow buckets chained in buckets_
 //   M5. no grow in progress  =>  count_ <= max(8, 6.5 * 2^B)
 //
@@ -124,6 +124,9 @@ inline constexpr uint8_t B_for_hint(size_t hint) {
 }
 
 inline constexpr uint8_t kHashWriting = 4;  // Go's flag bit
+// Not Go's: set while a grow is in progress (oldbuckets_ != nullptr), so that a lookup tests
+// "being written or growing" with one load and one branch.
+inline constexpr uint8_t kGrowing = 8;
 
 // Heterogeneous lookup (as abseil's): when both Hash and Eq declare is_transparent, the
 // lookups take any key-like type Q that they accept (a std::string_view or a const char* for
@@ -358,18 +361,14 @@ class map {
   bool growing() const { return oldbuckets_ != nullptr; }
   size_t noldbuckets() const { return size_t{1} << (same_size_ ? B_ : B_ - 1); }
   size_t oldmask() const { return noldbuckets() - 1; }
-  void check_read() const {
-    if (flags_.load(std::memory_order_relaxed) & maps::kHashWriting) [[unlikely]]
-      maps::fatal("concurrent map read and map write");
-  }
 
   // The slot holding k, or {nullptr, 0}. The hot path of every lookup.
   template <class Q>
   slot find_slot(const Q& k, uint64_t h) const {
-    check_read();
+    const uint8_t f = flags_.load(std::memory_order_relaxed);
     bucket* b = buckets_ + (h & mask_);
     b->prefetch();
-    if (oldbuckets_ != nullptr) [[unlikely]] b = old_or_new(b, h);
+    if (f & (maps::kHashWriting | maps::kGrowing)) [[unlikely]] b = old_or_new(b, h, f);
     const uint8_t top = maps::tophash(h);
     do {
       for (uint32_t m = b->match(top); m != 0; m &= m - 1) {
@@ -382,7 +381,8 @@ class map {
     return {nullptr, 0};
   }
   // During a grow: the old bucket of h when it is not evacuated yet, else b.
-  [[gnu::noinline]] bucket* old_or_new(bucket* b, uint64_t h) const {
+  [[gnu::noinline]] bucket* old_or_new(bucket* b, uint64_t h, uint8_t f) const {
+    if (f & maps::kHashWriting) maps::fatal("concurrent map read and map write");
     bucket* ob = oldbuckets_ + (h & oldmask());
     return maps::evacuated(ob) ? b : ob;
   }
@@ -418,7 +418,8 @@ class map {
   void iter_enter();
   void iter_leave();
 
-  // Hot fields first: a lookup reads buckets_, mask_, seed_, oldbuckets_, flags_.
+  // Hot fields first: a lookup reads buckets_, mask_, seed_, flags_ (oldbuckets_ only while
+  // growing).
   bucket* buckets_;  // 2^B buckets, then the preallocated overflow buckets
   uint64_t mask_ = 0;
   uint64_t seed_;

@@ -117,6 +117,8 @@ std::string map<K, V, H, E>::check() const {
   size_t live = 0, ovf = 0, oldovf = 0;
   for (size_t j = 0; j <= mask_; j++) walk(buckets_ + j, j, mask_, live, ovf);
   if (ovf != overflow_used_) fail("M4: overflow_used_ differs from the chained overflow buckets", 0);
+  if (growing() != ((flags_.load(std::memory_order_relaxed) & kGrowing) != 0))
+    fail("M3: the kGrowing flag disagrees with oldbuckets_", 0);
   if (growing()) {
     if (nevacuate_ >= old_nmain_) fail("M3: nevacuate reached the end but the grow goes on", 0);
     for (size_t j = 0; j < old_nmain_; j++) {
