@@ -179,7 +179,8 @@ def time_go(ctx: rc.Context, exe: Path) -> tuple[list[dict], list[str]]:
 
 def bar_rounds(ctx: rc.Context, bench: Path, go_exe: Path) -> list[dict]:
     sizes = ",".join(str(n) for n in BAR_SIZES)
-    filt = f"lookup_(hit|miss)/u64/(gort|absl)/({'|'.join(str(n) for n in BAR_SIZES)})/"
+    filt = (f"(lookup_(hit|miss)/u64/(gort|absl)|memory_line/u64/floor)/"
+            f"({'|'.join(str(n) for n in BAR_SIZES)})/")
     rows = []
     for rnd in range(BAR_ROUNDS):
         rc.log(f"maps: bar round {rnd + 1}/{BAR_ROUNDS}")
@@ -221,18 +222,23 @@ def summarize(rows: list[dict], bar_rows: list[dict]) -> dict:
     sizes = sorted({r["n"] for r in rows})
     return {"times": times, "bytes": bytes_, "sizes": sizes,
             "bar": judge(times, bytes_, per_round_ratios(bar_rows)),
-            "bar_rounds": len({r["round"] for r in bar_rows})}
+            "bar_rounds": len({r["round"] for r in bar_rows}),
+            "floors": {f"{a}|{n}": v for (a, b, _, n), v in per_round_ratios(bar_rows).items()
+                       if b == "floor"}}
 
 
 def per_round_ratios(bar_rows: list[dict]) -> dict:
     """{(a, b, op, n): median over the bar rounds of a's time / b's time in the same round}."""
     by = {(r["round"], r["contender"], r["op"], r["n"]): r["ns_per_op"] for r in bar_rows}
     out = {}
-    for a, b, op in [("gort", "absl", "lookup_hit"), ("gort", "absl", "lookup_miss"),
-                     ("go", "gort", "lookup_hit")]:
+    for a, b, op, op_b in [("gort", "absl", "lookup_hit", "lookup_hit"),
+                           ("gort", "absl", "lookup_miss", "lookup_miss"),
+                           ("go", "gort", "lookup_hit", "lookup_hit"),
+                           ("gort", "floor", "lookup_hit", "memory_line"),
+                           ("go", "floor", "lookup_hit", "memory_line")]:
         for n in BAR_SIZES:
-            v = [by[(rnd, a, op, n)] / by[(rnd, b, op, n)] for rnd in {r["round"] for r in bar_rows}
-                 if (rnd, a, op, n) in by and (rnd, b, op, n) in by]
+            v = [by[(rnd, a, op, n)] / by[(rnd, b, op_b, n)] for rnd in {r["round"] for r in bar_rows}
+                 if (rnd, a, op, n) in by and (rnd, b, op_b, n) in by]
             if v:
                 out[(a, b, op, n)] = rc.median(v)
     return out
@@ -419,6 +425,18 @@ def render(ctx: rc.Context, s: dict, plots: list[tuple[str, str]], xr: dict) -> 
               "not measured" if b["value"] is None else "yes" if b["ok"] else "**no**"]
              for b in s["bar"]]),
     ]
+    floors = s.get("floors") or {}
+    if floors:
+        parts.append(
+            "Where a lookup stands against the memory: `memory_line` reads one random 64-byte "
+            "line per operation from an array as big as gort's bucket array (huge pages), the "
+            "same loop without the map. In those units (median of the bar rounds' ratios): "
+            + "; ".join(f"10^{len(str(n)) - 1}: gort hit {rc.fmt(floors.get(f'gort|{n}'), 2)} "
+                        f"lines, Go hit {rc.fmt(floors.get(f'go|{n}'), 2)} lines"
+                        for n in BAR_SIZES)
+            + ". A hit in Go's bucket layout needs the tophash line, the key's line and the "
+            "value's line, 2.3 distinct lines on average for map<uint64, uint64>; so does "
+            "Go's own map, which issues them one after another where gort overlaps them.")
     headline = []
     for n in BAR_SIZES:
         row = [f"10^{len(str(n)) - 1}"]

@@ -10,16 +10,22 @@
 //   iterate     visit every entry, summing the values
 //   churn       erase the oldest key, insert a new one, find a present one (size stays n)
 //   erase       erase all n keys in random order
+// And one row that is no map: "memory_line/u64/floor/n" reads one random 64-byte line per
+// operation from an array as big as gort::map's bucket array for n keys (huge pages, as the
+// map's), picked by hashing the lookup keys: the memory floor of a lookup on this machine,
+// against which the report states hits in lines.
 // Every map uses its own default hash for the key type, and is built by emplace/try_emplace.
 // Iteration counts are fixed (no estimation runs), so a 10^7-key map is built only a few times.
 #include <benchmark/benchmark.h>
 #include <malloc.h>
+#include <sys/mman.h>
 
 #include <absl/container/flat_hash_map.h>
 #include <boost/unordered/unordered_flat_map.hpp>
 #include <tsl/robin_map.h>
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 #include <random>
 #include <string>
@@ -212,6 +218,33 @@ void erase(benchmark::State& st, size_t n, size_t len) {
   st.counters["ops_per_iter"] = double(n);
 }
 
+// One random line per operation, the lookup_hit loop's shape without the map.
+void memory_line(benchmark::State& st, size_t n) {
+  const auto& ks = keys<uint64_t>(n, 8);
+  const uint8_t B = maps::B_for_hint(n);
+  const size_t bytes = ((size_t{1} << B) + (size_t{1} << (B - 4))) * sizeof(maps::bmap<uint64_t, uint64_t>);
+  const size_t lines = bytes / 64;
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) {
+    st.SkipWithError("mmap failed");
+    return;
+  }
+  maps::advise_huge_pages(p, bytes);
+  std::memset(p, 1, bytes);
+  const char* base = static_cast<const char*>(p);
+  size_t i = 0;
+  uint64_t sum = 0;
+  for (auto _ : st) {
+    const uint64_t h = maps::mix(ks.shuffled[i], maps::kMul);
+    const size_t line = static_cast<size_t>((static_cast<__uint128_t>(h) * lines) >> 64);
+    sum += *reinterpret_cast<const uint64_t*>(base + line * 64);
+    if (++i == n) i = 0;
+  }
+  benchmark::DoNotOptimize(sum);
+  munmap(p, bytes);
+  st.counters["ops_per_iter"] = 1;
+}
+
 // ---- registration --------------------------------------------------------------------------
 
 int64_t iters(size_t ops_per_iter, size_t budget) {
@@ -251,6 +284,13 @@ void register_kind(const std::string& kind, size_t len, const std::vector<size_t
 
 int main(int argc, char** argv) {
   using namespace gort::bench;
+  for (size_t n : {1000000, 10000000}) {
+    benchmark::RegisterBenchmark(("memory_line/u64/floor/" + std::to_string(n)).c_str(),
+                                 [n](benchmark::State& s) { memory_line(s, n); })
+        ->Iterations(2000000)
+        ->Unit(benchmark::kNanosecond)
+        ->UseRealTime();
+  }
   register_kind<uint64_t>("u64", 8, {1000, 10000, 100000, 1000000, 10000000});
   register_kind<std::string>("str16", 16, {1000, 10000, 100000, 1000000});
   register_kind<std::string>("str64", 64, {1000, 10000, 100000, 1000000});
