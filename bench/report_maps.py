@@ -204,7 +204,14 @@ def bar_rounds(ctx: rc.Context, bench: Path, go_exe: Path) -> list[dict]:
 
 def run_xray(xray: Path) -> dict:
     res = subprocess.run([str(xray), "30000", "20"], capture_output=True, text=True, timeout=300)
-    return json.loads(res.stdout) if res.returncode == 0 else {}
+    out = json.loads(res.stdout) if res.returncode == 0 else {}
+    out["lines_per_hit"] = {}
+    for n in BAR_SIZES:  # the lines a hit reads, from the map's own x-ray
+        res = subprocess.run([str(xray), "lines", str(n)], capture_output=True, text=True,
+                             timeout=300)
+        if res.returncode == 0:
+            out["lines_per_hit"][str(n)] = json.loads(res.stdout)["lines_per_hit"]
+    return out
 
 
 # ---- 5. numbers and files ----------------------------------------------------------------------
@@ -430,13 +437,18 @@ def render(ctx: rc.Context, s: dict, plots: list[tuple[str, str]], xr: dict) -> 
         parts.append(
             "Where a lookup stands against the memory: `memory_line` reads one random 64-byte "
             "line per operation from an array as big as gort's bucket array (huge pages), the "
-            "same loop without the map. In those units (median of the bar rounds' ratios): "
+            "same loop without the map. A lookup's time in units of that line read (median of the bar "
+            "rounds' ratios): "
             + "; ".join(f"10^{len(str(n)) - 1}: gort hit {rc.fmt(floors.get(f'gort|{n}'), 2)} "
-                        f"lines, Go hit {rc.fmt(floors.get(f'go|{n}'), 2)} lines"
+                        f"line reads, Go hit {rc.fmt(floors.get(f'go|{n}'), 2)} line reads"
                         for n in BAR_SIZES)
-            + ". A hit in Go's bucket layout needs the tophash line, the key's line and the "
-            "value's line, 2.3 distinct lines on average for map<uint64, uint64>; so does "
-            "Go's own map, which issues them one after another where gort overlaps them.")
+            + ". A hit in Go's bucket layout reads the tophash line, the key's line and the "
+            "value's line: "
+            + "; ".join(f"10^{len(str(n)) - 1}: {rc.fmt(xr.get('lines_per_hit', {}).get(str(n)), 2)}"
+                        for n in BAR_SIZES)
+            + " distinct lines per hit on average (maps-xray lines, the map's own addresses). "
+            "Go's map reads the same lines, one after another, where gort requests them at "
+            "once; a hit cannot cost fewer lines than that, whatever the code.")
     headline = []
     for n in BAR_SIZES:
         row = [f"10^{len(str(n)) - 1}"]

@@ -35,6 +35,11 @@ struct xray_t {
   double load = 0;               // count / 2^B; a grow starts above 6.5
   size_t bucket_bytes = 0;       // sizeof one bucket
   size_t bytes = 0;              // every bucket the map holds (both arrays, all overflows)
+  // Memory a hit touches: the distinct 64-byte lines a successful lookup of each live entry
+  // of the current table reads (every tophash of its chain up to its bucket, the overflow
+  // pointers followed, its key and its value), averaged over the entries, at the array's
+  // real addresses. Counts level and above.
+  double lines_per_hit = 0;
   std::array<size_t, kBucketCnt + 1> occupancy{};  // buckets (main + overflow) with n entries
   std::vector<size_t> chain;     // chain[n]: main buckets with n buckets in their chain
   std::vector<uint8_t> per_bucket_entries;  // per main bucket: entries in its chain (<= 255)
@@ -67,17 +72,39 @@ maps::xray_t map<K, V, H, E>::xray(maps::xray_level level) const {
                sizeof(bucket);
   }
   if (nalloc_ == 0 || level == maps::xray_level::header) return x;
+  auto line = [](const void* p) { return reinterpret_cast<uintptr_t>(p) / 64; };
+  size_t lines = 0, live = 0;
   for (size_t j = 0; j < x.buckets; j++) {
     size_t len = 0, entries = 0;
+    uintptr_t path[2 * 64];  // the lines read before reaching the current bucket's slots
+    size_t npath = 0;
     for (bucket* b = buckets_ + j; b != nullptr; b = b->overflow, len++) {
       unsigned n = static_cast<unsigned>(std::popcount(b->full()));
       x.occupancy[n]++;
       entries += n;
+      if (npath + 2 <= std::size(path)) path[npath++] = line(b->tophash);
+      for (uint32_t m = b->full(); m != 0; m &= m - 1) {
+        const unsigned i = static_cast<unsigned>(std::countr_zero(m));
+        uintptr_t seen[2 * 64 + 2];
+        size_t ns = 0;
+        auto add = [&](uintptr_t l) {
+          for (size_t q = 0; q < ns; q++)
+            if (seen[q] == l) return;
+          seen[ns++] = l;
+        };
+        for (size_t q = 0; q < npath; q++) add(path[q]);
+        add(line(b->key(i)));
+        add(line(b->val(i)));
+        lines += ns;
+        live++;
+      }
+      if (npath + 1 <= std::size(path)) path[npath++] = line(&b->overflow);
     }
     if (x.chain.size() <= len) x.chain.resize(len + 1);
     x.chain[len]++;
     if (per_bucket) x.per_bucket_entries.push_back(uint8_t(entries > 255 ? 255 : entries));
   }
+  x.lines_per_hit = live ? double(lines) / double(live) : 0;
   if (growing()) {
     for (size_t j = 0; j < old_nmain_; j++) {
       bool e = maps::evacuated(oldbuckets_ + j);

@@ -35,7 +35,20 @@ static void snapshot(const char* name, const xray_t& x, bool comma) {
   std::printf("}%s\n", comma ? "," : "");
 }
 
+// `maps-xray lines N`: the lines a hit touches in a map of N random keys (xray_t's
+// lines_per_hit), as {"n": N, "lines_per_hit": x}; the report sets it beside the lookup times.
+static int lines(size_t n) {
+  gort::bench::splitmix r{1};
+  gort::map<uint64_t, uint64_t> m;
+  for (size_t i = 0; i < n; i++) m.set(r.next(), i);
+  const xray_t x = m.xray(xray_level::counts);
+  std::printf("{\"n\": %zu, \"B\": %d, \"growing\": %d, \"lines_per_hit\": %.4f}\n", n, x.B,
+              x.growing, x.lines_per_hit);
+  return 0;
+}
+
 int main(int argc, char** argv) {
+  if (argc == 3 && std::string(argv[1]) == "lines") return lines(std::strtoull(argv[2], nullptr, 10));
   const size_t n = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 30000;
   const size_t step = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 25;
   gort::bench::splitmix r{1};

@@ -153,6 +153,22 @@ TEST(Map, StringKeysTakeViewsAndLiterals) {
   EXPECT_EQ(m.check(), "");
 }
 
+// lines_per_hit counts the memory a hit reads: a 144-byte uint64 bucket spans 3 lines, so a
+// hit in a head bucket reads 2 or 3; with one-byte keys and values a bucket is 32 bytes.
+TEST(Map, XrayLinesPerHit) {
+  gort::map<uint64_t, uint64_t> m;
+  for (uint64_t i = 0; i < 20000; i++) m.set(i * 0x9e3779b97f4a7c15ull, i);
+  double l = m.xray(xray_level::counts).lines_per_hit;
+  EXPECT_GE(l, 2.0);
+  EXPECT_LT(l, 3.0);
+  EXPECT_EQ(m.xray(xray_level::header).lines_per_hit, 0.0);  // not computed at header level
+  gort::map<uint8_t, uint8_t> small;  // 8 + 8 + 8 + 8 = 32-byte buckets
+  for (unsigned i = 0; i < 200; i++) small.set(uint8_t(i), uint8_t(i));
+  double s = small.xray(xray_level::counts).lines_per_hit;
+  EXPECT_GE(s, 1.0);
+  EXPECT_LT(s, l);
+}
+
 TEST(Map, BAfterEveryInsertIsGosFormula) {
   gort::map<uint64_t, uint64_t> m;
   for (uint64_t i = 1; i <= 100000; i++) {
