@@ -414,7 +414,7 @@ def render(ctx: rc.Context, s: dict, plots: list[tuple[str, str]], xr: dict) -> 
         "(integers: one 128-bit multiply fold and a shift; strings: XXH3). Contenders: "
         + ", ".join(f"{LABELS[c]}" for c in CONTENDERS) + ", each with its default hash, "
         "values uint64, no reserve. Time is CPU time per operation, median of "
-        f"{1 if ctx.quick else ROUNDS_SMALL} rounds (10^7: one round); string keys up to 10^6. "
+        f"{1 if ctx.quick else ROUNDS_SMALL} rounds (10^7: one round). "
         f"Go: {s.get('go_note') or '—'}. Section time: {s['seconds']} s.",
         "Big bucket arrays (>= 4 MiB) are advised MADV_HUGEPAGE, as Go's heap does for its "
         "arenas; the other maps allocate through plain malloc. Bytes per entry are what the "
