@@ -39,7 +39,9 @@
 // queue entry per array and that nothing frees an array while an entry points to it.
 //
 // Synchronisation contract:
-//   owner, cap, destroy      written once before the array is published; read by all.
+//   owner, cap               written once before the array is published; read by all
+//                            (cap is rewritten by growth in place, on a unique array).
+//   tail                     atomic; see "Lazy zeroing" below.
 //   local, prev, next        the owner thread only, and only while the array is not MERGED.
 //   word                     atomic; decrements are acq_rel so element writes made before
 //                            dropping a reference happen before the free (or a realloc).
@@ -49,6 +51,20 @@
 // Unique ownership (for growth in place with realloc): the owner thread with local == 1 and
 // word == 0, or any thread when word == one reference | MERGED. Nobody else can then hold
 // or take a reference, so moving the block is invisible.
+//
+// Lazy zeroing (elements whose zero value is all-zero bytes, slice.h's kTrivial): growth
+// leaves the new tail of a block unwritten instead of zeroing it, and marks the array DIRTY
+// in tail. Only a unique array is marked, so exactly one slice (the holder) refers to it,
+// and while it stays marked nothing past the holder's data + len has been written since
+// the growth that the holder can ever see: appends write at len and raise it; everything
+// that could lower len, move the window, show an element past len or make a second
+// reference first settles the tail (slice.h, ops::SettleTail, lists the points):
+// SettleTail zeroes [holder's data + len, block end) and clears the mark. DIRTY therefore
+// implies unique. Several threads may settle at once (copies of one const slice): one
+// wins DIRTY -> BUSY, zeroes and releases CLEAN; the others wait for CLEAN (acquire), so
+// no copy can see the tail before its zeros.
+//   tail: kTailClean / kTailDirty / kTailBusy, or for elements that are not trivially
+//   destructible (never marked) the address of the function that destroys them.
 //
 // Memory: one block, the 64-byte header then the elements; gort's allocator (gort_malloc,
 // gort_realloc — large blocks move by remapping pages), or the C library's when
@@ -101,13 +117,14 @@ struct array {
   array* prev;                  // the owner's list of its arrays (owner thread only)
   array* next;
   array* qnext;                 // next entry on the merge queue
-  size_t cap;                   // elements in the block, all constructed
-  void (*destroy)(array*);      // destroys the cap elements; null if trivially destructible
+  size_t cap;                   // elements in the block, all constructed (but a DIRTY tail)
+  std::atomic<uintptr_t> tail;  // kTail* (lazy zeroing), or the destroy function (> kTailBusy)
 };
 static_assert(sizeof(array) == 64);
 
 inline constexpr uint64_t kNoOwner = ~uint64_t{0};
 inline constexpr int64_t kMerged = 1, kQueued = 2, kOne = 4;
+inline constexpr uintptr_t kTailClean = 0, kTailDirty = 1, kTailBusy = 2;
 
 constexpr int64_t Count(int64_t word) { return word >> 2; }
 
@@ -201,7 +218,8 @@ inline void Relink(array* a) {
 // ---- freeing and merging -------------------------------------------------------------------
 
 [[gnu::noinline]] inline void FreeArray(array* a) {
-  if (a->destroy) a->destroy(a);
+  uintptr_t t = a->tail.load(std::memory_order_relaxed);
+  if (t > kTailBusy) reinterpret_cast<void (*)(array*)>(t)(a);
   g_live.fetch_sub(1, std::memory_order_relaxed);
   RawFree(a);
 }
@@ -346,14 +364,14 @@ GORT_INLINE bool Unique(array* a) {
 }
 
 // A block for cap elements of elem_size bytes, with one reference held by the caller. The
-// elements are not constructed (zeroed when zero is set); destroy is set by the caller once
-// they are. Throws std::bad_alloc.
+// elements are not constructed (zeroed when zero is set); the caller sets the destroy
+// function (SetDestroy) once they are. Throws std::bad_alloc.
 [[gnu::noinline]] inline array* NewArray(size_t cap, size_t elem_size, size_t align, bool zero) {
   DrainIfPending();
   GORT_SLICES_COUNT(arrays);
   void* p = RawAlloc(ElementOffset(align) + cap * elem_size, align, zero);
   if (!p) throw std::bad_alloc();
-  array* a = ::new (p) array{0, 0, {0}, nullptr, nullptr, nullptr, cap, nullptr};
+  array* a = ::new (p) array{0, 0, {0}, nullptr, nullptr, nullptr, cap, {kTailClean}};
   uint64_t tid = tls_tid ? tls_tid : AssignTid();
   if (tid != 0) {
     a->owner = tid;
@@ -389,6 +407,37 @@ inline void AbandonArray(array* a) {
 template <class T>
 void DestroyElements(array* a) {
   std::destroy_n(Elements<T>(a), a->cap);
+}
+
+inline void SetDestroy(array* a, void (*destroy)(array*)) {
+  a->tail.store(reinterpret_cast<uintptr_t>(destroy), std::memory_order_relaxed);
+}
+
+// ---- lazy zeroing --------------------------------------------------------------------------
+
+// Growth left the tail unwritten (the caller holds the only reference to a).
+GORT_INLINE void MarkDirty(array* a) { a->tail.store(kTailDirty, std::memory_order_relaxed); }
+
+// Acquire: a thread that finds the tail CLEAN sees the zeros of the thread that settled it.
+GORT_INLINE bool Dirty(const array* a) {
+  return a->tail.load(std::memory_order_acquire) == kTailDirty;
+}
+
+// Zeroes [from, end) — the holder's data + len to the block's end — once, and clears the mark;
+// a thread that loses the race waits until the winner is done.
+[[gnu::noinline]] inline void SettleTail(array* a, void* from, void* end) {
+  uintptr_t t = kTailDirty;
+  if (a->tail.compare_exchange_strong(t, kTailBusy, std::memory_order_acquire,
+                                      std::memory_order_acquire)) {
+    std::memset(from, 0, static_cast<char*>(end) - static_cast<char*>(from));
+    a->tail.store(kTailClean, std::memory_order_release);
+    return;
+  }
+  while (a->tail.load(std::memory_order_acquire) == kTailBusy) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
 }
 
 }  // namespace gort::slices::rt

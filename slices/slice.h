@@ -53,7 +53,13 @@
 // Invariants (IsValid checks them): data == nullptr iff the slice is nil, and then
 // len == cap == 0 and there is no array; len <= cap; with an array, [data, data + cap) lies
 // inside its elements; without one (zero capacity), cap == 0. All cap elements of an array
-// are constructed, so [len, cap) holds zero values or values written through other slices.
+// are constructed, so [len, cap) holds zero values or values written through other slices —
+// as far as any slice can see: for trivially copyable T, growth leaves the new tail
+// unwritten and marks the array dirty (array.h, "Lazy zeroing"); a dirty array has exactly
+// one slice, and the tail past its len is zeroed before anything could show it or share the
+// array (copy, sub, an append result becoming a second slice: ops::SettleTail lists them).
+// Hazard: while an appended<T> of s is pending, a copy or sub of s settles from s's len and
+// zeroes the value the append wrote past it (the "use it in the full expression" rule).
 //
 // Retention: like Go, a small slice of a large array keeps all of it alive. clone(s) copies
 // the window into an array of its own (s = gort::clone(s) lets the big one go);
@@ -74,6 +80,11 @@
 #include "slices/array.h"
 #include "slices/grow.h"
 #include "slices/panic.h"
+
+// GORT_SLICES_POISON_TAILS=1 (the tests) fills lazily zeroed growth tails with 0xA5 bytes.
+#ifndef GORT_SLICES_POISON_TAILS
+#define GORT_SLICES_POISON_TAILS 0
+#endif
 
 namespace gort {
 
@@ -115,13 +126,19 @@ class slice {
   slice(std::initializer_list<T> init);  // []T{a, b, c}: len == cap == init.size()
 
   slice(const slice& o) noexcept : arr_(o.arr_), data_(o.data_), len_(o.len_), cap_(o.cap_) {
-    if (arr_) slices::rt::Retain(arr_);
+    if (arr_) {
+      o.SettleTail();
+      slices::rt::Retain(arr_);
+    }
   }
   slice(slice&& o) noexcept : arr_(o.arr_), data_(o.data_), len_(o.len_), cap_(o.cap_) {
     o.Forget();
   }
   slice& operator=(const slice& o) noexcept {
-    if (o.arr_) slices::rt::Retain(o.arr_);
+    if (o.arr_) {
+      o.SettleTail();
+      slices::rt::Retain(o.arr_);
+    }
     array* old = arr_;
     arr_ = o.arr_, data_ = o.data_, len_ = o.len_, cap_ = o.cap_;
     if (old) slices::rt::Release(old);
@@ -159,6 +176,8 @@ class slice {
     if (i >= len_) [[unlikely]] slices::PanicBounds(bounds_code::index, i, len_);
     return data_[i];
   }
+  // i < len, unchecked (as data()[i]): elements in [len, cap) are reached through sub, which
+  // zeroes a lazily left growth tail first; data()[len] and beyond are not defined.
   T& at_unchecked(size_t i) const noexcept { return data_[i]; }
   T& front() const { return (*this)[0]; }
   T& back() const { return (*this)[len_ - 1]; }
@@ -177,22 +196,30 @@ class slice {
   slice sub(size_t lo) && { return std::move(*this).sub(lo, len_); }
   slice sub(size_t lo, size_t hi) const& {
     CheckSub(lo, hi);
-    if (arr_) slices::rt::Retain(arr_);
+    if (arr_) {
+      SettleTail();
+      slices::rt::Retain(arr_);
+    }
     return slice(arr_, data_ + lo, hi - lo, cap_ - lo);
   }
   slice sub(size_t lo, size_t hi) && {
     CheckSub(lo, hi);
+    SettleTail();
     slice r(arr_, data_ + lo, hi - lo, cap_ - lo);
     Forget();
     return r;
   }
   slice sub(size_t lo, size_t hi, size_t max) const& {
     CheckSub3(lo, hi, max);
-    if (arr_) slices::rt::Retain(arr_);
+    if (arr_) {
+      SettleTail();
+      slices::rt::Retain(arr_);
+    }
     return slice(arr_, data_ + lo, hi - lo, max - lo);
   }
   slice sub(size_t lo, size_t hi, size_t max) && {
     CheckSub3(lo, hi, max);
+    SettleTail();
     slice r(arr_, data_ + lo, hi - lo, max - lo);
     Forget();
     return r;
@@ -213,7 +240,11 @@ class slice {
     if (len_ > cap_) return false;
     if (!arr_) return cap_ == 0;
     T* first = slices::rt::Elements<T>(arr_);
-    return data_ >= first && data_ + cap_ <= first + arr_->cap;
+    if (data_ < first || data_ + cap_ > first + arr_->cap) return false;
+    // A dirty tail (array.h, "Lazy zeroing") implies one reference.
+    if (slices::rt::Dirty(arr_) && slices::rt::OwnedHere(arr_))
+      return arr_->local == 1 && arr_->word.load(std::memory_order_relaxed) == 0;
+    return true;
   }
 
   friend void swap(slice& a, slice& b) noexcept {
@@ -227,6 +258,18 @@ class slice {
       : arr_(a), data_(data), len_(len), cap_(cap) {}
 
   void Forget() noexcept { arr_ = nullptr, data_ = nullptr, len_ = cap_ = 0; }
+
+  // Lazy zeroing (array.h): growth may have left [data + len, block end) unwritten. Called
+  // before anything that makes a second reference or a window past len (see ops::SettleTail).
+  // (Only the test of the mark is inline: the cold call reads the fields itself.)
+  GORT_INLINE void SettleTail() const noexcept {
+    if constexpr (slices::detail::ops<T>::kLazy) {
+      if (arr_ && slices::rt::Dirty(arr_)) [[unlikely]] SettleTailSlow();
+    }
+  }
+  [[gnu::noinline]] void SettleTailSlow() const noexcept {
+    slices::detail::ops<T>::SettleTail(arr_, data_ + len_);
+  }
 
   GORT_INLINE void CheckSub(size_t lo, size_t hi) const {
     if (hi > cap_) [[unlikely]] slices::PanicBounds(bounds_code::slice_acap, hi, cap_);
@@ -255,6 +298,36 @@ struct ops {
                                    std::is_trivially_default_constructible_v<T> &&
                                    !std::is_member_pointer_v<T>;
   static constexpr bool kRealloc = kTrivial && alignof(T) <= 16;
+  // Growth tails are zeroed lazily (array.h): a dirty mark instead of a memset.
+  static constexpr bool kLazy = kTrivial;
+
+  // The settle point of lazy zeroing. end is the end of the written elements of the only
+  // slice of a dirty array (its data + len, or an append result's, which is past it); the
+  // one test on a clean array is a load of the header's line that Retain reads anyway.
+  // Called before every new reference to the array and every window past len:
+  //   slice copy and copy assignment, sub (all forms, also on rvalues: the window moves),
+  //   Share / ShareHere / AppendSlow (append on a const slice), Promote (an appended<T>
+  //   becoming a slice that shares the array). Clone and the copy of a result grown in
+  //   place read only [0, len) and make no reference. The append fast paths on an lvalue
+  //   or rvalue write at len and raise it: they keep the invariant without a check.
+  GORT_INLINE static void SettleTail(array* a, T* end) noexcept {
+    if constexpr (kLazy) {
+      if (a && rt::Dirty(a)) [[unlikely]]
+        rt::SettleTail(a, end, rt::Elements<T>(a) + a->cap);
+    }
+  }
+  // After growth left [filled, end of block) unwritten in the unique array a. (The tests
+  // poison the tail, so a missing settle shows as 0xA5 bytes instead of lucky zeros.)
+  static void LeaveTail(array* a, T* filled_end, size_t zero_bytes) noexcept {
+    if (zero_bytes == 0) return;
+    if constexpr (kLazy) {
+      if constexpr (GORT_SLICES_POISON_TAILS)
+        std::memset(static_cast<void*>(filled_end), 0xA5, zero_bytes);
+      rt::MarkDirty(a);
+    } else {
+      std::memset(static_cast<void*>(filled_end), 0, zero_bytes);
+    }
+  }
 
   static T* Zerobase() noexcept {
     T* p = reinterpret_cast<T*>(zerobase);
@@ -267,6 +340,7 @@ struct ops {
   // decrement of `s = ...` and drop both.)
   GORT_INLINE static slice<T> Share(const slice<T>& s, size_t len) noexcept {
     if (!s.arr_) __builtin_unreachable();
+    SettleTail(s.arr_, s.data_ + len);
     rt::Retain(s.arr_);
     return slice<T>(s.arr_, s.data_, len, s.cap_);
   }
@@ -284,14 +358,15 @@ struct ops {
   }
 
   // A new array of cap elements: [0, n) copied (or moved) from src, the rest zero values.
-  // For trivial T, [n, filled) is left for the caller to write at once.
+  // For trivial T, [n, filled) is left for the caller to write at once, and [filled, cap)
+  // is a dirty tail (zeroed lazily, array.h): the caller's slice must end at filled.
   static array* NewFrom(size_t cap, T* src, size_t n, bool move, size_t filled) {
     if constexpr (kTrivial) {
       array* a = rt::NewArray(cap, sizeof(T), alignof(T), filled == 0);
       if (filled != 0) {
         T* d = rt::Elements<T>(a);
         if (n) std::memcpy(static_cast<void*>(d), static_cast<const void*>(src), n * sizeof(T));
-        std::memset(static_cast<void*>(d + filled), 0, (cap - filled) * sizeof(T));
+        LeaveTail(a, d + filled, (cap - filled) * sizeof(T));
       }
       return a;
     } else {
@@ -314,7 +389,7 @@ struct ops {
       rt::AbandonArray(a);
       throw;
     }
-    if constexpr (!std::is_trivially_destructible_v<T>) a->destroy = &rt::DestroyElements<T>;
+    if constexpr (!std::is_trivially_destructible_v<T>) rt::SetDestroy(a, &rt::DestroyElements<T>);
     return a;
   }
 
@@ -350,7 +425,7 @@ struct ops {
         array* a = rt::Regrow(s.arr_, c, sizeof(T), alignof(T));
         s.Forget();
         T* d = rt::Elements<T>(a);
-        std::memset(static_cast<void*>(d + needed), 0, (c - needed) * sizeof(T));
+        LeaveTail(a, d + needed, (c - needed) * sizeof(T));
         return slice<T>(a, d, len, c);
       }
     }
@@ -375,7 +450,9 @@ struct ops {
   }
 
   // The fast case of append(s, v): room (so there is an array), counted by this thread.
+  // (A dirty tail takes the slow path, which settles it: the result is a second reference.)
   GORT_INLINE static bool FastAppend(const slice<T>& s) noexcept {
+    if constexpr (kLazy) return s.len_ < s.cap_ && rt::OwnedHere(s.arr_) && !rt::Dirty(s.arr_);
     return s.len_ < s.cap_ && rt::OwnedHere(s.arr_);
   }
   GORT_INLINE static slice<T> ShareHere(const slice<T>& s, size_t len) noexcept {
@@ -390,6 +467,7 @@ struct ops {
                                              value_param v) {
     if (len >= cap) return AppendGrow(data, len, cap, v);
     data[len] = v;
+    SettleTail(arr, data + len + 1);
     rt::Retain(arr);
     return arr;
   }
@@ -467,14 +545,14 @@ struct ops {
   };
 
   // Grows the array of the window (arr, data, len) to hold c elements from data on
-  // (CanGrowInPlace holds). [needed, c) become zero values; [len, needed) are the caller's
-  // to write (zero values too when T is not trivial).
+  // (CanGrowInPlace holds). [needed, c) become zero values (a dirty tail for trivial T);
+  // [len, needed) are the caller's to write (zero values too when T is not trivial).
   static growth GrowInPlace(array* arr, T* data, size_t len, size_t c, size_t needed) {
     if constexpr (kRealloc) {
       size_t k = data - rt::Elements<T>(arr);
       array* b = rt::Regrow(arr, k + c, sizeof(T), alignof(T));
       T* d = rt::Elements<T>(b) + k;
-      std::memset(static_cast<void*>(d + needed), 0, (c - needed) * sizeof(T));
+      LeaveTail(b, d + needed, (c - needed) * sizeof(T));
       return {b, d};
     } else {
       constexpr bool kMove = std::is_nothrow_move_assignable_v<T> || kTrivial;
@@ -561,7 +639,10 @@ struct ops {
       return slice<T>(arr, data, len, cap);
     }
     if (grown) return Exact(data, len, cap);
-    if (arr) rt::Retain(arr);
+    if (arr) {
+      SettleTail(arr, data + len);  // the result's len: past the source's, all written
+      rt::Retain(arr);
+    }
     return slice<T>(arr, data, len, cap);
   }
 
