@@ -98,22 +98,28 @@ def time_cpp(ctx: rc.Context, bench: Path) -> tuple[list[dict], list[dict]]:
         else:
             filt = "-/10000000/"
         rc.log(f"maps: bench-maps round {r + 1}/{rounds} ({filt})")
-        with tempfile.NamedTemporaryFile(suffix=".json") as out:
-            res = subprocess.run([str(bench), f"--benchmark_filter={filt}",
-                                  "--benchmark_format=json", f"--benchmark_out={out.name}",
-                                  "--benchmark_out_format=json"],
-                                 capture_output=True, text=True, timeout=RUN_TIMEOUT,
-                                 env=rc.contender_env(rc.Contender("glibc", None)))
-            if res.returncode != 0:
-                ctx.notes.append(f"maps: bench-maps round {r + 1} failed ({rc.failure(res)})")
-                continue
-            data = json.loads(Path(out.name).read_text())
+        data = run_bench(ctx, bench, filt, f"bench-maps round {r + 1}")
+        if data is None:
+            continue
         raw.append(data)
         for b in data.get("benchmarks", []):
             row = parse_row(b, r)
             if row:
                 rows.append(row)
     return rows, raw
+
+
+def run_bench(ctx: rc.Context, bench: Path, filt: str, what: str) -> dict | None:
+    """bench-maps' JSON for the benchmarks matching filt, or None (and a note) on failure."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        res = subprocess.run([str(bench), f"--benchmark_filter={filt}", "--benchmark_format=json",
+                              f"--benchmark_out={out.name}", "--benchmark_out_format=json"],
+                             capture_output=True, text=True, timeout=RUN_TIMEOUT,
+                             env=rc.contender_env(rc.Contender("glibc", None)))
+        if res.returncode != 0:
+            ctx.notes.append(f"maps: {what} failed ({rc.failure(res)})")
+            return None
+        return json.loads(Path(out.name).read_text())
 
 
 def parse_row(b: dict, rnd: int) -> dict | None:
@@ -184,15 +190,9 @@ def bar_rounds(ctx: rc.Context, bench: Path, go_exe: Path) -> list[dict]:
     rows = []
     for rnd in range(BAR_ROUNDS):
         rc.log(f"maps: bar round {rnd + 1}/{BAR_ROUNDS}")
-        with tempfile.NamedTemporaryFile(suffix=".json") as out:
-            res = subprocess.run([str(bench), f"--benchmark_filter={filt}",
-                                  f"--benchmark_out={out.name}", "--benchmark_out_format=json"],
-                                 capture_output=True, text=True, timeout=RUN_TIMEOUT,
-                                 env=rc.contender_env(rc.Contender("glibc", None)))
-            if res.returncode != 0:
-                ctx.notes.append(f"maps: bar round {rnd + 1} failed ({rc.failure(res)})")
-                continue
-            data = json.loads(Path(out.name).read_text())
+        data = run_bench(ctx, bench, filt, f"bar round {rnd + 1}")
+        if data is None:
+            continue
         cpp = [r for r in (parse_row(b, rnd) for b in data.get("benchmarks", [])) if r]
         go, _ = run_go(ctx, go_exe, ["-kinds", "u64", "-sizes", sizes, "-lookups-only"], rnd,
                        f"bar round {rnd + 1}")

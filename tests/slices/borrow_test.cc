@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tests/slices/fidelity.h"
+#include "tests/slices/leak_check.h"
 
 static_assert(GORT_SLICES_STATS, "the counts below need the stats hook");
 
@@ -25,15 +26,7 @@ static_assert(std::is_same_v<decltype(append(std::declval<const slice<long>&>(),
 
 rt::ref_stats Stats() { return rt::tls_stats; }
 
-class SliceBorrow : public ::testing::Test {
- protected:
-  void SetUp() override { live_ = live_arrays(); }
-  void TearDown() override {
-    slices::flush_thread();
-    EXPECT_EQ(live_arrays(), live_) << "arrays leaked";
-  }
-  int64_t live_ = 0;
-};
+using SliceBorrow = gort::test::SliceLeakCheck;
 
 // Go's capacity sequence for 8-byte elements: len that grew -> cap (growth.txt).
 std::map<size_t, size_t> GoldenGrowth8() {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "slices/slice.h"
+#include "tests/slices/leak_check.h"
 
 static_assert(GORT_SLICES_POISON_TAILS, "the checks below need poisoned tails");
 
@@ -50,15 +51,7 @@ std::vector<L> All(const slice<L>& s) {
 // The element just past len, read raw (inside the block): kPoison while the tail is dirty.
 L RawPastLen(const slice<L>& s) { return s.data()[s.len()]; }
 
-class SliceLazyZero : public ::testing::Test {
- protected:
-  void SetUp() override { live_ = live_arrays(); }
-  void TearDown() override {
-    slices::flush_thread();
-    EXPECT_EQ(live_arrays(), live_) << "arrays leaked";
-  }
-  int64_t live_ = 0;
-};
+using SliceLazyZero = gort::test::SliceLeakCheck;
 
 TEST_F(SliceLazyZero, GrowthLeavesTheTailDirty) {
   slice<L> s = Grown(5);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "slices/slice.h"
+#include "tests/slices/leak_check.h"
 
 namespace gort {
 namespace {
@@ -25,15 +26,12 @@ struct Tracked {
   ~Tracked() { alive--; }
 };
 
-class SliceThreads : public ::testing::Test {
+class SliceThreads : public gort::test::SliceLeakCheck {
  protected:
-  void SetUp() override { live_ = live_arrays(); }
   void TearDown() override {
-    slices::flush_thread();
-    EXPECT_EQ(live_arrays(), live_) << "arrays leaked";
+    SliceLeakCheck::TearDown();
     EXPECT_EQ(Tracked::alive.load(), 0);
   }
-  int64_t live_ = 0;
 };
 
 TEST_F(SliceThreads, CopiesDroppedByOtherThreadsAreQueuedThenFreed) {
