@@ -58,6 +58,21 @@ inline constexpr uint8_t tophash(uint64_t hash) {
   return top + (top < kMinTopHash ? kMinTopHash : 0);
 }
 
+// Bit i set iff t[i] == top, for 8 tophash bytes at t (a bucket's, or the mirror's).
+inline uint32_t match8(const uint8_t* t, uint8_t top) {
+#if defined(__SSE2__)
+  // The byte is spread by a multiply (imul + movq) rather than _mm_set1_epi8, which SSE2
+  // builds with four shuffles; the upper 8 bytes compare 0 with 0, hence the mask.
+  __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(t));
+  __m128i w = _mm_cvtsi64_si128(static_cast<long long>(top * 0x0101010101010101ull));
+  return static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, w))) & 0xffu;
+#else
+  uint32_t m = 0;
+  for (unsigned i = 0; i < kBucketCnt; i++) m |= uint32_t(t[i] == top) << i;
+  return m;
+#endif
+}
+
 template <class K, class V>
 struct bmap {
   uint8_t tophash[kBucketCnt];
@@ -71,17 +86,7 @@ struct bmap {
   void* val_slot(unsigned i) { return vals + i * sizeof(V); }
 
   // Bit i set iff tophash[i] == top.
-  uint32_t match(uint8_t top) const {
-#if defined(__SSE2__)
-    // The byte is spread by a multiply (imul + movq) rather than _mm_set1_epi8, which SSE2
-    // builds with four shuffles; the upper 8 bytes compare 0 with 0, hence the mask.
-    __m128i t = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(tophash));
-    __m128i w = _mm_cvtsi64_si128(static_cast<long long>(top * 0x0101010101010101ull));
-    return static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(t, w))) & 0xffu;
-#else
-    return match_scalar([top](uint8_t x) { return x == top; });
-#endif
-  }
+  uint32_t match(uint8_t top) const { return match8(tophash, top); }
 
   // Bit i set iff slot i is empty (kEmptyRest or kEmptyOne).
   uint32_t empties() const {

@@ -49,15 +49,17 @@ template <class K, class V, class H, class E>
 typename map<K, V, H, E>::bucket* map<K, V, H, E>::make_bucket_array(uint8_t b, size_t& nalloc) {
   const size_t base = size_t{1} << b;
   nalloc = base + (b >= 4 ? size_t{1} << (b - 4) : 0);
+  const size_t bytes = nalloc * sizeof(bucket) + mirror_bytes(b);  // the mirror follows
   void* p;
   if constexpr (alignof(bucket) <= alignof(std::max_align_t)) {
-    p = std::calloc(nalloc, sizeof(bucket));
+    p = std::calloc(1, bytes);
   } else {
-    p = std::aligned_alloc(alignof(bucket), nalloc * sizeof(bucket));
-    if (p != nullptr) std::memset(p, 0, nalloc * sizeof(bucket));
+    const size_t rounded = (bytes + alignof(bucket) - 1) / alignof(bucket) * alignof(bucket);
+    p = std::aligned_alloc(alignof(bucket), rounded);
+    if (p != nullptr) std::memset(p, 0, rounded);
   }
   if (p == nullptr) throw std::bad_alloc();
-  maps::advise_huge_pages(p, nalloc * sizeof(bucket));
+  maps::advise_huge_pages(p, bytes);
   bucket* arr = static_cast<bucket*>(p);
   next_overflow_ = arr + base;
   overflow_end_ = arr + nalloc;
@@ -67,8 +69,16 @@ typename map<K, V, H, E>::bucket* map<K, V, H, E>::make_bucket_array(uint8_t b, 
 // The first insert into a map made without a hint allocates its single bucket.
 template <class K, class V, class H, class E>
 void map<K, V, H, E>::first_bucket() {
-  buckets_ = make_bucket_array(B_, nalloc_);
-  mask_ = (size_t{1} << B_) - 1;
+  install_table(B_);
+}
+
+// Makes a zeroed array of 2^b buckets (and its mirror) the current one.
+template <class K, class V, class H, class E>
+void map<K, V, H, E>::install_table(uint8_t b) {
+  buckets_ = make_bucket_array(b, nalloc_);
+  B_ = b;
+  mask_ = (size_t{1} << b) - 1;
+  tops_ = mirror_of(buckets_, b, nalloc_);
 }
 
 // newoverflow: chain an empty overflow bucket to b.
@@ -108,9 +118,7 @@ void map<K, V, H, E>::hash_grow(bool force_bigger) {
   oldbuckets_ = buckets_;
   flags_.store(flags_.load(std::memory_order_relaxed) | maps::kGrowing, std::memory_order_relaxed);
   old_nmain_ = size_t{1} << B_;
-  B_ += bigger ? 1 : 0;
-  buckets_ = make_bucket_array(B_, nalloc_);
-  mask_ = (size_t{1} << B_) - 1;
+  install_table(B_ + (bigger ? 1 : 0));
   nevacuate_ = 0;
   noverflow_ = 0;
   old_overflow_used_ = overflow_used_;
@@ -141,7 +149,7 @@ void map<K, V, H, E>::evacuate(size_t oldbucket) {
     for (; b != nullptr; b = b->overflow) {
       for (unsigned i = 0; i < kBucketCnt; i++) {
         const uint8_t top = b->tophash[i];
-        if (is_empty(top)) {
+        if (is_empty(top)) {  // old buckets have no mirror: plain writes
           b->tophash[i] = kEvacuatedEmpty;
           continue;
         }
@@ -152,7 +160,7 @@ void map<K, V, H, E>::evacuate(size_t oldbucket) {
           d.b = new_overflow(d.b);
           d.i = 0;
         }
-        d.b->tophash[d.i] = top;
+        set_top(d.b, d.i, top);
         if (keep_old_keys_) {
           ::new (d.b->key_slot(d.i)) K(*b->key(i));
         } else {
@@ -234,6 +242,7 @@ void map<K, V, H, E>::release_all() {
   retired_.clear();
   if (nalloc_ != 0) free_table(buckets_, size_t{1} << B_, overflow_, false);
   buckets_ = empty_bucket();
+  tops_ = nullptr;
   nalloc_ = 0;
 }
 

@@ -49,7 +49,7 @@ std::pair<typename map<K, V, H, E>::iterator, bool> map<K, V, H, E>::assign(KK&&
         ins->key(ins_i)->~K();
         throw;
       }
-      ins->tophash[ins_i] = top;
+      set_top(ins, ins_i, top);
       count_++;
       return {iterator(this, bi, ins, ins_i), true};
     }
@@ -92,14 +92,14 @@ void map<K, V, H, E>::destroy_slot(bucket* b, unsigned i) {
 template <class K, class V, class H, class E>
 void map<K, V, H, E>::mark_deleted(bucket* head, bucket* b, unsigned i) {
   using namespace maps;
-  b->tophash[i] = kEmptyOne;
+  set_top(b, i, kEmptyOne);
   if (i == kBucketCnt - 1) {
     if (b->overflow != nullptr && b->overflow->tophash[0] != kEmptyRest) return;
   } else if (b->tophash[i + 1] != kEmptyRest) {
     return;
   }
   for (;;) {
-    b->tophash[i] = kEmptyRest;
+    set_top(b, i, kEmptyRest);
     if (i == 0) {
       if (b == head) return;
       bucket* c = b;
@@ -150,7 +150,7 @@ void map<K, V, H, E>::clear() {
     end_grow();
   }
   for (size_t j = 0; j < (size_t{1} << B_); j++) clear_chain(buckets_ + j, maps::kEmptyOne);
-  std::memset(static_cast<void*>(buckets_), 0, nalloc_ * sizeof(bucket));
+  std::memset(static_cast<void*>(buckets_), 0, nalloc_ * sizeof(bucket) + mirror_bytes(B_));
   next_overflow_ = buckets_ + (size_t{1} << B_);
   retire_or_free(nullptr, 0, std::move(overflow_), false);
   overflow_.clear();
@@ -167,7 +167,7 @@ void map<K, V, H, E>::clear_chain(bucket* b, uint8_t mark) {
     for (uint32_t m = b->full(); m != 0; m &= m - 1) {
       unsigned i = static_cast<unsigned>(std::countr_zero(m));
       destroy_slot(b, i);
-      b->tophash[i] = mark;
+      set_top(b, i, mark);
     }
 }
 
@@ -181,9 +181,7 @@ void map<K, V, H, E>::reserve(size_t n) {
     std::vector<bucket*> ovf = std::move(overflow_);
     overflow_.clear();
     if (nalloc_ != 0) free_table(buckets_, size_t{1} << B_, ovf, false);
-    B_ = want;
-    mask_ = (size_t{1} << B_) - 1;
-    buckets_ = make_bucket_array(B_, nalloc_);
+    install_table(want);
     overflow_used_ = 0;
     noverflow_ = 0;
     return;
@@ -201,6 +199,7 @@ void map<K, V, H, E>::swap(map& o) noexcept {
   flags_.store(o.flags_.load(std::memory_order_relaxed), std::memory_order_relaxed);
   o.flags_.store(f, std::memory_order_relaxed);
   std::swap(buckets_, o.buckets_);
+  std::swap(tops_, o.tops_);
   std::swap(mask_, o.mask_);
   std::swap(seed_, o.seed_);
   std::swap(oldbuckets_, o.oldbuckets_);

@@ -35,10 +35,11 @@ struct xray_t {
   double load = 0;               // count / 2^B; a grow starts above 6.5
   size_t bucket_bytes = 0;       // sizeof one bucket
   size_t bytes = 0;              // every bucket the map holds (both arrays, all overflows)
-  // Memory a hit touches: the distinct 64-byte lines a successful lookup of each live entry
-  // of the current table reads (every tophash of its chain up to its bucket, the overflow
-  // pointers followed, its key and its value), averaged over the entries, at the array's
-  // real addresses. Counts level and above.
+  // Memory a hit touches: the distinct 64-byte bucket lines a successful lookup of each live
+  // entry of the current table reads (every tophash of its chain up to its bucket, the
+  // overflow pointers followed, its key and its value), averaged over the entries, at the
+  // array's real addresses. A head bucket's tophash is not counted when the map reads it
+  // from the mirror (a 4 MiB array at most, meant to stay in cache). Counts level and up.
   double lines_per_hit = 0;
   std::array<size_t, kBucketCnt + 1> occupancy{};  // buckets (main + overflow) with n entries
   std::vector<size_t> chain;     // chain[n]: main buckets with n buckets in their chain
@@ -63,13 +64,14 @@ maps::xray_t map<K, V, H, E>::xray(maps::xray_level level) const {
   x.same_size = same_size_;
   x.load = double(count_) / double(x.buckets);
   x.bucket_bytes = sizeof(bucket);
-  x.bytes = (nalloc_ + overflow_.size()) * sizeof(bucket);
+  x.bytes = (nalloc_ + overflow_.size()) * sizeof(bucket) + (nalloc_ ? mirror_bytes(B_) : 0);
   if (growing()) {
     x.old_buckets = old_nmain_;
     x.old_overflow = old_overflow_used_;
     x.nevacuate = nevacuate_;
     x.bytes += (old_nmain_ + (old_nmain_ >= 16 ? old_nmain_ / 16 : 0) + oldoverflow_.size()) *
-               sizeof(bucket);
+                   sizeof(bucket) +
+               mirror_bytes(static_cast<uint8_t>(std::countr_zero(old_nmain_)));
   }
   if (nalloc_ == 0 || level == maps::xray_level::header) return x;
   auto line = [](const void* p) { return reinterpret_cast<uintptr_t>(p) / 64; };
@@ -82,7 +84,8 @@ maps::xray_t map<K, V, H, E>::xray(maps::xray_level level) const {
       unsigned n = static_cast<unsigned>(std::popcount(b->full()));
       x.occupancy[n]++;
       entries += n;
-      if (npath + 2 <= std::size(path)) path[npath++] = line(b->tophash);
+      const bool mirrored = len == 0 && tops_ != nullptr;
+      if (!mirrored && npath + 2 <= std::size(path)) path[npath++] = line(b->tophash);
       for (uint32_t m = b->full(); m != 0; m &= m - 1) {
         const unsigned i = static_cast<unsigned>(std::countr_zero(m));
         uintptr_t seen[2 * 64 + 2];
@@ -144,6 +147,12 @@ std::string map<K, V, H, E>::check() const {
   size_t live = 0, ovf = 0, oldovf = 0;
   for (size_t j = 0; j <= mask_; j++) walk(buckets_ + j, j, mask_, live, ovf);
   if (ovf != overflow_used_) fail("M4: overflow_used_ differs from the chained overflow buckets", 0);
+  if (tops_ != mirror_of(buckets_, B_, nalloc_) && nalloc_ != 0)
+    fail("M6: the mirror is not the current array's", 0);
+  if (tops_ != nullptr)
+    for (size_t j = 0; j <= mask_; j++)
+      if (std::memcmp(tops_ + j, buckets_[j].tophash, kBucketCnt) != 0)
+        fail("M6: the mirror differs from the bucket's tophash bytes", j);
   if (growing() != ((flags_.load(std::memory_order_relaxed) & kGrowing) != 0))
     fail("M3: the kGrowing flag disagrees with oldbuckets_", 0);
   if (growing()) {

@@ -169,6 +169,35 @@ TEST(Map, XrayLinesPerHit) {
   EXPECT_LT(s, l);
 }
 
+// The tophash mirror (map.h) follows every write up to B = kMirrorMaxB and is dropped above;
+// check() compares it with the buckets (M6).
+TEST(Map, TophashMirrorFollowsTheBuckets) {
+  constexpr uint64_t K = 0x9e3779b97f4a7c15ull;
+  gort::map<uint64_t, uint64_t> m;
+  m.reserve(3000000);
+  ASSERT_EQ(m.xray(xray_level::header).B, maps::kMirrorMaxB);
+  for (uint64_t i = 0; i < 20000; i++) m.set(i * K, i);
+  for (uint64_t i = 0; i < 20000; i += 3) m.del(i * K);
+  EXPECT_EQ(m.check(), "");
+  m.reserve(4000000);  // a grow to B = 20: no mirror there
+  ASSERT_EQ(m.xray(xray_level::header).B, maps::kMirrorMaxB + 1);
+  EXPECT_EQ(m.check(), "");
+  for (uint64_t i = 0; i < 20000; i++) {
+    auto [v, ok] = m.get(i * K);
+    ASSERT_EQ(ok, i % 3 != 0) << i;
+    if (ok) ASSERT_EQ(v, i);
+  }
+  gort::map<uint64_t, uint64_t> small;  // mirrored through grows, deletes and a clear
+  for (uint64_t i = 0; i < 5000; i++) {
+    small.set(i * K, i);
+    if (i % 7 == 0) small.del((i / 2) * K);
+    if (i % 500 == 0) ASSERT_EQ(small.check(), "") << i;
+  }
+  small.clear();
+  EXPECT_EQ(small.check(), "");
+  EXPECT_FALSE(small.contains(K));
+}
+
 TEST(Map, BAfterEveryInsertIsGosFormula) {
   gort::map<uint64_t, uint64_t> m;
   for (uint64_t i = 1; i <= 100000; i++) {
