@@ -59,7 +59,9 @@
 // one slice, and the tail past its len is zeroed before anything could show it or share the
 // array (copy, sub, an append result becoming a second slice: ops::SettleTail lists them).
 // Hazard: while an appended<T> of s is pending, a copy or sub of s settles from s's len and
-// zeroes the value the append wrote past it (the "use it in the full expression" rule).
+// zeroes the value the append wrote past it (the "use it in the full expression" rule); so
+// does a discarded result (`(void)append(s, v)`, which [[nodiscard]] warns about and go vet
+// reports in Go): after a growth of s, s.sub(0, cap) then shows 0 where Go shows v.
 //
 // Retention: like Go, a small slice of a large array keeps all of it alive. clone(s) copies
 // the window into an array of its own (s = gort::clone(s) lets the big one go);
@@ -522,10 +524,12 @@ struct ops {
 
   // ---- an lvalue source: growth in place, borrowed results ----------------------------------
 
-  // s's array may grow in place: s is full, its window ends where the block ends (no room
-  // past it that an earlier result may use), and nobody else holds the array.
-  static bool CanGrowInPlace(array* arr, T* data, size_t len, size_t cap) {
-    if (!arr || len != cap) return false;
+  // s's array may grow in place for an append that does not fit (needed > cap, so the
+  // appended elements overwrite all of [len, cap)): its window ends where the block ends (no
+  // room past it that an earlier result may use), and nobody else holds the array. s need
+  // not be full: append(s, chunk) with some room left grows in place too.
+  static bool CanGrowInPlace(array* arr, T* data, size_t, size_t cap) {
+    if (!arr) return false;
     if (data + cap != rt::Elements<T>(arr) + arr->cap) return false;
     return rt::Unique(arr);
   }

@@ -89,6 +89,32 @@ TEST_F(SliceBorrow, ResultKeptApartFromAFullSourceGetsItsOwnArray) {
   EXPECT_TRUE(s.IsValid() && t.IsValid() && u.IsValid());
 }
 
+// append(s, chunk) on a slice with some room left but not enough grows in place too: the
+// chunk overwrites all of [len, cap), so nothing stale can show. Capacities stay Go's
+// (growslice for an append of n, which the grid oracle checks against Go).
+TEST_F(SliceBorrow, BulkAppendGrowsInPlaceWhenNotFull) {
+  slice<long> chunk = make<long>(1000);
+  for (long i = 0; i < 1000; i++) chunk[i] = i;
+  slice<long> s;
+  rt::ref_stats before = Stats();
+  size_t prev = 0, growths = 0;
+  for (int r = 0; r < 100; r++) {
+    s = append(s, chunk);
+    ASSERT_EQ(s.len(), size_t(r + 1) * 1000);
+    if (s.cap() != prev) {
+      ASSERT_EQ(s.cap(), slices::GrowCap(prev, size_t(r + 1) * 1000, sizeof(long))) << "round " << r;
+      prev = s.cap(), growths++;
+    }
+  }
+  rt::ref_stats after = Stats();
+  EXPECT_EQ(after.arrays - before.arrays, 1) << "only the first append (from nil) allocates";
+  EXPECT_EQ(after.regrows - before.regrows, int64_t(growths) - 1);
+  for (size_t i = 0; i < s.len(); i++) ASSERT_EQ(s[i], long(i % 1000)) << i;
+  slice<long> w = s.sub(0, s.cap());  // the tail past len reads zero
+  for (size_t i = s.len(); i < w.len(); i++) ASSERT_EQ(w[i], 0) << i;
+  ASSERT_TRUE(s.IsValid());
+}
+
 TEST_F(SliceBorrow, ResultWithRoomSharesTheArray) {
   auto s = make<long>(2, 4);
   slice t = append(s, 9);  // fits: same array, Go's aliasing
