@@ -185,13 +185,17 @@ TEST(Map, TophashMirrorFollowsTheBuckets) {
   for (uint64_t i = 0; i < 20000; i++) {
     auto [v, ok] = m.get(i * K);
     ASSERT_EQ(ok, i % 3 != 0) << i;
-    if (ok) ASSERT_EQ(v, i);
+    if (ok) {
+      ASSERT_EQ(v, i);
+    }
   }
   gort::map<uint64_t, uint64_t> small;  // mirrored through grows, deletes and a clear
   for (uint64_t i = 0; i < 5000; i++) {
     small.set(i * K, i);
     if (i % 7 == 0) small.del((i / 2) * K);
-    if (i % 500 == 0) ASSERT_EQ(small.check(), "") << i;
+    if (i % 500 == 0) {
+      ASSERT_EQ(small.check(), "") << i;
+    }
   }
   small.clear();
   EXPECT_EQ(small.check(), "");
