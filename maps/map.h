@@ -259,8 +259,11 @@ class map {
   // The value of k, or nullptr: the lookup fast path.
   template <class Q = K>
   V* lookup(const key_arg<Q>& k) {
-    slot s = find_slot(k, hash_of(k));
-    return s.b ? s.b->val(s.i) : nullptr;
+    return search<V*>(k, hash_of(k), [](bucket* b, unsigned i) {
+      V* v = b->val(i);
+      if (v == nullptr) __builtin_unreachable();  // so that the caller's null test is the only one
+      return v;
+    });
   }
   template <class Q = K>
   const V* lookup(const key_arg<Q>& k) const {
@@ -376,9 +379,11 @@ class map {
   size_t noldbuckets() const { return size_t{1} << (same_size_ ? B_ : B_ - 1); }
   size_t oldmask() const { return noldbuckets() - 1; }
 
-  // The slot holding k, or {nullptr, 0}. The hot path of every lookup.
-  template <class Q>
-  slot find_slot(const Q& k, uint64_t h) const {
+  // The hot path of every lookup: hit(b, i) for the slot holding k, or R{} when there is
+  // none. find_slot and lookup differ only in what a hit returns, so that lookup's caller
+  // tests one pointer rather than a slot and then a pointer.
+  template <class R, class Q, class Hit>
+  R search(const Q& k, uint64_t h, Hit hit) const {
     const uint8_t f = flags_.load(std::memory_order_relaxed);
     const size_t j = h & mask_;
     bucket* b = buckets_ + j;
@@ -390,16 +395,21 @@ class map {
     }
     const uint8_t top = maps::tophash(h);
     for (;;) {
-      for (uint32_t m = maps::match8(th, top); m != 0; m &= m - 1) {
-        unsigned i = static_cast<unsigned>(std::countr_zero(m));
-        if (eq_(*b->key(i), k)) [[likely]] return {b, i};
+      for (uint64_t m = maps::match8(th, top); m != 0; m &= m - 1) {
+        const auto i = static_cast<unsigned>(std::countr_zero(m));
+        if (eq_(*b->key(i), k)) [[likely]] return hit(b, i);
       }
       if (th[maps::kBucketCnt - 1] == maps::kEmptyRest) break;  // I1: nothing further down
       b = b->overflow;
       if (b == nullptr) break;
       th = b->tophash;
     }
-    return {nullptr, 0};
+    return R{};
+  }
+  // The slot holding k, or {nullptr, 0}.
+  template <class Q>
+  slot find_slot(const Q& k, uint64_t h) const {
+    return search<slot>(k, h, [](bucket* b, unsigned i) { return slot{b, i}; });
   }
   // Writes a tophash byte of b, and its mirror when b is a head bucket of the current array
   // (M6). Old buckets and overflow buckets have no mirror: their index falls outside.
