@@ -73,6 +73,19 @@ inline uint32_t match8(const uint8_t* t, uint8_t top) {
 #endif
 }
 
+// Bit i set iff t[i] is an empty marker (kEmptyRest or kEmptyOne).
+inline uint32_t empties8(const uint8_t* t) {
+#if defined(__SSE2__)
+  __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(t));
+  __m128i le1 = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(1)), v);
+  return static_cast<uint32_t>(_mm_movemask_epi8(le1)) & 0xffu;
+#else
+  uint32_t m = 0;
+  for (unsigned i = 0; i < kBucketCnt; i++) m |= uint32_t(is_empty(t[i])) << i;
+  return m;
+#endif
+}
+
 template <class K, class V>
 struct bmap {
   uint8_t tophash[kBucketCnt];
@@ -89,15 +102,7 @@ struct bmap {
   uint32_t match(uint8_t top) const { return match8(tophash, top); }
 
   // Bit i set iff slot i is empty (kEmptyRest or kEmptyOne).
-  uint32_t empties() const {
-#if defined(__SSE2__)
-    __m128i t = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(tophash));
-    __m128i le1 = _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(1)), t);
-    return static_cast<uint32_t>(_mm_movemask_epi8(le1)) & 0xffu;
-#else
-    return match_scalar([](uint8_t x) { return is_empty(x); });
-#endif
-  }
+  uint32_t empties() const { return empties8(tophash); }
 
   // Bit i set iff slot i holds a live key (tophash >= kMinTopHash).
   uint32_t full() const {
@@ -125,6 +130,24 @@ struct bmap {
     if constexpr (sizeof(bmap) > 64) {
       __builtin_prefetch(keys + kMid * sizeof(K));
       __builtin_prefetch(vals + kMid * sizeof(V));
+    }
+  }
+
+  // For an insert or a delete, which write the tophash byte and a slot's key and value: a
+  // store that misses the cache holds back every later store (x86 commits them in order),
+  // so the lines are asked for before the slot is known. Every line of a bucket of at most
+  // three lines (map<u64, u64>: 144 bytes); of a bigger one, the tophash line and the
+  // middle slot's key and value lines.
+  void prefetch_write() const {
+    if constexpr (sizeof(bmap) <= 3 * 64) {
+      const char* c = reinterpret_cast<const char*>(this);
+      for (size_t off = 0; off < sizeof(bmap); off += 64) __builtin_prefetch(c + off, 1);
+      __builtin_prefetch(c + sizeof(bmap) - 1, 1);
+    } else {
+      constexpr unsigned kMid = kBucketCnt / 2 - 1;
+      __builtin_prefetch(tophash, 1);
+      __builtin_prefetch(keys + kMid * sizeof(K), 1);
+      __builtin_prefetch(vals + kMid * sizeof(V), 1);
     }
   }
 

@@ -146,6 +146,10 @@ void map<K, V, H, E>::evacuate(size_t oldbucket) {
       bucket* b;
       unsigned i;
     } xy[2] = {{buckets_ + oldbucket, 0}, {same_size_ ? nullptr : buckets_ + oldbucket + newbit, 0}};
+    if (B_ >= kPrefetchMinB) {  // both destinations are written: overlap their misses
+      xy[0].b->prefetch_write();
+      if (xy[1].b != nullptr) xy[1].b->prefetch_write();
+    }
     for (; b != nullptr; b = b->overflow) {
       for (unsigned i = 0; i < kBucketCnt; i++) {
         const uint8_t top = b->tophash[i];

@@ -26,7 +26,8 @@
 //
 // Insert (set, try_emplace, operator[], ...; Go's mapassign):
 //   1. if a grow is in progress, evacuate the old bucket of this key, then one more (growWork);
-//   2. search the chain; an existing key is updated in place;
+//   2. search the chain (the head's tophash from the mirror, as lookups do); an existing key
+//      is updated in place;
 //   3. for a new key, if no grow is in progress and either count+1 > 8 and
 //      count+1 > 6.5 * 2^B (load factor) or noverflow >= 2^min(B,15) (too many overflow
 //      buckets), start a grow (hashGrow) and go back to 1;
@@ -38,6 +39,9 @@
 // unevacuated one (nevacuate). A doubling grow splits old bucket j into new buckets j (X)
 // and j + 2^(B-1) (Y) by hash bit B-1. When every old bucket is evacuated, the old array is
 // freed (or kept until the last iteration that may read it has ended).
+//
+// Writes prefetch the lines they will write (bucket.h, prefetch_write) before growWork, so
+// that the misses of the new bucket and of the evacuated ones overlap.
 //
 // Delete (del, erase; Go's mapdelete): growWork as for inserts, then mark the slot kEmptyOne
 // and turn a run of trailing empties into kEmptyRest. When the map becomes empty its seed
@@ -138,6 +142,11 @@ inline constexpr uint8_t kHashWriting = 4;  // Go's flag bit
 // Not Go's: set while a grow is in progress (oldbuckets_ != nullptr), so that a lookup tests
 // "being written or growing" with one load and one branch.
 inline constexpr uint8_t kGrowing = 8;
+
+// Inserts and evacuation prefetch the buckets they write from this B on (4096 buckets,
+// 576 KiB for map<u64, u64>: past L2); smaller arrays are in cache, and the prefetches
+// would only cost instructions.
+inline constexpr uint8_t kPrefetchMinB = 12;
 
 // The largest B whose arrays carry a tophash mirror (map.h): 2^19 buckets, a 4 MiB mirror.
 inline constexpr uint8_t kMirrorMaxB = 19;

@@ -21,21 +21,26 @@ std::pair<typename map<K, V, H, E>::iterator, bool> map<K, V, H, E>::assign(KK&&
     const uint8_t top = maps::tophash(h);
     for (;;) {
       const size_t bi = h & mask_;
-      if (growing()) grow_work(bi);
       bucket* b = buckets_ + bi;
+      if (B_ >= maps::kPrefetchMinB) b->prefetch_write();  // the lines a new key writes
+      if (growing()) grow_work(bi);
+      // The head bucket's tophash bytes come from the mirror when there is one (M6), as in
+      // find_slot: then inserting a new key reads none of the bucket lines it writes.
+      const uint8_t* th = tops_ ? reinterpret_cast<const uint8_t*>(tops_ + bi) : b->tophash;
       bucket* ins = nullptr;
       unsigned ins_i = 0;
       for (;;) {
-        for (uint32_t m = b->match(top); m != 0; m &= m - 1) {
+        for (uint32_t m = maps::match8(th, top); m != 0; m &= m - 1) {
           unsigned i = static_cast<unsigned>(std::countr_zero(m));
           if (eq_(*b->key(i), k)) return {iterator(this, bi, b, i), false};
         }
-        if (uint32_t e = b->empties(); e != 0 && ins == nullptr) {
+        if (uint32_t e = maps::empties8(th); e != 0 && ins == nullptr) {
           ins = b;
           ins_i = static_cast<unsigned>(std::countr_zero(e));
         }
-        if (b->rest_empty() || b->overflow == nullptr) break;
+        if (th[maps::kBucketCnt - 1] == maps::kEmptyRest || b->overflow == nullptr) break;
         b = b->overflow;
+        th = b->tophash;
       }
       if (!growing() && maps::grow_decision(count_, B_, noverflow_, false) != maps::grow_kind::none) {
         hash_grow();
@@ -64,8 +69,9 @@ bool map<K, V, H, E>::remove(const Q& k) {
   const uint64_t h = hash_of(k);
   maps::write_guard guard(flags_);
   const size_t bi = h & mask_;
-  if (growing()) grow_work(bi);
   bucket* head = buckets_ + bi;
+  if (B_ >= maps::kPrefetchMinB) head->prefetch_write();  // read, then written
+  if (growing()) grow_work(bi);
   const uint8_t top = maps::tophash(h);
   for (bucket* b = head; b != nullptr; b = b->overflow) {
     for (uint32_t m = b->match(top); m != 0; m &= m - 1) {
