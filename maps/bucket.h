@@ -50,6 +50,8 @@ inline constexpr uint8_t kEvacuatedY = 3;
 inline constexpr uint8_t kEvacuatedEmpty = 4;
 inline constexpr uint8_t kMinTopHash = 5;
 
+inline constexpr size_t kLine = 64;  // cache line bytes
+
 inline constexpr bool is_empty(uint8_t t) { return t <= kEmptyOne; }
 
 // The tophash of a hash: its top byte, moved out of the marker range.

@@ -217,16 +217,15 @@ class map<K, V, H, E>::basic_iterator {
       : m_(m), next_(bi + 1), b_(b), i_(i), check_(check) {}
 
   // Moves to the first live slot at or after (b_, i_), loading chains as mapiternext does.
+  // The live slots of a bucket come from one SSE2 compare (full()); i_ <= kBucketCnt.
   void settle() {
-    using namespace maps;
     for (;;) {
       if (b_ == nullptr && !load_next()) return;
-      for (; i_ < kBucketCnt; i_++) {
-        if (b_->tophash[i_] < kMinTopHash) continue;
-        if (check_ != kNoCheck && !m_->same_size_ &&
-            (m_->hash_of(*b_->key(i_)) & m_->mask_) != check_)
-          continue;
-        return;
+      for (uint32_t live = b_->full() >> i_ << i_; live != 0; live &= live - 1) {
+        i_ = static_cast<unsigned>(std::countr_zero(live));
+        if (check_ == kNoCheck || m_->same_size_ ||
+            (m_->hash_of(*b_->key(i_)) & m_->mask_) == check_)
+          return;
       }
       b_ = b_->overflow;
       i_ = 0;
@@ -237,6 +236,19 @@ class map<K, V, H, E>::basic_iterator {
     if (next_ == (size_t{1} << m_->B_)) return false;  // end
     check_ = kNoCheck;
     b_ = m_->buckets_ + next_;
+    // A bucket of more than three lines (string keys: six) is read at its tophash line and
+    // its values' lines, its keys' lines skipped unless the loop reads the keys: a pattern
+    // the hardware prefetchers do not follow, so those lines are asked for kAhead buckets
+    // ahead. The address is computed as an integer: near the end it may lie past the array
+    // (a prefetch never faults).
+    if constexpr (sizeof(bucket) > 3 * maps::kLine) {
+      constexpr size_t kAhead = 4;
+      const uintptr_t p = reinterpret_cast<uintptr_t>(b_) + kAhead * sizeof(bucket);
+      constexpr size_t kVals = offsetof(bucket, vals);
+      __builtin_prefetch(reinterpret_cast<const void*>(p));
+      __builtin_prefetch(reinterpret_cast<const void*>(p + kVals));
+      __builtin_prefetch(reinterpret_cast<const void*>(p + kVals + sizeof(V) * maps::kBucketCnt - 1));
+    }
     if (m_->growing()) {
       bucket* ob = m_->oldbuckets_ + (next_ & m_->oldmask());
       if (!maps::evacuated(ob)) {
