@@ -451,6 +451,15 @@ def render(ctx: rc.Context, s: dict, plots: list[tuple[str, str]], xr: dict) -> 
                         for n in BAR_SIZES)
             + ". Go's map reads those lines and the tophash line, one after another, where gort "
             "requests them at once.")
+    by_size = [(n, ratio(ns(s, "lookup_hit", "u64", "go", n), ns(s, "lookup_hit", "u64", "gort", n)))
+               for n in s["sizes"]]
+    if any(r is not None for _, r in by_size):
+        parts.append(
+            "Go / gort, lookup hit, uint64 keys, at every size (medians of the main rounds, which "
+            "run C++ and Go minutes apart, so a ratio also carries the machine's drift): "
+            + "; ".join(f"10^{len(str(n)) - 1}: {rc.fmt(r, 2)}" for n, r in by_size) + ". Up to "
+            "10^5 the map is in cache and a lookup's cost is its instructions and branches; from "
+            "10^6 on it waits for memory, where both maps wait for the same lines.")
     headline = []
     for n in BAR_SIZES:
         row = [f"10^{len(str(n)) - 1}"]
