@@ -79,6 +79,8 @@ void map<K, V, H, E>::install_table(uint8_t b) {
   B_ = b;
   mask_ = (size_t{1} << b) - 1;
   tops_ = mirror_of(buckets_, b, nalloc_);
+  max_count_ = maps::max_count(b);
+  max_overflow_ = maps::max_overflow(b);
 }
 
 // newoverflow: chain an empty overflow bucket to b.
@@ -145,7 +147,9 @@ void map<K, V, H, E>::evacuate(size_t oldbucket) {
     struct dst {
       bucket* b;
       unsigned i;
-    } xy[2] = {{buckets_ + oldbucket, 0}, {same_size_ ? nullptr : buckets_ + oldbucket + newbit, 0}};
+      size_t j;  // b's index while it is the head bucket, then kNoCheck (see set_top_at)
+    } xy[2] = {{buckets_ + oldbucket, 0, oldbucket},
+               {same_size_ ? nullptr : buckets_ + oldbucket + newbit, 0, oldbucket + newbit}};
     if (B_ >= kPrefetchMinB) {  // both destinations are written: overlap their misses
       xy[0].b->prefetch_write();
       if (xy[1].b != nullptr) xy[1].b->prefetch_write();
@@ -163,8 +167,9 @@ void map<K, V, H, E>::evacuate(size_t oldbucket) {
         if (d.i == kBucketCnt) {
           d.b = new_overflow(d.b);
           d.i = 0;
+          d.j = kNoCheck;
         }
-        set_top(d.b, d.i, top);
+        set_top_at(d.b, d.j, d.i, top);
         if (keep_old_keys_) {
           ::new (d.b->key_slot(d.i)) K(*b->key(i));
         } else {

@@ -62,6 +62,7 @@
 //   M4. overflow_used_ == overflow buckets chained in buckets_
 //   M5. no grow in progress  =>  count_ <= max(8, 6.5 * 2^B)
 //   M6. tops_ != nullptr  =>  tops_[j] holds the 8 tophash bytes of bucket j of buckets_
+//   M7. max_count_ == max_count(B_) and max_overflow_ == max_overflow(B_)
 //
 // Concurrency: none, as in Go. A map may be read by many threads at once, written by one.
 // flags_ holds Go's hashWriting bit, set for the duration of each write; a write or read that
@@ -120,6 +121,14 @@ inline constexpr bool too_many_overflow_buckets(uint16_t noverflow, uint8_t B) {
 }
 
 enum class grow_kind : uint8_t { none, same_size, bigger };
+
+// The count from which inserting a new key overloads 2^B buckets: over_load_factor(count + 1,
+// B) iff count >= max_count(B); and the overflow count that is too many.
+inline constexpr size_t max_count(uint8_t B) {
+  const size_t c = kLoadFactorNum * ((size_t{1} << B) / kLoadFactorDen);
+  return c > kBucketCnt ? c : kBucketCnt;
+}
+inline constexpr uint16_t max_overflow(uint8_t B) { return uint16_t(1u << (B > 15 ? 15 : B)); }
 
 // What inserting a new key does to a map in this state (mapassign's test + hashGrow's choice).
 inline constexpr grow_kind grow_decision(size_t count, uint8_t B, uint16_t noverflow,
@@ -434,6 +443,12 @@ class map {
                      sizeof(bucket);
     if (j <= mask_) reinterpret_cast<uint8_t*>(tops_ + j)[i] = v;
   }
+  // set_top for a caller that knows b's place: bucket j of buckets_ (head), or kNoCheck
+  // (an overflow bucket, which has no mirror).
+  void set_top_at(bucket* b, size_t j, unsigned i, uint8_t v) {
+    b->tophash[i] = v;
+    if (tops_ != nullptr && j != kNoCheck) reinterpret_cast<uint8_t*>(tops_ + j)[i] = v;
+  }
   // The mirror of an array of 2^b buckets (nalloc in all) made by make_bucket_array.
   static uint64_t* mirror_of(bucket* arr, uint8_t b, size_t nalloc) {
     return b <= maps::kMirrorMaxB ? reinterpret_cast<uint64_t*>(arr + nalloc) : nullptr;
@@ -493,6 +508,11 @@ class map {
   std::atomic<uint8_t> flags_{0};
   uint8_t B_ = 0;
   uint16_t noverflow_ = 0;  // Go's approximate overflow-bucket counter (exact for B < 16)
+  // grow_decision's thresholds for B_ (max_count, max_overflow), kept by install_table: an
+  // insert of a new key tests count_ and noverflow_ against them and needs grow_decision
+  // only when one is reached.
+  uint16_t max_overflow_ = maps::max_overflow(0);
+  size_t max_count_ = maps::max_count(0);
   bool same_size_ = false;
   bool keep_old_keys_ = false;  // evacuation copies keys: an iterator may read the old array
   size_t nevacuate_ = 0;        // old buckets below this are evacuated

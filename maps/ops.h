@@ -42,7 +42,8 @@ std::pair<typename map<K, V, H, E>::iterator, bool> map<K, V, H, E>::assign(KK&&
         b = b->overflow;
         th = b->tophash;
       }
-      if (!growing() && maps::grow_decision(count_, B_, noverflow_, false) != maps::grow_kind::none) {
+      if ((count_ >= max_count_ || noverflow_ >= max_overflow_) && !growing() &&
+          maps::grow_decision(count_, B_, noverflow_, false) != maps::grow_kind::none) {
         hash_grow();
         continue;  // the table changed: search again
       }
@@ -54,7 +55,7 @@ std::pair<typename map<K, V, H, E>::iterator, bool> map<K, V, H, E>::assign(KK&&
         ins->key(ins_i)->~K();
         throw;
       }
-      set_top(ins, ins_i, top);
+      set_top_at(ins, ins == buckets_ + bi ? bi : kNoCheck, ins_i, top);
       count_++;
       return {iterator(this, bi, ins, ins_i), true};
     }
@@ -212,6 +213,8 @@ void map<K, V, H, E>::swap(map& o) noexcept {
   std::swap(count_, o.count_);
   std::swap(B_, o.B_);
   std::swap(noverflow_, o.noverflow_);
+  std::swap(max_overflow_, o.max_overflow_);
+  std::swap(max_count_, o.max_count_);
   std::swap(same_size_, o.same_size_);
   std::swap(keep_old_keys_, o.keep_old_keys_);
   std::swap(nevacuate_, o.nevacuate_);

@@ -214,6 +214,21 @@ TEST(Map, BAfterEveryInsertIsGosFormula) {
   EXPECT_EQ(maps::B_for_hint(14), 2);
 }
 
+// An insert tests count_ >= max_count(B) and noverflow_ >= max_overflow(B) before asking
+// grow_decision: the thresholds must agree with Go's overLoadFactor and
+// tooManyOverflowBuckets at every B, on both sides of the boundary.
+TEST(Map, GrowThresholdsAreGosFormulas) {
+  for (unsigned b = 0; b <= 40; b++) {
+    const auto B = uint8_t(b);
+    const size_t c = maps::max_count(B);
+    EXPECT_TRUE(maps::over_load_factor(c + 1, B)) << b;
+    EXPECT_FALSE(maps::over_load_factor(c, B)) << b;
+    const uint16_t o = maps::max_overflow(B);
+    EXPECT_TRUE(maps::too_many_overflow_buckets(o, B)) << b;
+    EXPECT_FALSE(maps::too_many_overflow_buckets(uint16_t(o - 1), B)) << b;
+  }
+}
+
 TEST(Map, GrowthIsIncremental) {
   maps::fastrand_seed(1);
   gort::map<uint64_t, uint64_t> m;
