@@ -78,7 +78,7 @@ void map<K, V, H, E>::install_table(uint8_t b) {
   buckets_ = make_bucket_array(b, nalloc_);
   B_ = b;
   mask_ = (size_t{1} << b) - 1;
-  tops_ = mirror_of(buckets_, b, nalloc_);
+  set_tops(mirror_of(buckets_, b, nalloc_));
   max_count_ = maps::max_count(b);
   max_overflow_ = maps::max_overflow(b);
 }
@@ -251,7 +251,7 @@ void map<K, V, H, E>::release_all() {
   retired_.clear();
   if (nalloc_ != 0) free_table(buckets_, size_t{1} << B_, overflow_, false);
   buckets_ = empty_bucket();
-  tops_ = nullptr;
+  set_tops(nullptr);
   nalloc_ = 0;
 }
 

@@ -61,7 +61,8 @@
 //       every old bucket below nevacuate_ is evacuated and nevacuate_ < number of old buckets
 //   M4. overflow_used_ == overflow buckets chained in buckets_
 //   M5. no grow in progress  =>  count_ <= max(8, 6.5 * 2^B)
-//   M6. tops_ != nullptr  =>  tops_[j] holds the 8 tophash bytes of bucket j of buckets_
+//   M6. tops_ != nullptr  =>  tops_[j] holds the 8 tophash bytes of bucket j of buckets_;
+//       tops_ == nullptr  <=>  flags_ has kNoMirror
 //   M7. max_count_ == max_count(B_) and max_overflow_ == max_overflow(B_)
 //
 // Concurrency: none, as in Go. A map may be read by many threads at once, written by one.
@@ -155,6 +156,9 @@ inline constexpr uint8_t kHashWriting = 4;  // Go's flag bit
 // Not Go's: set while a grow is in progress (oldbuckets_ != nullptr), so that a lookup tests
 // "being written or growing" with one load and one branch.
 inline constexpr uint8_t kGrowing = 8;
+// Not Go's: set iff the array has no tophash mirror (tops_ == nullptr: B > kMirrorMaxB, or
+// no array yet), so that the same test also sends such lookups to the bucket's own bytes.
+inline constexpr uint8_t kNoMirror = 16;
 
 // Inserts and evacuation prefetch the buckets they write from this B on (4096 buckets,
 // 576 KiB for map<u64, u64>: past L2); smaller arrays are in cache, and the prefetches
@@ -410,11 +414,13 @@ class map {
     const size_t j = h & mask_;
     bucket* b = buckets_ + j;
     b->prefetch();
-    const uint8_t* th = tops_ ? reinterpret_cast<const uint8_t*>(tops_ + j) : b->tophash;
-    if (f & (maps::kHashWriting | maps::kGrowing)) [[unlikely]] {
+    const uint8_t* th;
+    if (f & (maps::kHashWriting | maps::kGrowing | maps::kNoMirror)) [[unlikely]] {
       if (f & maps::kHashWriting) maps::fatal("concurrent map read and map write");
-      b = old_or_new(b, h);
+      if (f & maps::kGrowing) b = old_or_new(b, h);
       th = b->tophash;
+    } else {
+      th = reinterpret_cast<const uint8_t*>(tops_ + j);
     }
     const uint8_t top = maps::tophash(h);
     for (;;) {
@@ -448,6 +454,12 @@ class map {
   void set_top_at(bucket* b, size_t j, unsigned i, uint8_t v) {
     b->tophash[i] = v;
     if (tops_ != nullptr && j != kNoCheck) reinterpret_cast<uint8_t*>(tops_ + j)[i] = v;
+  }
+  // tops_ and its flag bit (kNoMirror) change together.
+  void set_tops(uint64_t* t) {
+    tops_ = t;
+    const uint8_t f = flags_.load(std::memory_order_relaxed);
+    flags_.store(t ? f & ~maps::kNoMirror : f | maps::kNoMirror, std::memory_order_relaxed);
   }
   // The mirror of an array of 2^b buckets (nalloc in all) made by make_bucket_array.
   static uint64_t* mirror_of(bucket* arr, uint8_t b, size_t nalloc) {
@@ -505,7 +517,7 @@ class map {
   uint64_t* tops_ = nullptr;      // the tophash mirror of buckets_, or null (B > kMirrorMaxB)
   bucket* oldbuckets_ = nullptr;  // the previous array while a grow is in progress
   size_t count_ = 0;
-  std::atomic<uint8_t> flags_{0};
+  std::atomic<uint8_t> flags_{maps::kNoMirror};
   uint8_t B_ = 0;
   uint16_t noverflow_ = 0;  // Go's approximate overflow-bucket counter (exact for B < 16)
   // grow_decision's thresholds for B_ (max_count, max_overflow), kept by install_table: an

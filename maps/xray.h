@@ -153,6 +153,8 @@ std::string map<K, V, H, E>::check() const {
     for (size_t j = 0; j <= mask_; j++)
       if (std::memcmp(tops_ + j, buckets_[j].tophash, kBucketCnt) != 0)
         fail("M6: the mirror differs from the bucket's tophash bytes", j);
+  if ((tops_ == nullptr) != ((flags_.load(std::memory_order_relaxed) & kNoMirror) != 0))
+    fail("M6: the kNoMirror flag disagrees with tops_", 0);
   if (max_count_ != maps::max_count(B_) || max_overflow_ != maps::max_overflow(B_))
     fail("M7: the grow thresholds are not B's", 0);
   if (growing() != ((flags_.load(std::memory_order_relaxed) & kGrowing) != 0))
