@@ -422,9 +422,9 @@ class map {
     } else {
       th = reinterpret_cast<const uint8_t*>(tops_ + j);
     }
-    const uint8_t top = maps::tophash(h);
+    const uint64_t w = maps::kTopSpread.w[h >> 56];
     for (;;) {
-      for (uint64_t m = maps::match8(th, top); m != 0; m &= m - 1) {
+      for (uint64_t m = maps::match8w(th, w); m != 0; m &= m - 1) {
         const auto i = static_cast<unsigned>(std::countr_zero(m));
         if (eq_(*b->key(i), k)) [[likely]] return hit(b, i);
       }

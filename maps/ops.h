@@ -18,7 +18,8 @@ std::pair<typename map<K, V, H, E>::iterator, bool> map<K, V, H, E>::assign(KK&&
     const uint64_t h = hash_of(k);
     maps::write_guard guard(flags_);  // after hashing, as Go: a throwing hash is no write
     if (nalloc_ == 0) [[unlikely]] first_bucket();
-    const uint8_t top = maps::tophash(h);
+    const uint64_t w = maps::kTopSpread.w[h >> 56];
+    const auto top = static_cast<uint8_t>(w);  // maps::tophash(h)
     for (;;) {
       const size_t bi = h & mask_;
       bucket* b = buckets_ + bi;
@@ -30,7 +31,7 @@ std::pair<typename map<K, V, H, E>::iterator, bool> map<K, V, H, E>::assign(KK&&
       bucket* ins = nullptr;
       unsigned ins_i = 0;
       for (;;) {
-        for (uint32_t m = maps::match8(th, top); m != 0; m &= m - 1) {
+        for (uint32_t m = maps::match8w(th, w); m != 0; m &= m - 1) {
           unsigned i = static_cast<unsigned>(std::countr_zero(m));
           if (eq_(*b->key(i), k)) return {iterator(this, bi, b, i), false};
         }
@@ -73,9 +74,9 @@ bool map<K, V, H, E>::remove(const Q& k) {
   bucket* head = buckets_ + bi;
   if (B_ >= maps::kPrefetchMinB) head->prefetch_write();  // read, then written
   if (growing()) grow_work(bi);
-  const uint8_t top = maps::tophash(h);
+  const uint64_t w = maps::kTopSpread.w[h >> 56];
   for (bucket* b = head; b != nullptr; b = b->overflow) {
-    for (uint32_t m = b->match(top); m != 0; m &= m - 1) {
+    for (uint32_t m = maps::match8w(b->tophash, w); m != 0; m &= m - 1) {
       unsigned i = static_cast<unsigned>(std::countr_zero(m));
       if (!eq_(*b->key(i), k)) continue;
       destroy_slot(b, i);
