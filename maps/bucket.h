@@ -111,10 +111,13 @@ struct bmap {
   alignas(V) std::byte vals[kBucketCnt * sizeof(V)];
   bmap* overflow;
 
-  K* key(unsigned i) { return std::launder(reinterpret_cast<K*>(keys + i * sizeof(K))); }
-  V* val(unsigned i) { return std::launder(reinterpret_cast<V*>(vals + i * sizeof(V))); }
-  void* key_slot(unsigned i) { return keys + i * sizeof(K); }
-  void* val_slot(unsigned i) { return vals + i * sizeof(V); }
+  // Offsets are computed in 32 bits (a slot index times a small size): x86 then needs no
+  // sign extension of the index a countr_zero gives.
+  static constexpr unsigned kKeySize = sizeof(K), kValSize = sizeof(V);
+  K* key(unsigned i) { return std::launder(reinterpret_cast<K*>(keys + i * kKeySize)); }
+  V* val(unsigned i) { return std::launder(reinterpret_cast<V*>(vals + i * kValSize)); }
+  void* key_slot(unsigned i) { return keys + i * kKeySize; }
+  void* val_slot(unsigned i) { return vals + i * kValSize; }
 
   // Bit i set iff tophash[i] == top.
   uint32_t match(uint8_t top) const { return match8(tophash, top); }

@@ -424,8 +424,8 @@ class map {
     }
     const uint64_t w = maps::kTopSpread.w[h >> 56];
     for (;;) {
-      for (uint64_t m = maps::match8w(th, w); m != 0; m &= m - 1) {
-        const auto i = static_cast<unsigned>(std::countr_zero(m));
+      for (uint32_t m = maps::match8w(th, w); m != 0; m &= m - 1) {
+        const auto i = static_cast<uint32_t>(std::countr_zero(m));
         if (eq_(*b->key(i), k)) [[likely]] return hit(b, i);
       }
       if (th[maps::kBucketCnt - 1] == maps::kEmptyRest) break;  // I1: nothing further down
