@@ -160,9 +160,9 @@ struct bmap {
   // three lines (map<u64, u64>: 144 bytes); of a bigger one, the tophash line and the
   // middle slot's key and value lines.
   void prefetch_write() const {
-    if constexpr (sizeof(bmap) <= 3 * 64) {
+    if constexpr (sizeof(bmap) <= 3 * kLine) {
       const char* c = reinterpret_cast<const char*>(this);
-      for (size_t off = 0; off < sizeof(bmap); off += 64) __builtin_prefetch(c + off, 1);
+      for (size_t off = 0; off < sizeof(bmap); off += kLine) __builtin_prefetch(c + off, 1);
       __builtin_prefetch(c + sizeof(bmap) - 1, 1);
     } else {
       constexpr unsigned kMid = kBucketCnt / 2 - 1;

@@ -245,9 +245,10 @@ class map<K, V, H, E>::basic_iterator {
       constexpr size_t kAhead = 4;
       const uintptr_t p = reinterpret_cast<uintptr_t>(b_) + kAhead * sizeof(bucket);
       constexpr size_t kVals = offsetof(bucket, vals);
+      constexpr size_t kValsEnd = kVals + sizeof(V) * maps::kBucketCnt - 1;
       __builtin_prefetch(reinterpret_cast<const void*>(p));
       __builtin_prefetch(reinterpret_cast<const void*>(p + kVals));
-      __builtin_prefetch(reinterpret_cast<const void*>(p + kVals + sizeof(V) * maps::kBucketCnt - 1));
+      __builtin_prefetch(reinterpret_cast<const void*>(p + kValsEnd));
     }
     if (m_->growing()) {
       bucket* ob = m_->oldbuckets_ + (next_ & m_->oldmask());

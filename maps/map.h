@@ -287,7 +287,7 @@ class map {
   V* lookup(const key_arg<Q>& k) {
     return search<V*>(k, hash_of(k), [](bucket* b, unsigned i) {
       V* v = b->val(i);
-      if (v == nullptr) __builtin_unreachable();  // so that the caller's null test is the only one
+      if (v == nullptr) __builtin_unreachable();  // the caller's null test is the only one
       return v;
     });
   }
@@ -443,11 +443,13 @@ class map {
   // Writes a tophash byte of b, and its mirror when b is a head bucket of the current array
   // (M6). Old buckets and overflow buckets have no mirror: their index falls outside.
   void set_top(bucket* b, unsigned i, uint8_t v) {
-    b->tophash[i] = v;
-    if (tops_ == nullptr) return;
+    if (tops_ == nullptr) {
+      b->tophash[i] = v;
+      return;
+    }
     const size_t j = (reinterpret_cast<uintptr_t>(b) - reinterpret_cast<uintptr_t>(buckets_)) /
                      sizeof(bucket);
-    if (j <= mask_) reinterpret_cast<uint8_t*>(tops_ + j)[i] = v;
+    set_top_at(b, j <= mask_ ? j : kNoCheck, i, v);
   }
   // set_top for a caller that knows b's place: bucket j of buckets_ (head), or kNoCheck
   // (an overflow bucket, which has no mirror).
