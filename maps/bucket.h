@@ -23,7 +23,7 @@
 //   I3. An old bucket is evacuated iff tophash[0] is kEvacuatedX, kEvacuatedY or
 //       kEvacuatedEmpty (evacuate() marks every slot, slot 0 included).
 //
-// The 8 tophash bytes are matched with one SSE2 compare (match, empties): an 8-byte load,
+// The 8 tophash bytes are matched with one SSE2 compare (match8w, empties8): an 8-byte load,
 // a byte-wise compare against the wanted byte and a movemask give one bit per slot.
 // Keys and values are raw storage: the map constructs and destroys them (I2).
 #pragma once
@@ -71,7 +71,8 @@ struct top_spread_table {
 };
 inline constexpr top_spread_table kTopSpread{};
 
-// Bit i set iff byte i of t equals byte i of w (w: a tophash byte spread by kTopSpread).
+// Bit i set iff byte i of t equals byte i of w (w: a tophash byte spread by kTopSpread),
+// for the 8 tophash bytes at t (a bucket's, or the mirror's).
 // The movq loads leave the upper 8 bytes zero on both sides, which compare equal: hence
 // the mask.
 inline uint32_t match8w(const uint8_t* t, uint64_t w) {
@@ -84,11 +85,6 @@ inline uint32_t match8w(const uint8_t* t, uint64_t w) {
   for (unsigned i = 0; i < kBucketCnt; i++) m |= uint32_t(t[i] == uint8_t(w)) << i;
   return m;
 #endif
-}
-
-// Bit i set iff t[i] == top, for 8 tophash bytes at t (a bucket's, or the mirror's).
-inline uint32_t match8(const uint8_t* t, uint8_t top) {
-  return match8w(t, top * 0x0101010101010101ull);
 }
 
 // Bit i set iff t[i] is an empty marker (kEmptyRest or kEmptyOne).
@@ -118,12 +114,6 @@ struct bmap {
   V* val(unsigned i) { return std::launder(reinterpret_cast<V*>(vals + i * kValSize)); }
   void* key_slot(unsigned i) { return keys + i * kKeySize; }
   void* val_slot(unsigned i) { return vals + i * kValSize; }
-
-  // Bit i set iff tophash[i] == top.
-  uint32_t match(uint8_t top) const { return match8(tophash, top); }
-
-  // Bit i set iff slot i is empty (kEmptyRest or kEmptyOne).
-  uint32_t empties() const { return empties8(tophash); }
 
   // Bit i set iff slot i holds a live key (tophash >= kMinTopHash).
   uint32_t full() const {

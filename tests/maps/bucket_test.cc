@@ -41,11 +41,13 @@ TEST(Bucket, MatchEmptiesFull) {
   bmap<uint64_t, uint64_t> b{};
   const uint8_t th[8] = {kEmptyOne, 77, kEmptyRest, 77, 200, kEvacuatedX, kEvacuatedEmpty, 5};
   std::memcpy(b.tophash, th, 8);
-  EXPECT_EQ(b.match(77), 0b00001010u);
-  EXPECT_EQ(b.match(200), 0b00010000u);
-  EXPECT_EQ(b.match(5), 0b10000000u);
-  EXPECT_EQ(b.match(9), 0u);
-  EXPECT_EQ(b.empties(), 0b00000101u);
+  // As lookups match: the wanted byte spread by kTopSpread (indexed by a hash's top byte).
+  auto match = [&](uint8_t top) { return match8w(b.tophash, kTopSpread.w[top]); };
+  EXPECT_EQ(match(77), 0b00001010u);
+  EXPECT_EQ(match(200), 0b00010000u);
+  EXPECT_EQ(match(5), 0b10000000u);
+  EXPECT_EQ(match(9), 0u);
+  EXPECT_EQ(empties8(b.tophash), 0b00000101u);
   EXPECT_EQ(b.full(), 0b10011010u);
   EXPECT_FALSE(evacuated(&b));
   b.tophash[0] = kEvacuatedY;
@@ -60,7 +62,7 @@ TEST(Bucket, MatchEveryByteValue) {
     for (int i = 0; i < 8; i++) b.tophash[i] = uint8_t(v + i);
     uint32_t want = 0;
     for (int i = 0; i < 8; i++) want |= uint32_t(uint8_t(v + i) == 130) << i;
-    ASSERT_EQ(b.match(130), want) << v;
+    ASSERT_EQ(match8w(b.tophash, kTopSpread.w[130]), want) << v;
   }
 }
 
