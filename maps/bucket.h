@@ -24,7 +24,9 @@
 //       kEvacuatedEmpty (evacuate() marks every slot, slot 0 included).
 //
 // The 8 tophash bytes are matched with one SSE2 compare (match8w, empties8): an 8-byte load,
-// a byte-wise compare against the wanted byte and a movemask give one bit per slot.
+// a byte-wise compare against the wanted byte and a movemask give one bit per slot. The
+// lookup path takes the compare's low 8 bytes whole instead (match8_lanes): a byte per slot,
+// whose lowest set bit is 8 x the slot.
 // Keys and values are raw storage: the map constructs and destroys them (I2).
 #pragma once
 
@@ -87,6 +89,39 @@ inline uint32_t match8w(const uint8_t* t, uint64_t w) {
 #endif
 }
 
+// The same match as lanes: byte i of the result is 0xff iff byte i of t equals byte i of w,
+// else 0. countr_zero() of it is 8 x the first matching slot, which is that slot's key and
+// value offset when they are 8 bytes wide: the hit path then scales nothing. A lookup clears
+// a lane it rejected with clear_lane().
+inline uint64_t match8_lanes(const uint8_t* t, uint64_t w) {
+#if defined(__SSE2__)
+  __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(t));
+  __m128i x = _mm_cvtsi64_si128(static_cast<long long>(w));
+  return static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_cmpeq_epi8(v, x)));
+#else
+  uint64_t m = 0;
+  for (unsigned i = 0; i < kBucketCnt; i++) {
+    if (t[i] == uint8_t(w >> 8 * i)) m |= uint64_t{0xff} << 8 * i;
+  }
+  return m;
+#endif
+}
+// The lane of the lowest match of m != 0 (8 x its slot), and m without that lane.
+// On x86-64 the count is tzcnt (bsf where there is no BMI1: the same result for m != 0) in
+// inline asm: GCC 12 sign-extends countr_zero's int on its way into an address, and zeroes
+// the destination first (for a false dependency some Intel cores have): two instructions
+// more on every hit.
+inline uint64_t first_lane(uint64_t m) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  uint64_t lane;
+  asm("rep bsfq %1, %0" : "=r"(lane) : "r"(m) : "cc");
+  return lane;
+#else
+  return static_cast<uint64_t>(std::countr_zero(m));
+#endif
+}
+inline uint64_t clear_lane(uint64_t m, uint64_t lane) { return m ^ (uint64_t{0xff} << lane); }
+
 // Bit i set iff t[i] is an empty marker (kEmptyRest or kEmptyOne).
 inline uint32_t empties8(const uint8_t* t) {
 #if defined(__SSE2__)
@@ -112,6 +147,17 @@ struct bmap {
   static constexpr unsigned kKeySize = sizeof(K), kValSize = sizeof(V);
   K* key(unsigned i) { return std::launder(reinterpret_cast<K*>(keys + i * kKeySize)); }
   V* val(unsigned i) { return std::launder(reinterpret_cast<V*>(vals + i * kValSize)); }
+  // The key and value of a lane (8 x slot, from first_lane): for 8-byte keys and values the
+  // lane is their offset, with no scaling.
+  static constexpr size_t lane_offset(uint64_t lane, size_t size) {
+    return size % 8 == 0 ? lane * (size / 8) : lane / 8 * size;
+  }
+  K* key_at_lane(uint64_t lane) {
+    return std::launder(reinterpret_cast<K*>(keys + lane_offset(lane, kKeySize)));
+  }
+  V* val_at_lane(uint64_t lane) {
+    return std::launder(reinterpret_cast<V*>(vals + lane_offset(lane, kValSize)));
+  }
   void* key_slot(unsigned i) { return keys + i * kKeySize; }
   void* val_slot(unsigned i) { return vals + i * kValSize; }
 

@@ -285,8 +285,8 @@ class map {
   // The value of k, or nullptr: the lookup fast path.
   template <class Q = K>
   V* lookup(const key_arg<Q>& k) {
-    return search<V*>(k, hash_of(k), [](bucket* b, unsigned i) {
-      V* v = b->val(i);
+    return search<V*>(k, hash_of(k), [](bucket* b, uint64_t lane) {
+      V* v = b->val_at_lane(lane);
       if (v == nullptr) __builtin_unreachable();  // the caller's null test is the only one
       return v;
     });
@@ -424,9 +424,10 @@ class map {
     }
     const uint64_t w = maps::kTopSpread.w[h >> 56];
     for (;;) {
-      for (uint32_t m = maps::match8w(th, w); m != 0; m &= m - 1) {
-        const auto i = static_cast<uint32_t>(std::countr_zero(m));
-        if (eq_(*b->key(i), k)) [[likely]] return hit(b, i);
+      for (uint64_t m = maps::match8_lanes(th, w); m != 0;) {
+        const uint64_t lane = maps::first_lane(m);
+        if (eq_(*b->key_at_lane(lane), k)) [[likely]] return hit(b, lane);
+        m = maps::clear_lane(m, lane);
       }
       if (th[maps::kBucketCnt - 1] == maps::kEmptyRest) break;  // I1: nothing further down
       b = b->overflow;
@@ -438,7 +439,9 @@ class map {
   // The slot holding k, or {nullptr, 0}.
   template <class Q>
   slot find_slot(const Q& k, uint64_t h) const {
-    return search<slot>(k, h, [](bucket* b, unsigned i) { return slot{b, i}; });
+    return search<slot>(k, h, [](bucket* b, uint64_t lane) {
+      return slot{b, static_cast<unsigned>(lane / 8)};
+    });
   }
   // Writes a tophash byte of b, and its mirror when b is a head bucket of the current array
   // (M6). Old buckets and overflow buckets have no mirror: their index falls outside.

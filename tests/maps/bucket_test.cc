@@ -3,8 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <bit>
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace gort::maps {
 namespace {
@@ -63,6 +66,38 @@ TEST(Bucket, MatchEveryByteValue) {
     uint32_t want = 0;
     for (int i = 0; i < 8; i++) want |= uint32_t(uint8_t(v + i) == 130) << i;
     ASSERT_EQ(match8w(b.tophash, kTopSpread.w[130]), want) << v;
+  }
+}
+
+// The lane form of the match, as search() walks it: first_lane gives 8 x slot, clear_lane
+// drops that slot, and the lanes visited are exactly match8w's bits, lowest first. The key
+// and value a lane names are the slot's, for 8-byte and for other sizes.
+TEST(Bucket, LanesWalkTheMatchingSlots) {
+  uint8_t th[8];
+  uint64_t x = 0x9e3779b97f4a7c15ull;
+  for (int round = 0; round < 2000; round++) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    for (int i = 0; i < 8; i++) th[i] = uint8_t(kMinTopHash + (x >> (8 * i)) % 3);  // many ties
+    const uint8_t want_top = uint8_t(kMinTopHash + round % 3);
+    const uint64_t w = kTopSpread.w[want_top];
+    std::vector<unsigned> visited;
+    for (uint64_t m = match8_lanes(th, w); m != 0;) {
+      const uint64_t lane = first_lane(m);
+      ASSERT_EQ(lane % 8, 0u);
+      visited.push_back(unsigned(lane / 8));
+      m = clear_lane(m, lane);
+    }
+    std::vector<unsigned> want;
+    for (uint32_t m = match8w(th, w); m != 0; m &= m - 1) want.push_back(std::countr_zero(m));
+    ASSERT_EQ(visited, want) << round;
+  }
+  bmap<uint64_t, uint64_t> b8{};
+  bmap<uint32_t, std::array<char, 12>> b4{};
+  for (unsigned i = 0; i < 8; i++) {
+    EXPECT_EQ(b8.key_at_lane(8 * i), b8.key(i));
+    EXPECT_EQ(b8.val_at_lane(8 * i), b8.val(i));
+    EXPECT_EQ(b4.key_at_lane(8 * i), b4.key(i));
+    EXPECT_EQ(b4.val_at_lane(8 * i), b4.val(i));
   }
 }
 
