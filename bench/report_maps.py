@@ -15,6 +15,11 @@ How the section is made (run):
      the contenders of one ratio are measured minutes apart at most, under the same load; a
      ratio is the median over rounds of the per-round ratios. Without Go, or in --quick,
      the bars come from the rounds of 1 and 2.
+     "Go / gort" is judged closer still: after each bar round, bench/maps/side (a Go program
+     that links gort::map through cgo) builds Go's map and gort::map from the same keys in one
+     process and times their hit loops in alternation, SIDE_ROUNDS times, on one thread's CPU
+     clock; the bar is the median of all those per-round ratios. Without cgo (no C++
+     compiler for go build) it falls back to the bar rounds' ratio, with a note.
   4. X-ray. maps-xray inserts random keys one by one into a gort::map and records B,
      overflow buckets, load and evacuation progress, plus snapshots (grow just started, half
      evacuated, fullest); the section draws them.
@@ -49,6 +54,7 @@ KINDS = ["u64", "str16", "str64"]
 KIND_TEXT = {"u64": "uint64 keys", "str16": "16-byte string keys", "str64": "64-byte string keys"}
 ROUNDS_SMALL = 2
 BAR_ROUNDS = 5
+SIDE_ROUNDS = 5  # side-by-side rounds after each bar round
 BIG = 10_000_000
 RUN_TIMEOUT = 1500
 
@@ -71,9 +77,11 @@ def run(ctx: rc.Context) -> str:
     go_exe, go_note = build_go(ctx)
     go_rows, go_raw = time_go(ctx, go_exe) if go_exe else ([], [])
     rows += go_rows
-    bar_rows = bar_rounds(ctx, bench, go_exe) if go_exe and not ctx.quick else []
-    if go_exe:
-        go_exe.unlink(missing_ok=True)
+    side_exe = build_side(ctx) if go_exe and not ctx.quick else None
+    bar_rows = bar_rounds(ctx, bench, go_exe, side_exe) if go_exe and not ctx.quick else []
+    for exe in (go_exe, side_exe):
+        if exe:
+            exe.unlink(missing_ok=True)
     xr = run_xray(xray)
     summary = summarize(rows, bar_rows)
     summary["seconds"] = round(time.monotonic() - started)
@@ -151,6 +159,36 @@ def build_go(ctx: rc.Context) -> tuple[Path | None, str]:
     return exe, subprocess.run([go, "version"], capture_output=True, text=True).stdout.strip()
 
 
+def build_side(ctx: rc.Context) -> Path | None:
+    """bench/maps/side (Go and gort::map in one process, through cgo), or None with a note."""
+    exe = ctx.section_dir("maps") / "side-maps"
+    r = subprocess.run([shutil.which("go") or "go", "build", "-o", str(exe), "."],
+                       capture_output=True, text=True, cwd=ctx.repo / "bench" / "maps" / "side",
+                       timeout=600)
+    if r.returncode != 0:
+        ctx.notes.append("maps: the side-by-side Go/gort harness did not build, so Go / gort "
+                         f"comes from separate processes: {r.stderr.strip()[:200]}")
+        return None
+    return exe
+
+
+def run_side(ctx: rc.Context, exe: Path, rnd: int) -> list[dict]:
+    """One side-by-side run: a 'go' and a 'gort' row per round, op side_hit, rounds 's<rnd>.<i>'."""
+    sizes = ",".join(str(n) for n in BAR_SIZES)
+    res = subprocess.run([str(exe), "-sizes", sizes, "-rounds", str(SIDE_ROUNDS)],
+                         capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    if res.returncode != 0:
+        ctx.notes.append(f"maps: side-by-side run {rnd + 1} failed ({rc.failure(res)})")
+        return []
+    rows = []
+    for line in res.stdout.splitlines():
+        g = json.loads(line)
+        for who, key in (("go", "go_ns"), ("gort", "gort_ns")):
+            rows.append({"round": f"s{rnd}.{g['round']}", "op": "side_hit", "kind": g["kind"],
+                         "contender": who, "n": g["n"], "ns_per_op": g[key]})
+    return rows
+
+
 def run_go(ctx: rc.Context, exe: Path, args: list[str], rnd: int, what: str) -> tuple[list[dict], list[str]]:
     res = subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=RUN_TIMEOUT)
     if res.returncode != 0:
@@ -183,7 +221,7 @@ def time_go(ctx: rc.Context, exe: Path) -> tuple[list[dict], list[str]]:
 
 # ---- 3. bar rounds -----------------------------------------------------------------------------
 
-def bar_rounds(ctx: rc.Context, bench: Path, go_exe: Path) -> list[dict]:
+def bar_rounds(ctx: rc.Context, bench: Path, go_exe: Path, side_exe: Path | None) -> list[dict]:
     sizes = ",".join(str(n) for n in BAR_SIZES)
     filt = (f"(lookup_(hit|miss)/u64/(gort|absl)|memory_line/u64/floor)/"
             f"({'|'.join(str(n) for n in BAR_SIZES)})/")
@@ -197,6 +235,8 @@ def bar_rounds(ctx: rc.Context, bench: Path, go_exe: Path) -> list[dict]:
         go, _ = run_go(ctx, go_exe, ["-kinds", "u64", "-sizes", sizes, "-lookups-only"], rnd,
                        f"bar round {rnd + 1}")
         rows += cpp + go
+        if side_exe:
+            rows += run_side(ctx, side_exe, rnd)
     return rows
 
 
@@ -229,9 +269,26 @@ def summarize(rows: list[dict], bar_rows: list[dict]) -> dict:
     sizes = sorted({r["n"] for r in rows})
     return {"times": times, "bytes": bytes_, "sizes": sizes,
             "bar": judge(times, bytes_, per_round_ratios(bar_rows)),
-            "bar_rounds": len({r["round"] for r in bar_rows}),
+            "bar_rounds": len({r["round"] for r in bar_rows if r["op"] != "side_hit"}),
+            "side": side_summary(bar_rows),
             "floors": {f"{a}|{n}": v for (a, b, _, n), v in per_round_ratios(bar_rows).items()
                        if b == "floor"}}
+
+
+def side_summary(bar_rows: list[dict]) -> dict:
+    """Per size: the side-by-side rounds' Go / gort ratios (median, min, max, count) and the
+    two loops' median ns."""
+    by = {(r["round"], r["contender"], r["n"]): r["ns_per_op"] for r in bar_rows
+          if r["op"] == "side_hit"}
+    out = {}
+    for n in BAR_SIZES:
+        rnds = sorted({k[0] for k in by if k[2] == n})
+        q = [by[(x, "go", n)] / by[(x, "gort", n)] for x in rnds]
+        if q:
+            out[str(n)] = {"median": rc.median(q), "min": min(q), "max": max(q), "rounds": len(q),
+                           "go_ns": rc.median([by[(x, "go", n)] for x in rnds]),
+                           "gort_ns": rc.median([by[(x, "gort", n)] for x in rnds])}
+    return out
 
 
 def per_round_ratios(bar_rows: list[dict]) -> dict:
@@ -241,6 +298,7 @@ def per_round_ratios(bar_rows: list[dict]) -> dict:
     for a, b, op, op_b in [("gort", "absl", "lookup_hit", "lookup_hit"),
                            ("gort", "absl", "lookup_miss", "lookup_miss"),
                            ("go", "gort", "lookup_hit", "lookup_hit"),
+                           ("go", "gort", "side_hit", "side_hit"),
                            ("gort", "floor", "lookup_hit", "memory_line"),
                            ("go", "floor", "lookup_hit", "memory_line")]:
         for n in BAR_SIZES:
@@ -272,7 +330,7 @@ def judge(times: dict, bytes_: dict, rounds: dict) -> list[dict]:
     for n in BAR_SIZES:
         hit = r("gort", "absl", "lookup_hit", n)
         miss = r("gort", "absl", "lookup_miss", n)
-        go = r("go", "gort", "lookup_hit", n)
+        go = rounds.get(("go", "gort", "side_hit", n)) or r("go", "gort", "lookup_hit", n)
         by = ratio(bytes_.get(f"u64|gort|{n}"), bytes_.get(f"u64|absl|{n}"))
         out += [
             {"what": f"lookup hit, 10^{len(str(n)) - 1} uint64: gort / absl", "value": hit,
@@ -407,6 +465,23 @@ def plot_xray(plt, d: Path, xr: dict) -> list[tuple[str, str]]:
 
 # ---- 5. the Markdown ---------------------------------------------------------------------------
 
+def side_text(s: dict) -> str:
+    side = s.get("side") or {}
+    if not side:
+        return ("Go / gort is the bar rounds' ratio: the side-by-side harness did not run "
+                "(see the notes).")
+    return (
+        "Go / gort is judged side by side: bench/maps/side builds Go's map and gort::map (through "
+        "cgo) from the same keys in one process and times the two hit loops in alternation on "
+        "one thread's CPU clock, so both see the same machine; the value is the median of those "
+        "per-round ratios. "
+        + "; ".join(f"10^{len(n) - 1}: {v['rounds']} rounds, ratio median {rc.fmt(v['median'], 2)} "
+                    f"(min {rc.fmt(v['min'], 2)}, max {rc.fmt(v['max'], 2)}), Go "
+                    f"{rc.fmt(v['go_ns'])} ns, gort {rc.fmt(v['gort_ns'])} ns"
+                    for n, v in sorted(side.items(), key=lambda kv: int(kv[0])))
+        + ".")
+
+
 def render(ctx: rc.Context, s: dict, plots: list[tuple[str, str]], xr: dict) -> str:
     parts = [
         "gort::map is Go 1.19's map rebuilt in C++ (`maps/`): 8-slot buckets with tophash bytes "
@@ -426,7 +501,7 @@ def render(ctx: rc.Context, s: dict, plots: list[tuple[str, str]], xr: dict) -> 
         "### The bar (issue 4)\n\n" + (
             f"The lookup ratios are medians over {s['bar_rounds']} interleaved bar rounds (C++ "
             "then Go, back to back; ratio taken within each round); bytes per entry come from "
-            "the insert runs.\n\n" if s.get("bar_rounds") else
+            "the insert runs. " + side_text(s) + "\n\n" if s.get("bar_rounds") else
             "The ratios come from the medians of the main rounds (no bar rounds were run).\n\n")
         + rc.md_table(
             ["measure", "value", "bar", "met"],

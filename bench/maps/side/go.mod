@@ -1,0 +1,3 @@
+module gort/bench/maps/side
+
+go 1.19

@@ -1,0 +1,156 @@
+// Side-by-side lookups: Go 1.19's own map and gort::map (through cgo, side.cc) built from the
+// same keys in one process, their hit loops timed in alternation.
+//
+// Usage: go build -o side . && ./side [-sizes 1000000,10000000] [-rounds 9]
+//
+// Why: on a shared machine memory speed drifts by up to 2x within minutes, and two processes
+// run one after the other do not see the same machine. Here every round times one batch of
+// Go lookups and one batch of gort lookups back to back (the order alternates), on the same
+// thread, with the thread's CPU clock, so a round's ratio compares like with like; the report
+// judges "Go / gort" from the median of those ratios. The Go loop is bench/maps/go/main.go's
+// (m[k] with ok, reading the value); the C++ loop is bench-maps's. The C++ side is compiled
+// with the release build's flags (-O3 -DNDEBUG, C++20), and gort::map uses the system malloc
+// here, as it does in bench-maps.
+//
+// Output: one JSON object per round: op, kind, n, round, go_ns and gort_ns (ns per lookup).
+package main
+
+/*
+#cgo CXXFLAGS: -std=c++20 -O3 -DNDEBUG -I${SRCDIR}/../../..
+#cgo LDFLAGS: -lstdc++
+#include "side.h"
+*/
+import "C"
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"unsafe"
+)
+
+type round struct {
+	Op     string  `json:"op"`
+	Kind   string  `json:"kind"`
+	N      int     `json:"n"`
+	Round  int     `json:"round"`
+	GoNs   float64 `json:"go_ns"`
+	GortNs float64 `json:"gort_ns"`
+}
+
+func cpuNs() int64 { return int64(C.side_thread_cpu_ns()) }
+
+// goHits is bench/maps/go/main.go's hit loop: ops lookups from probe[start], wrapping.
+func goHits(m map[uint64]uint64, probe []uint64, start, ops int, sum *uint64) int {
+	found, j := 0, start%len(probe)
+	for i := 0; i < ops; i++ {
+		if v, ok := m[probe[j]]; ok {
+			found++
+			*sum += v
+		}
+		if j++; j == len(probe) {
+			j = 0
+		}
+	}
+	return found
+}
+
+func side(n, rounds int) error {
+	s := C.side_new(C.size_t(n), 1)
+	if s == nil {
+		return fmt.Errorf("side_new(%d) failed", n)
+	}
+	defer C.side_free(s)
+	present := unsafe.Slice((*uint64)(unsafe.Pointer(C.side_present(s))), n)
+	probe := unsafe.Slice((*uint64)(unsafe.Pointer(C.side_probe(s))), n)
+	m := make(map[uint64]uint64)
+	for i, k := range present {
+		m[k] = uint64(i)
+	}
+	runtime.GC() // the lookups allocate nothing: no collection runs while they are timed
+
+	ops := 1000000
+	if n >= 10000000 {
+		ops = 2000000
+	}
+	var sum uint64
+	timeGo := func(start int) (float64, error) {
+		t := cpuNs()
+		if f := goHits(m, probe, start, ops, &sum); f != ops {
+			return 0, fmt.Errorf("Go map found %d of %d keys", f, ops)
+		}
+		return float64(cpuNs()-t) / float64(ops), nil
+	}
+	timeGort := func(start int) (float64, error) {
+		var csum C.uint64_t
+		t := cpuNs()
+		f := C.side_hits(s, C.size_t(start), C.size_t(ops), &csum)
+		d := cpuNs() - t
+		sum += uint64(csum)
+		if int(f) != ops {
+			return 0, fmt.Errorf("gort::map found %d of %d keys", int(f), ops)
+		}
+		return float64(d) / float64(ops), nil
+	}
+	// One untimed batch each first: page faults and cold caches belong to neither.
+	if _, err := timeGo(0); err != nil {
+		return err
+	}
+	if _, err := timeGort(0); err != nil {
+		return err
+	}
+	for r := 0; r < rounds; r++ {
+		start := (r * 7919) % n
+		var g, c float64
+		var err, err2 error
+		if r%2 == 0 {
+			g, err = timeGo(start)
+			c, err2 = timeGort(start)
+		} else {
+			c, err2 = timeGort(start)
+			g, err = timeGo(start)
+		}
+		if err != nil {
+			return err
+		}
+		if err2 != nil {
+			return err2
+		}
+		b, _ := json.Marshal(round{"lookup_hit", "u64", n, r, g, c})
+		fmt.Println(string(b))
+	}
+	sink += sum
+	return nil
+}
+
+var sink uint64
+
+func main() {
+	sizes := flag.String("sizes", "1000000,10000000", "comma-separated sizes")
+	rounds := flag.Int("rounds", 9, "rounds per size")
+	flag.Parse()
+	if *rounds <= 0 {
+		fmt.Fprintf(os.Stderr, "side: bad -rounds %d: want at least 1\n", *rounds)
+		os.Exit(2)
+	}
+	var ns []int
+	for _, f := range strings.Split(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			fmt.Fprintf(os.Stderr, "side: bad size %q in -sizes: want positive integers\n", f)
+			os.Exit(2)
+		}
+		ns = append(ns, n)
+	}
+	runtime.LockOSThread() // one thread times both loops: its CPU clock is theirs
+	for _, n := range ns {
+		if err := side(n, *rounds); err != nil {
+			fmt.Fprintf(os.Stderr, "side: %v\n", err)
+			os.Exit(1)
+		}
+	}
+}
