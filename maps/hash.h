@@ -68,7 +68,11 @@ struct hash<K, std::enable_if_t<(std::is_integral_v<K> || std::is_enum_v<K> ||
     uint64_t v;
     if constexpr (std::is_pointer_v<K>) v = reinterpret_cast<uintptr_t>(k);
     else v = static_cast<uint64_t>(k);
-    uint64_t h = maps::mix(v ^ seed, maps::kMul);
+    // The empty asm makes kMul a value GCC holds across a lookup loop (in a register or a
+    // stack slot, which mul takes as its operand) instead of a movabs on every hash.
+    uint64_t mul = maps::kMul;
+    asm("" : "+r"(mul));
+    uint64_t h = maps::mix(v ^ seed, mul);
     return h ^ (h >> 29);
   }
 };
