@@ -73,31 +73,23 @@ struct top_spread_table {
 };
 inline constexpr top_spread_table kTopSpread{};
 
-// Bit i set iff byte i of t equals byte i of w (w: a tophash byte spread by kTopSpread),
-// for the 8 tophash bytes at t (a bucket's, or the mirror's).
-// The movq loads leave the upper 8 bytes zero on both sides, which compare equal: hence
-// the mask.
-inline uint32_t match8w(const uint8_t* t, uint64_t w) {
 #if defined(__SSE2__)
-  __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(t));
-  __m128i x = _mm_cvtsi64_si128(static_cast<long long>(w));
-  return static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, x))) & 0xffu;
-#else
-  uint32_t m = 0;
-  for (unsigned i = 0; i < kBucketCnt; i++) m |= uint32_t(t[i] == uint8_t(w)) << i;
-  return m;
-#endif
+// The byte-wise compare of the 8 tophash bytes at t (a bucket's, or the mirror's) with w (a
+// tophash byte spread by kTopSpread): 0xff where they are equal. The movq loads leave the
+// upper 8 bytes zero on both sides, so those compare equal too.
+inline __m128i eq_bytes8(const uint8_t* t, uint64_t w) {
+  return _mm_cmpeq_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(t)),
+                        _mm_cvtsi64_si128(static_cast<long long>(w)));
 }
+#endif
 
-// The same match as lanes: byte i of the result is 0xff iff byte i of t equals byte i of w,
-// else 0. countr_zero() of it is 8 x the first matching slot, which is that slot's key and
-// value offset when they are 8 bytes wide: the hit path then scales nothing. A lookup clears
-// a lane it rejected with clear_lane().
+// The match as lanes: byte i of the result is 0xff iff byte i of t equals byte i of w, else
+// 0. countr_zero() of it is 8 x the first matching slot, which is that slot's key and value
+// offset when they are 8 bytes wide: the lookup path then scales nothing. A lookup clears a
+// lane it rejected with clear_lane().
 inline uint64_t match8_lanes(const uint8_t* t, uint64_t w) {
 #if defined(__SSE2__)
-  __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(t));
-  __m128i x = _mm_cvtsi64_si128(static_cast<long long>(w));
-  return static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_cmpeq_epi8(v, x)));
+  return static_cast<uint64_t>(_mm_cvtsi128_si64(eq_bytes8(t, w)));
 #else
   uint64_t m = 0;
   for (unsigned i = 0; i < kBucketCnt; i++) {
@@ -106,6 +98,20 @@ inline uint64_t match8_lanes(const uint8_t* t, uint64_t w) {
   return m;
 #endif
 }
+
+// The match as bits, for the write paths, which want slot indexes: bit i set iff byte i of t
+// equals byte i of w.
+inline uint32_t match8w(const uint8_t* t, uint64_t w) {
+#if defined(__SSE2__)
+  return static_cast<uint32_t>(_mm_movemask_epi8(eq_bytes8(t, w))) & 0xffu;  // the low 8
+#else
+  const uint64_t lanes = match8_lanes(t, w);
+  uint32_t m = 0;
+  for (unsigned i = 0; i < kBucketCnt; i++) m |= uint32_t(lanes >> 8 * i & 1) << i;
+  return m;
+#endif
+}
+
 // The lane of the lowest match of m != 0 (8 x its slot), and m without that lane.
 // On x86-64 the count is tzcnt (bsf where there is no BMI1: the same result for m != 0) in
 // inline asm: GCC 12 sign-extends countr_zero's int on its way into an address, and zeroes
