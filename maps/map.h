@@ -72,8 +72,9 @@
 // a lock, and costs a load and a store. Lookups read the byte with a volatile load, as
 // Go's mapaccess reads h.flags with a plain one: it can race only with a write that is
 // itself the bug being caught, and GCC treats an atomic load, even a relaxed one, as a
-// barrier, so a loop of lookups reloaded the map's fields on every lookup (in-process A/B,
-// medians of per-round ratios: hits 0.78-0.91x of that at 10^3-10^6 keys).
+// barrier, so a loop of lookups reloaded the map's fields (and the key) on every lookup
+// (in-process A/B against the relaxed load, medians of per-round ratios at 10^3-10^6 keys:
+// hits 0.93-0.96x, misses 0.88-1.06x).
 //
 // References and iterators (STL surface): every call that can write — set, del, insert,
 // emplace, try_emplace, insert_or_assign, operator[], erase(key), reserve, clear — may move
@@ -405,8 +406,8 @@ class map {
   size_t noldbuckets() const { return size_t{1} << (same_size_ ? B_ : B_ - 1); }
   size_t oldmask() const { return noldbuckets() - 1; }
 
-  // The hot path of every lookup: hit(b, i) for the slot holding k, or R{} when there is
-  // none. find_slot and lookup differ only in what a hit returns, so that lookup's caller
+  // The hot path of every lookup: hit(b, lane) for the slot holding k (lane: 8 x its
+  // index, see match8_lanes), or R{} when there is none. find_slot and lookup differ only in what a hit returns, so that lookup's caller
   // tests one pointer rather than a slot and then a pointer.
   template <class R, class Q, class Hit>
   R search(const Q& k, uint64_t h, Hit hit) const {

@@ -26,7 +26,7 @@ std::pair<typename map<K, V, H, E>::iterator, bool> map<K, V, H, E>::assign(KK&&
       if (B_ >= maps::kPrefetchMinB) b->prefetch_write();  // the lines a new key writes
       if (growing()) grow_work(bi);
       // The head bucket's tophash bytes come from the mirror when there is one (M6), as in
-      // find_slot: then inserting a new key reads none of the bucket lines it writes.
+      // search (lookups): then inserting a new key reads none of the bucket lines it writes.
       const uint8_t* th = tops_ ? reinterpret_cast<const uint8_t*>(tops_ + bi) : b->tophash;
       bucket* ins = nullptr;
       unsigned ins_i = 0;

@@ -3,11 +3,12 @@
 //
 // Usage: go build -o side . && ./side [-sizes 1000000,10000000] [-rounds 9]
 //
-// Why: on a shared machine memory speed drifts by up to 2x within minutes, and two processes
-// run one after the other do not see the same machine. Here every round times one batch of
-// Go lookups and one batch of gort lookups back to back (the order alternates), on the same
-// thread, with the thread's CPU clock, so a round's ratio compares like with like; the report
-// judges "Go / gort" from the median of those ratios. The Go loop is bench/maps/go/main.go's
+// Why: on a shared machine memory speed drifts (here a hit at 10^6 keys moved between 42 and
+// 74 ns within one minute, Go's map with it), and two processes run one after the other do
+// not see the same machine. Here every round times one batch of Go lookups and one batch of
+// gort lookups back to back (the order alternates), on the same thread, with the thread's
+// CPU clock, so a round's ratio compares like with like; the report judges "Go / gort" from
+// the median of those ratios. The Go loop is bench/maps/go/main.go's
 // (m[k] with ok, reading the value); the C++ loop is bench-maps's. The C++ side is compiled
 // with the release build's flags (-O3 -DNDEBUG, C++20), and gort::map uses the system malloc
 // here, as it does in bench-maps.
