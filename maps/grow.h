@@ -131,9 +131,23 @@ void map<K, V, H, E>::hash_grow(bool force_bigger) {
 }
 
 // growWork: evacuate the old bucket the write is about to use, then one more.
+// The first is a random bucket of a big array. Its lines, and those of the destination the
+// caller has not asked for (assign and remove prefetch the new bucket bucket_index, which is
+// one of the two), are asked for here, before evacuate reads its first byte, so that those
+// misses overlap instead of following one another. An old bucket below nevacuate_ is known
+// to be evacuated (M3), and is not touched at all.
 template <class K, class V, class H, class E>
 void map<K, V, H, E>::grow_work(size_t bucket_index) {
-  evacuate(bucket_index & oldmask());
+  const size_t ob = bucket_index & oldmask();
+  if (B_ >= maps::kPrefetchMinB && ob >= nevacuate_) {
+    oldbuckets_[ob].prefetch_write();  // its tophash bytes become evacuation marks
+    const size_t other = ob == bucket_index ? ob + noldbuckets() : ob;  // X or Y
+    if (!same_size_ || other == ob) {
+      buckets_[other].prefetch_write();
+      if (tops_ != nullptr) __builtin_prefetch(tops_ + other, 1);
+    }
+  }
+  evacuate(ob);
   if (growing()) evacuate(nevacuate_);
 }
 
@@ -143,7 +157,7 @@ void map<K, V, H, E>::evacuate(size_t oldbucket) {
   using namespace maps;
   bucket* b = oldbuckets_ + oldbucket;
   const size_t newbit = noldbuckets();
-  if (!evacuated(b)) {
+  if (oldbucket >= nevacuate_ && !evacuated(b)) {  // below nevacuate_: evacuated (M3)
     struct dst {
       bucket* b;
       unsigned i;
