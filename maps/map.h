@@ -487,7 +487,7 @@ class map {
   std::pair<iterator, bool> assign(KK&& k, Make&& make);
   template <class Q>
   bool remove(const Q& k);
-  void mark_deleted(bucket* head, bucket* b, unsigned i);
+  void mark_deleted(bucket* head, size_t hj, bucket* b, unsigned i);
   void destroy_slot(bucket* b, unsigned i);
   void clear_chain(bucket* b, uint8_t mark);
   template <class Q>

@@ -80,7 +80,7 @@ bool map<K, V, H, E>::remove(const Q& k) {
       unsigned i = static_cast<unsigned>(std::countr_zero(m));
       if (!eq_(*b->key(i), k)) continue;
       destroy_slot(b, i);
-      mark_deleted(head, b, i);
+      mark_deleted(head, bi, b, i);
       if (--count_ == 0) seed_ = maps::fastrand64();  // Go issue 25237
       return true;
     }
@@ -96,28 +96,35 @@ void map<K, V, H, E>::destroy_slot(bucket* b, unsigned i) {
 }
 
 // Slot i of b (in the chain starting at head) is now empty; keep I1: a run of empty slots
-// that reaches the end of the chain becomes kEmptyRest.
+// that reaches the end of the chain becomes kEmptyRest. Within b the marks are computed on
+// its 8 tophash bytes at once (mark_deleted_word) and written back whole (with the mirror
+// when b is a head bucket of buckets_, hj: head's index there, or kNoCheck); only a run that
+// takes b's first slot goes on, as Go's walk does, into the bucket before b.
 template <class K, class V, class H, class E>
-void map<K, V, H, E>::mark_deleted(bucket* head, bucket* b, unsigned i) {
+void map<K, V, H, E>::mark_deleted(bucket* head, size_t hj, bucket* b, unsigned i) {
   using namespace maps;
-  set_top(b, i, kEmptyOne);
+  bool next_rest = true;  // read only for the last slot: the overflow pointer's line may be cold
   if (i == kBucketCnt - 1) {
-    if (b->overflow != nullptr && b->overflow->tophash[0] != kEmptyRest) return;
-  } else if (b->tophash[i + 1] != kEmptyRest) {
+    const bucket* o = b->overflow;
+    next_rest = o == nullptr || o->tophash[0] == kEmptyRest;
+  }
+  uint64_t t;
+  std::memcpy(&t, b->tophash, sizeof t);
+  const deleted_word d = mark_deleted_word(t, i, next_rest);
+  std::memcpy(b->tophash, &d.t, sizeof t);
+  if (b == head) {
+    if (tops_ != nullptr && hj != kNoCheck) tops_[hj] = d.t;
     return;
   }
-  for (;;) {
-    set_top(b, i, kEmptyRest);
-    if (i == 0) {
-      if (b == head) return;
-      bucket* c = b;
-      for (b = head; b->overflow != c; b = b->overflow) {
-      }
-      i = kBucketCnt - 1;
-    } else {
-      i--;
+  if (!d.reached_first) return;
+  for (;;) {  // b is an overflow bucket whose every slot is now kEmptyRest
+    bucket* c = b;
+    for (b = head; b->overflow != c; b = b->overflow) {
     }
-    if (b->tophash[i] != kEmptyOne) return;
+    unsigned k = kBucketCnt;
+    for (; k > 0 && b->tophash[k - 1] == kEmptyOne; k--)
+      set_top_at(b, b == head ? hj : kNoCheck, k - 1, kEmptyRest);
+    if (k > 0 || b == head) return;
   }
 }
 
@@ -137,10 +144,10 @@ template <class K, class V, class H, class E>
 typename map<K, V, H, E>::iterator map<K, V, H, E>::erase(const_iterator pos) {
   maps::write_guard guard(flags_);
   iterator it(this, pos.next_ - 1, pos.b_, pos.i_, pos.check_);
-  bucket* head = pos.check_ != kNoCheck ? oldbuckets_ + (pos.check_ & oldmask())
-                                        : buckets_ + (pos.next_ - 1);
+  const bool old = pos.check_ != kNoCheck;
+  bucket* head = old ? oldbuckets_ + (pos.check_ & oldmask()) : buckets_ + (pos.next_ - 1);
   destroy_slot(pos.b_, pos.i_);
-  mark_deleted(head, pos.b_, pos.i_);
+  mark_deleted(head, old ? kNoCheck : pos.next_ - 1, pos.b_, pos.i_);
   if (--count_ == 0) seed_ = maps::fastrand64();
   it.i_++;
   it.settle();

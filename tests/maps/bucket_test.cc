@@ -101,5 +101,57 @@ TEST(Bucket, LanesWalkTheMatchingSlots) {
   }
 }
 
+// mark_deleted_word against Go's walk (mapdelete), a byte at a time, on one bucket: every
+// word over the alphabet {kEmptyRest, kEmptyOne, live}, every slot, both ends of the chain;
+// then random words with every marker (states I1 does not allow included: the word form
+// must agree on any bytes).
+TEST(Bucket, DeletedWordIsGosWalk) {
+  struct result {
+    std::array<uint8_t, 8> t;
+    bool reached_first;
+  };
+  auto go_walk = [](std::array<uint8_t, 8> t, unsigned i, bool next_rest) {
+    t[i] = kEmptyOne;
+    if (i == kBucketCnt - 1 ? !next_rest : t[i + 1] != kEmptyRest) return result{t, false};
+    for (;;) {
+      t[i] = kEmptyRest;
+      if (i == 0) return result{t, true};
+      i--;
+      if (t[i] != kEmptyOne) return result{t, false};
+    }
+  };
+  auto check = [&](const std::array<uint8_t, 8>& t, unsigned i, bool next_rest) {
+    uint64_t w;
+    std::memcpy(&w, t.data(), 8);
+    const deleted_word d = mark_deleted_word(w, i, next_rest);
+    const result want = go_walk(t, i, next_rest);
+    std::array<uint8_t, 8> got;
+    std::memcpy(got.data(), &d.t, 8);
+    ASSERT_EQ(got, want.t) << "slot " << i << " next_rest " << next_rest;
+    ASSERT_EQ(d.reached_first, want.reached_first) << "slot " << i;
+  };
+  const uint8_t alphabet[3] = {kEmptyRest, kEmptyOne, 77};
+  size_t cases = 0;
+  for (unsigned code = 0; code < 6561; code++) {  // 3^8 words
+    std::array<uint8_t, 8> t;
+    for (unsigned k = 0, c = code; k < 8; k++, c /= 3) t[k] = alphabet[c % 3];
+    for (unsigned i = 0; i < 8; i++) {
+      if (t[i] < kMinTopHash) continue;  // a delete empties a live slot
+      for (bool next_rest : {false, true}) check(t, i, next_rest), cases++;
+    }
+  }
+  EXPECT_EQ(cases, 2u * 8 * 2187);  // each slot is live in 3^7 words
+  uint64_t x = 0x2545F4914F6CDD1Dull;
+  for (int round = 0; round < 20000; round++) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    std::array<uint8_t, 8> t;
+    for (unsigned k = 0; k < 8; k++) {
+      const uint8_t b = uint8_t(x >> (8 * k));
+      t[k] = b % 4 == 0 ? b : uint8_t(b % 7);  // markers 0-6 often, any byte sometimes
+    }
+    check(t, unsigned(x >> 61), (x >> 60) & 1);
+  }
+}
+
 }  // namespace
 }  // namespace gort::maps
