@@ -44,8 +44,9 @@
 // that the misses of the new bucket and of the evacuated ones overlap.
 //
 // Delete (del, erase; Go's mapdelete): growWork as for inserts, then mark the slot kEmptyOne
-// and turn a run of trailing empties into kEmptyRest. When the map becomes empty its seed
-// is redrawn (Go issue 25237).
+// and turn a run of trailing empties into kEmptyRest, Go's marks computed on the bucket's 8
+// tophash bytes as one word (bucket.h, mark_deleted_word) rather than a byte at a time.
+// When the map becomes empty its seed is redrawn (Go issue 25237).
 //
 // Iteration (range; iter.h) follows mapiternext: a random start bucket and slot offset, a
 // snapshot of the bucket array, and during a grow the old buckets filtered to the keys bound
