@@ -141,8 +141,8 @@ void map<K, V, H, E>::grow_work(size_t bucket_index) {
   const size_t ob = bucket_index & oldmask();
   if (B_ >= maps::kPrefetchMinB && ob >= nevacuate_) {
     oldbuckets_[ob].prefetch_write();  // its tophash bytes become evacuation marks
-    const size_t other = ob == bucket_index ? ob + noldbuckets() : ob;  // X or Y
-    if (!same_size_ || other == ob) {
+    if (!same_size_) {  // a same-size grow has one destination, bucket_index itself
+      const size_t other = ob == bucket_index ? ob + noldbuckets() : ob;  // Y or X
       buckets_[other].prefetch_write();
       if (tops_ != nullptr) __builtin_prefetch(tops_ + other, 1);
     }
