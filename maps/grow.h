@@ -45,11 +45,16 @@ inline void advise_huge_pages(void* p, size_t bytes) {
 }
 }  // namespace maps
 
+// Allocates a zeroed array of 2^b buckets (and its mirror); nalloc: the buckets in it. It
+// changes nothing else, so that a caller that allocates before it changes anything leaves the
+// map as it was when this throws: std::length_error past kMaxB, std::bad_alloc when the
+// memory is not there.
 template <class K, class V, class H, class E>
 typename map<K, V, H, E>::bucket* map<K, V, H, E>::make_bucket_array(uint8_t b, size_t& nalloc) {
+  if (!array_fits(b)) throw std::length_error("gort::map: table larger than max_size()");
   const size_t base = size_t{1} << b;
-  nalloc = base + (b >= 4 ? size_t{1} << (b - 4) : 0);
-  const size_t bytes = nalloc * sizeof(bucket) + mirror_bytes(b);  // the mirror follows
+  const size_t n = base + (b >= 4 ? size_t{1} << (b - 4) : 0);
+  const size_t bytes = n * sizeof(bucket) + mirror_bytes(b);  // the mirror follows
   void* p;
   if constexpr (alignof(bucket) <= alignof(std::max_align_t)) {
     p = std::calloc(1, bytes);
@@ -60,22 +65,25 @@ typename map<K, V, H, E>::bucket* map<K, V, H, E>::make_bucket_array(uint8_t b, 
   }
   if (p == nullptr) throw std::bad_alloc();
   maps::advise_huge_pages(p, bytes);
-  bucket* arr = static_cast<bucket*>(p);
-  next_overflow_ = arr + base;
-  overflow_end_ = arr + nalloc;
-  return arr;
+  nalloc = n;
+  return static_cast<bucket*>(p);
 }
 
 // The first insert into a map made without a hint allocates its single bucket.
 template <class K, class V, class H, class E>
 void map<K, V, H, E>::first_bucket() {
-  install_table(B_);
+  size_t nalloc;
+  bucket* arr = make_bucket_array(B_, nalloc);
+  install_table(arr, B_, nalloc);
 }
 
-// Makes a zeroed array of 2^b buckets (and its mirror) the current one.
+// Makes arr, a zeroed array of 2^b buckets from make_bucket_array, the current one.
 template <class K, class V, class H, class E>
-void map<K, V, H, E>::install_table(uint8_t b) {
-  buckets_ = make_bucket_array(b, nalloc_);
+void map<K, V, H, E>::install_table(bucket* arr, uint8_t b, size_t nalloc) {
+  buckets_ = arr;
+  nalloc_ = nalloc;
+  next_overflow_ = arr + (size_t{1} << b);
+  overflow_end_ = arr + nalloc;
   B_ = b;
   mask_ = (size_t{1} << b) - 1;
   set_tops(mirror_of(buckets_, b, nalloc_));
@@ -90,9 +98,13 @@ typename map<K, V, H, E>::bucket* map<K, V, H, E>::new_overflow(bucket* b) {
   if (next_overflow_ != overflow_end_) {
     ovf = next_overflow_++;
   } else {
+    overflow_.push_back(nullptr);  // first: a throw from either allocation changes nothing
     ovf = static_cast<bucket*>(std::calloc(1, sizeof(bucket)));
-    if (ovf == nullptr) throw std::bad_alloc();
-    overflow_.push_back(ovf);
+    if (ovf == nullptr) {
+      overflow_.pop_back();
+      throw std::bad_alloc();
+    }
+    overflow_.back() = ovf;
   }
   incr_noverflow();
   overflow_used_++;
@@ -116,11 +128,14 @@ void map<K, V, H, E>::incr_noverflow() {
 template <class K, class V, class H, class E>
 void map<K, V, H, E>::hash_grow(bool force_bigger) {
   const bool bigger = force_bigger || maps::over_load_factor(count_ + 1, B_);
+  const uint8_t b = B_ + (bigger ? 1 : 0);
+  size_t nalloc;
+  bucket* arr = make_bucket_array(b, nalloc);  // first: when it throws, nothing has changed
   same_size_ = !bigger;
   oldbuckets_ = buckets_;
   flags_.store(flags_.load(std::memory_order_relaxed) | maps::kGrowing, std::memory_order_relaxed);
   old_nmain_ = size_t{1} << B_;
-  install_table(B_ + (bigger ? 1 : 0));
+  install_table(arr, b, nalloc);
   nevacuate_ = 0;
   noverflow_ = 0;
   old_overflow_used_ = overflow_used_;
@@ -168,32 +183,42 @@ void map<K, V, H, E>::evacuate(size_t oldbucket) {
       xy[0].b->prefetch_write();
       if (xy[1].b != nullptr) xy[1].b->prefetch_write();
     }
-    for (; b != nullptr; b = b->overflow) {
-      for (unsigned i = 0; i < kBucketCnt; i++) {
-        const uint8_t top = b->tophash[i];
-        if (is_empty(top)) {  // old buckets have no mirror: plain writes
-          b->tophash[i] = kEvacuatedEmpty;
-          continue;
+    // A bucket moved halfway cannot be put back (its first slots already point to the new
+    // table), so a failure here, an overflow bucket that cannot be allocated or a key or
+    // value constructor that throws, stops the program, as Go's runtime does when it runs
+    // out of memory; every throw that can come before a grow moves anything leaves the map
+    // as it was (make_bucket_array).
+    try {
+      for (; b != nullptr; b = b->overflow) {
+        for (unsigned i = 0; i < kBucketCnt; i++) {
+          const uint8_t top = b->tophash[i];
+          if (is_empty(top)) {  // old buckets have no mirror: plain writes
+            b->tophash[i] = kEvacuatedEmpty;
+            continue;
+          }
+          const unsigned useY = same_size_ ? 0 : (hash_of(*b->key(i)) & newbit) != 0;
+          b->tophash[i] = kEvacuatedX + useY;
+          dst& d = xy[useY];
+          if (d.i == kBucketCnt) {
+            d.b = new_overflow(d.b);
+            d.i = 0;
+            d.j = kNoCheck;
+          }
+          set_top_at(d.b, d.j, d.i, top);
+          if (keep_old_keys_) {
+            ::new (d.b->key_slot(d.i)) K(*b->key(i));
+          } else {
+            ::new (d.b->key_slot(d.i)) K(std::move(*b->key(i)));
+            b->key(i)->~K();
+          }
+          ::new (d.b->val_slot(d.i)) V(std::move(*b->val(i)));
+          b->val(i)->~V();
+          d.i++;
         }
-        const unsigned useY = same_size_ ? 0 : (hash_of(*b->key(i)) & newbit) != 0;
-        b->tophash[i] = kEvacuatedX + useY;
-        dst& d = xy[useY];
-        if (d.i == kBucketCnt) {
-          d.b = new_overflow(d.b);
-          d.i = 0;
-          d.j = kNoCheck;
-        }
-        set_top_at(d.b, d.j, d.i, top);
-        if (keep_old_keys_) {
-          ::new (d.b->key_slot(d.i)) K(*b->key(i));
-        } else {
-          ::new (d.b->key_slot(d.i)) K(std::move(*b->key(i)));
-          b->key(i)->~K();
-        }
-        ::new (d.b->val_slot(d.i)) V(std::move(*b->val(i)));
-        b->val(i)->~V();
-        d.i++;
       }
+    } catch (...) {
+      fatal("gort::map: out of memory, or a throwing hash or key or value constructor, "
+            "while moving entries to the grown table");
     }
   }
   if (oldbucket == nevacuate_) advance_evacuation_mark(newbit);

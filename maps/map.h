@@ -77,6 +77,17 @@
 // (in-process A/B against the relaxed load, medians of per-round ratios at 10^3-10^6 keys:
 // hits 0.93-0.96x, misses 0.88-1.06x).
 //
+// Errors: a table bigger than an allocation may be (kMaxAllocBytes, Go's maxAlloc; the most
+// entries is max_size()) is refused with std::length_error: reserve(n > max_size()), the map
+// constructor's hint, or the insert that would need it. Go's makemap ignores such a hint
+// instead; a C++ reserve throws, as std containers do. Memory that is not there is
+// std::bad_alloc. Both come before the write changes anything (a new table is allocated
+// first), so the map is as it was; a reserve that grows a non-empty map step by step keeps
+// every entry, in a table possibly bigger than before. A failure while a grow moves a
+// bucket's entries (an overflow bucket it cannot allocate, a throwing hash or key or value
+// constructor) cannot be undone halfway and stops the program, as running out of memory does
+// in Go.
+//
 // References and iterators (STL surface): every call that can write — set, del, insert,
 // emplace, try_emplace, insert_or_assign, operator[], erase(key), reserve, clear — may move
 // entries (evacuation), so it invalidates all iterators, pointers and references. Lookups
@@ -108,6 +119,10 @@
 
 namespace gort {
 namespace maps {
+
+// The largest allocation a bucket array may take: Go's maxAlloc on 64-bit Linux (2^48 bytes,
+// its address space). Bigger tables are refused with std::length_error (map::max_size).
+inline constexpr size_t kMaxAllocBytes = size_t{1} << 48;
 
 inline constexpr size_t kLoadFactorNum = 13;  // load factor 6.5 = 13 / 2
 inline constexpr size_t kLoadFactorDen = 2;
@@ -309,6 +324,10 @@ class map {
   size_t bucket_count() const { return size_t{1} << B_; }
   float load_factor() const { return float(count_) / float(bucket_count()); }
   float max_load_factor() const { return 6.5f; }
+  // The most entries a map can hold: the load factor's limit for the biggest table whose
+  // array fits in maps::kMaxAllocBytes. reserve(n) beyond it, or an insert past it, throws
+  // std::length_error.
+  static constexpr size_t max_size() noexcept { return maps::max_count(kMaxB); }
 
   iterator begin() { return iterator(this); }
   iterator end() { return iterator(this, nullptr); }
@@ -472,9 +491,22 @@ class map {
   static uint64_t* mirror_of(bucket* arr, uint8_t b, size_t nalloc) {
     return b <= maps::kMirrorMaxB ? reinterpret_cast<uint64_t*>(arr + nalloc) : nullptr;
   }
-  static size_t mirror_bytes(uint8_t b) {
+  static constexpr size_t mirror_bytes(uint8_t b) {
     return b <= maps::kMirrorMaxB ? (size_t{1} << b) * sizeof(uint64_t) : 0;
   }
+  // Whether an array of 2^b buckets (with its preallocated overflow buckets and mirror) fits
+  // in maps::kMaxAllocBytes; the size is computed without overflowing.
+  static constexpr bool array_fits(uint8_t b) {
+    if (b > 48) return false;
+    const size_t nalloc = (size_t{1} << b) + (b >= 4 ? size_t{1} << (b - 4) : 0);
+    return nalloc <= (maps::kMaxAllocBytes - mirror_bytes(b)) / sizeof(bucket);
+  }
+  static constexpr uint8_t max_B() {
+    uint8_t b = 0;
+    while (array_fits(b + 1)) b++;
+    return b;
+  }
+  static constexpr uint8_t kMaxB = max_B();
 
   // During a grow: the old bucket of h when it is not evacuated yet, else b. Out of line,
   // and pure (it writes nothing), so that a loop of lookups may still keep the map's fields
@@ -505,7 +537,7 @@ class map {
   bucket* new_overflow(bucket* b);
   void incr_noverflow();
   bucket* make_bucket_array(uint8_t b, size_t& nalloc);
-  void install_table(uint8_t b);
+  void install_table(bucket* arr, uint8_t b, size_t nalloc);
   void free_table(bucket* arr, size_t nmain, std::vector<bucket*>& ovf, bool keys_alive);
   void retire_or_free(bucket* arr, size_t nmain, std::vector<bucket*>&& ovf, bool keys_alive);
   void release_all();

@@ -189,14 +189,17 @@ void map<K, V, H, E>::clear_chain(bucket* b, uint8_t mark) {
 // make(map, n): enough buckets for n entries without growing. Finishes any grow first.
 template <class K, class V, class H, class E>
 void map<K, V, H, E>::reserve(size_t n) {
+  if (n > max_size()) throw std::length_error("gort::map::reserve: n > max_size()");
   const uint8_t want = maps::B_for_hint(n);
   if (nalloc_ != 0 && want <= B_) return;
   maps::write_guard guard(flags_);
   if (count_ == 0 && !growing() && iterators_ == 0) {
+    size_t nalloc;
+    bucket* arr = make_bucket_array(want, nalloc);  // first: when it throws, nothing changed
     std::vector<bucket*> ovf = std::move(overflow_);
     overflow_.clear();
     if (nalloc_ != 0) free_table(buckets_, size_t{1} << B_, ovf, false);
-    install_table(want);
+    install_table(arr, want, nalloc);
     overflow_used_ = 0;
     noverflow_ = 0;
     return;

@@ -2,7 +2,11 @@
 #include "maps/map.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
+#include <array>
+#include <cstdio>
 #include <iterator>
 #include <random>
 #include <string>
@@ -310,6 +314,111 @@ TEST(Map, ReserveIsMakeWithHint) {
   EXPECT_FALSE(m.xray().growing);
   for (uint64_t i = 0; i < 1000; i++) ASSERT_EQ(m.get(i).first, i);
   EXPECT_EQ(m.check(), "");
+}
+
+// A size no table can hold is refused with std::length_error, and the map stays as it was.
+TEST(Map, ReserveBeyondMaxSizeThrowsAndChangesNothing) {
+  using M = gort::map<uint64_t, uint64_t>;
+  static_assert(M::max_size() > (size_t{1} << 40) && M::max_size() < (size_t{1} << 48));
+  EXPECT_LT((gort::map<uint64_t, std::array<char, 4096>>::max_size()), M::max_size());
+  for (size_t n : {M::max_size() + 1, size_t{1} << 62, ~size_t{0}}) {
+    M m;
+    for (uint64_t i = 0; i < 100; i++) m.set(i, i);
+    const uint8_t b = m.xray().B;
+    EXPECT_THROW(m.reserve(n), std::length_error) << n;
+    EXPECT_EQ(m.len(), 100u);
+    EXPECT_EQ(m.xray().B, b);
+    EXPECT_EQ(m.check(), "");
+    for (uint64_t i = 0; i < 100; i++) ASSERT_EQ(m.get(i).first, i);
+    m.set(100, 100);  // the writer flag was released
+    EXPECT_EQ(m.len(), 101u);
+    M e;
+    EXPECT_THROW(e.reserve(n), std::length_error);
+    EXPECT_EQ(e.len(), 0u);
+    e.set(1, 2);
+    EXPECT_EQ(e.get(1).first, 2u);
+  }
+}
+
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)  // they reserve terabytes
+size_t address_space_bytes() {
+  size_t pages = 0;
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%zu", &pages) != 1) pages = 0;
+    std::fclose(f);
+  }
+  return pages * size_t(sysconf(_SC_PAGESIZE));
+}
+
+// Run in a child whose address space is capped just above what it uses: the insert that
+// starts a grow, and a reserve, cannot get their new table; they throw std::bad_alloc and
+// the maps are as they were. The exit code says which check failed.
+void grow_without_memory() {
+  gort::map<uint64_t, uint64_t> m;
+  const size_t n = maps::max_count(16);  // one more new key starts a grow to B = 17: 19 MiB
+  for (uint64_t i = 0; i < n; i++) m.set(i, i);
+  if (m.xray().B != 16 || m.xray().growing) _exit(2);
+  gort::map<uint64_t, uint64_t> e;
+  rlimit old;
+  getrlimit(RLIMIT_AS, &old);
+  rlimit low = old;
+  low.rlim_cur = address_space_bytes() + (4u << 20);
+  if (setrlimit(RLIMIT_AS, &low) != 0) _exit(3);
+  bool threw = false;
+  try {
+    m.set(n, n);
+  } catch (const std::bad_alloc&) {
+    threw = true;
+  }
+  if (!threw) _exit(4);
+  threw = false;
+  try {
+    e.reserve(size_t{1} << 24);  // 2^22 buckets: 600 MiB
+  } catch (const std::bad_alloc&) {
+    threw = true;
+  }
+  if (!threw) _exit(5);
+  if (setrlimit(RLIMIT_AS, &old) != 0) _exit(6);
+  if (m.len() != n || m.contains(n) || m.xray().B != 16 || !m.check().empty()) _exit(7);
+  for (uint64_t i = 0; i < n; i++)
+    if (m.get(i).first != i) _exit(8);
+  if (e.len() != 0 || e.xray().B != 0) _exit(9);
+  m.set(n, n);  // with the memory back, the grow happens
+  e.set(1, 1);
+  if (m.len() != n + 1 || m.xray().B != 17 || e.len() != 1 || !m.check().empty()) _exit(10);
+  _exit(0);
+}
+
+TEST(MapDeathTest, GrowWithoutMemoryThrowsAndChangesNothing) {
+  EXPECT_EXIT(grow_without_memory(), ::testing::ExitedWithCode(0), "");
+}
+#endif
+
+// An unseeded hash that throws when its countdown reaches zero (-1: never).
+struct CountdownHash {
+  static inline int countdown = -1;
+  size_t operator()(uint64_t k) const {
+    if (countdown >= 0 && countdown-- == 0) throw std::runtime_error("hash");
+    return std::hash<uint64_t>{}(k);
+  }
+};
+
+// A grow that fails halfway through a bucket cannot be undone: the program stops, with a
+// message, instead of going on with entries lost. Each insert's own hash may pass or throw
+// (then the insert changed nothing); the first throw inside an evacuation is fatal.
+void throw_while_evacuating() {
+  gort::map<uint64_t, uint64_t, CountdownHash> m;
+  for (uint64_t i = 0; i < 100000; i++) {
+    CountdownHash::countdown = 1;
+    try {
+      m.set(i, i);
+    } catch (const std::runtime_error&) {
+    }
+  }
+}
+
+TEST(MapDeathTest, ThrowWhileEvacuatingIsFatal) {
+  EXPECT_DEATH(throw_while_evacuating(), "while moving entries to the grown table");
 }
 
 TEST(Map, EraseThroughIteratorsWhileGrowing) {
