@@ -427,8 +427,9 @@ class map {
   size_t oldmask() const { return noldbuckets() - 1; }
 
   // The hot path of every lookup: hit(b, lane) for the slot holding k (lane: 8 x its
-  // index, see match8_lanes), or R{} when there is none. find_slot and lookup differ only in what a hit returns, so that lookup's caller
-  // tests one pointer rather than a slot and then a pointer.
+  // index, see match8_lanes), or R{} when there is none. find_slot and lookup differ only in
+  // what a hit returns, so that lookup's caller tests one pointer rather than a slot and then
+  // a pointer.
   template <class R, class Q, class Hit>
   R search(const Q& k, uint64_t h, Hit hit) const {
     const uint8_t f = *reinterpret_cast<const volatile uint8_t*>(&flags_);  // see "Concurrency"
