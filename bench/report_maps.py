@@ -18,8 +18,9 @@ How the section is made (run):
      "Go / gort" is judged closer still: after each bar round, bench/maps/side (a Go program
      that links gort::map through cgo) builds Go's map and gort::map from the same keys in one
      process and times their hit loops in alternation, SIDE_ROUNDS times, on one thread's CPU
-     clock; the bar is the median of all those per-round ratios. Without cgo (no C++
-     compiler for go build) it falls back to the bar rounds' ratio, with a note.
+     clock; the bar is the median of all those per-round ratios. The same rounds time a
+     floor, the hit's key and value read from addresses known beforehand (side.h). Without
+     cgo (no C++ compiler for go build) it falls back to the bar rounds' ratio, with a note.
   4. X-ray. maps-xray inserts random keys one by one into a gort::map and records B,
      overflow buckets, load and evacuation progress, plus snapshots (grow just started, half
      evacuated, fullest); the section draws them.
@@ -173,7 +174,8 @@ def build_side(ctx: rc.Context) -> Path | None:
 
 
 def run_side(ctx: rc.Context, exe: Path, rnd: int) -> list[dict]:
-    """One side-by-side run: a 'go' and a 'gort' row per round, op side_hit, rounds 's<rnd>.<i>'."""
+    """One side-by-side run: a 'go', a 'gort' and a 'floor' row per round, op side_hit, rounds
+    's<rnd>.<i>'."""
     sizes = ",".join(str(n) for n in BAR_SIZES)
     res = subprocess.run([str(exe), "-sizes", sizes, "-rounds", str(SIDE_ROUNDS)],
                          capture_output=True, text=True, timeout=RUN_TIMEOUT)
@@ -183,7 +185,7 @@ def run_side(ctx: rc.Context, exe: Path, rnd: int) -> list[dict]:
     rows = []
     for line in res.stdout.splitlines():
         g = json.loads(line)
-        for who, key in (("go", "go_ns"), ("gort", "gort_ns")):
+        for who, key in (("go", "go_ns"), ("gort", "gort_ns"), ("floor", "floor_ns")):
             rows.append({"round": f"s{rnd}.{g['round']}", "op": "side_hit", "kind": g["kind"],
                          "contender": who, "n": g["n"], "ns_per_op": g[key]})
     return rows
@@ -279,8 +281,8 @@ def summarize(rows: list[dict], bar_rows: list[dict]) -> dict:
 
 
 def side_summary(bar_rows: list[dict]) -> dict:
-    """Per size: the side-by-side rounds' Go / gort ratios (median, min, max, count) and the
-    two loops' median ns."""
+    """Per size: the side-by-side rounds' Go / gort ratios (median, min, max, count), the
+    loops' median ns, and the medians of the per-round gort / floor and Go / floor ratios."""
     by = {(r["round"], r["contender"], r["n"]): r["ns_per_op"] for r in bar_rows
           if r["op"] == "side_hit"}
     out = {}
@@ -291,6 +293,12 @@ def side_summary(bar_rows: list[dict]) -> dict:
             out[str(n)] = {"median": rc.median(q), "min": min(q), "max": max(q), "rounds": len(q),
                            "go_ns": rc.median([by[(x, "go", n)] for x in rnds]),
                            "gort_ns": rc.median([by[(x, "gort", n)] for x in rnds])}
+            fl = [x for x in rnds if (x, "floor", n) in by]
+            if fl:
+                out[str(n)] |= {
+                    "floor_ns": rc.median([by[(x, "floor", n)] for x in fl]),
+                    "gort_floor": rc.median([by[(x, "gort", n)] / by[(x, "floor", n)] for x in fl]),
+                    "go_floor": rc.median([by[(x, "go", n)] / by[(x, "floor", n)] for x in fl])}
     return out
 
 
@@ -486,7 +494,23 @@ def side_text(s: dict) -> str:
         + "; ".join(f"10^{len(n) - 1}: {rc.fmt(v, 2)}"
                     for n, v in sorted((s.get("go_cross_process") or {}).items(),
                                        key=lambda kv: int(kv[0])))
-        + ".")
+        + "." + side_floor_text(side))
+
+
+def side_floor_text(side: dict) -> str:
+    rows = [(n, v) for n, v in sorted(side.items(), key=lambda kv: int(kv[0])) if "floor_ns" in v]
+    if not rows:
+        return ""
+    return (
+        " In the same rounds the harness times a floor: a loop that reads each probed entry's key "
+        "and value from addresses taken beforehand, the two lines a hit must touch, with no hash "
+        "and no search. Medians of the per-round ratios: "
+        + "; ".join(f"10^{len(n) - 1}: floor {rc.fmt(v['floor_ns'])} ns, gort / floor "
+                    f"{rc.fmt(v['gort_floor'], 2)}, Go / floor {rc.fmt(v['go_floor'], 2)}"
+                    for n, v in rows)
+        + ". What a hit costs beyond the floor is finding the slot: gort reads the tophash "
+        "mirror and then the key, a load that waits for another; Go's map walks the bucket's "
+        "keys.")
 
 
 def render(ctx: rc.Context, s: dict, plots: list[tuple[str, str]], xr: dict) -> str:

@@ -6,15 +6,21 @@
 // Why: on a shared machine memory speed drifts (here a hit at 10^6 keys moved between 47 and
 // 92 ns within a 40-round run of under a minute, Go's map between 134 and 195 ns with it;
 // another run gave 42-74 ns), and two processes run one after the other do not see the same
-// machine. Here every round times one batch of Go lookups and one batch of
-// gort lookups back to back (the order alternates), on the same thread, with the thread's
-// CPU clock, so a round's ratio compares like with like; the report judges "Go / gort" from
-// the median of those ratios. The Go loop is bench/maps/go/main.go's
-// (m[k] with ok, reading the value); the C++ loop is bench-maps's. The C++ side is compiled
-// with the release build's flags (-O3 -DNDEBUG, C++20), and gort::map uses the system malloc
+// machine. Here every round times one batch of Go lookups, one batch of gort lookups and one
+// batch of the floor below back to back (the order rotates), on the same thread, with the
+// thread's CPU clock, so a round's ratio compares like with like; the report judges
+// "Go / gort" from the median of those ratios. The Go loop is bench/maps/go/main.go's (m[k]
+// with ok, reading the value); the C++ loop is bench-maps's. The C++ side is compiled with
+// the release build's flags (-O3 -DNDEBUG, C++20), and gort::map uses the system malloc
 // here, as it does in bench-maps.
 //
-// Output: one JSON object per round: op, kind, n, round, go_ns and gort_ns (ns per lookup).
+// The floor (side.h, side_floor) is a loop that reads every probed key's key and value from
+// addresses taken beforehand: the lines a hit must touch, with nothing to find first. gort /
+// floor is then what finding the slot costs, and Go / floor bounds what any map that keeps
+// its entries where gort::map does could reach against Go's map on this machine.
+//
+// Output: one JSON object per round: op, kind, n, round, go_ns, gort_ns and floor_ns (ns per
+// lookup).
 package main
 
 /*
@@ -36,12 +42,13 @@ import (
 )
 
 type round struct {
-	Op     string  `json:"op"`
-	Kind   string  `json:"kind"`
-	N      int     `json:"n"`
-	Round  int     `json:"round"`
-	GoNs   float64 `json:"go_ns"`
-	GortNs float64 `json:"gort_ns"`
+	Op      string  `json:"op"`
+	Kind    string  `json:"kind"`
+	N       int     `json:"n"`
+	Round   int     `json:"round"`
+	GoNs    float64 `json:"go_ns"`
+	GortNs  float64 `json:"gort_ns"`
+	FloorNs float64 `json:"floor_ns"`
 }
 
 func cpuNs() int64 { return int64(C.side_thread_cpu_ns()) }
@@ -98,31 +105,36 @@ func side(n, rounds int) error {
 		}
 		return float64(d) / float64(ops), nil
 	}
-	// One untimed batch each first: page faults and cold caches belong to neither.
-	if _, err := timeGo(0); err != nil {
-		return err
+	timeFloor := func(start int) (float64, error) {
+		var csum C.uint64_t
+		t := cpuNs()
+		f := C.side_floor(s, C.size_t(start), C.size_t(ops), &csum)
+		d := cpuNs() - t
+		sum += uint64(csum)
+		if int(f) != ops {
+			return 0, fmt.Errorf("floor found %d of %d keys at their addresses", int(f), ops)
+		}
+		return float64(d) / float64(ops), nil
 	}
-	if _, err := timeGort(0); err != nil {
-		return err
+	loops := []func(int) (float64, error){timeGo, timeGort, timeFloor}
+	// One untimed batch each first: page faults and cold caches belong to none of them.
+	for _, loop := range loops {
+		if _, err := loop(0); err != nil {
+			return err
+		}
 	}
 	for r := 0; r < rounds; r++ {
 		start := (r * 7919) % n
-		var g, c float64
-		var err, err2 error
-		if r%2 == 0 {
-			g, err = timeGo(start)
-			c, err2 = timeGort(start)
-		} else {
-			c, err2 = timeGort(start)
-			g, err = timeGo(start)
+		var ns [3]float64
+		for i := range loops { // round r starts with loop r % 3, so each goes first as often
+			at := (r + i) % len(loops)
+			v, err := loops[at](start)
+			if err != nil {
+				return err
+			}
+			ns[at] = v
 		}
-		if err != nil {
-			return err
-		}
-		if err2 != nil {
-			return err2
-		}
-		b, _ := json.Marshal(round{"lookup_hit", "u64", n, r, g, c})
+		b, _ := json.Marshal(round{"lookup_hit", "u64", n, r, ns[0], ns[1], ns[2]})
 		fmt.Println(string(b))
 	}
 	sink += sum

@@ -14,6 +14,10 @@
 struct side_map {
   std::vector<uint64_t> present, probe;
   gort::map<uint64_t, uint64_t> m;
+  // For side_floor: where probe[i]'s key lies in the map, and the bytes from a key to its
+  // value (the same for every slot of a bmap<u64, u64>: the 8 keys, then the 8 values).
+  std::vector<const uint64_t*> key_at;
+  ptrdiff_t to_value = 0;
 };
 
 extern "C" side_map* side_new(size_t n, uint64_t seed) {
@@ -25,6 +29,19 @@ extern "C" side_map* side_new(size_t n, uint64_t seed) {
   s->probe = s->present;
   std::shuffle(s->probe.begin(), s->probe.end(), std::mt19937_64(3));
   for (size_t i = 0; i < n; i++) s->m.set(s->present[i], i);
+  s->key_at.resize(n);
+  for (size_t i = 0; i < n; i++) {
+    auto it = s->m.find(s->probe[i]);
+    const uint64_t* k = &it->first;
+    const ptrdiff_t d =
+        reinterpret_cast<const char*>(it.value_ptr()) - reinterpret_cast<const char*>(k);
+    if (i == 0) s->to_value = d;
+    if (d != s->to_value) {  // not a bmap<u64, u64> as side_floor knows it
+      delete s;
+      return nullptr;
+    }
+    s->key_at[i] = k;
+  }
   return s;
 }
 
@@ -42,6 +59,23 @@ extern "C" size_t side_hits(side_map* s, size_t start, size_t ops, uint64_t* sum
       found++;
       acc += *v;
     }
+    if (++j == n) j = 0;
+  }
+  *sum += acc;
+  return found;
+}
+
+extern "C" size_t side_floor(side_map* s, size_t start, size_t ops, uint64_t* sum) {
+  const uint64_t* const* key_at = s->key_at.data();
+  const uint64_t* probe = s->probe.data();
+  const ptrdiff_t to_value = s->to_value;
+  const size_t n = s->key_at.size();
+  size_t j = start % n, found = 0;
+  uint64_t acc = 0;
+  for (size_t i = 0; i < ops; i++) {
+    const uint64_t* k = key_at[j];
+    found += *k == probe[j];  // the address still holds the key: what a hit compares
+    acc += *reinterpret_cast<const uint64_t*>(reinterpret_cast<const char*>(k) + to_value);
     if (++j == n) j = 0;
   }
   *sum += acc;
