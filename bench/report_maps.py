@@ -508,9 +508,9 @@ def side_floor_text(side: dict) -> str:
         + "; ".join(f"10^{len(n) - 1}: floor {rc.fmt(v['floor_ns'])} ns, gort / floor "
                     f"{rc.fmt(v['gort_floor'], 2)}, Go / floor {rc.fmt(v['go_floor'], 2)}"
                     for n, v in rows)
-        + ". What a hit costs beyond the floor is finding the slot: gort reads the tophash "
-        "mirror and then the key, a load that waits for another; Go's map walks the bucket's "
-        "keys.")
+        + ". What a hit costs beyond the floor is hashing the key and finding its slot: gort "
+        "reads the tophash bytes (from the mirror up to B = 19, else from the bucket) and then "
+        "the key, a load that waits for another; Go's map walks the bucket's keys.")
 
 
 def render(ctx: rc.Context, s: dict, plots: list[tuple[str, str]], xr: dict) -> str:
