@@ -186,10 +186,9 @@ struct bmap {
   // fill from 0, so at Go's load factors most hits fall in those lines; a map<u64, u64>
   // bucket (144 B) spans three lines, and its third is asked for only when the bucket
   // starts in the second half of a line, where most values lie in it. Against prefetching
-  // every line (in-process A/B at 10^6 random keys, medians of per-round ratios, four runs
-  // over two sessions), hits are within noise (every line: 0.96-1.02x) and misses are not:
-  // every line made them 1.08-1.31x slower, spending memory bandwidth on lines a miss never
-  // reads.
+  // every line (in-process A/B at 10^6 random keys, medians of per-round ratios, two runs),
+  // hits gain little (every line: 0.96x and 0.97x) and misses lose more (1.08x and 1.12x),
+  // spending memory bandwidth on lines a miss never reads.
   void prefetch() const {
     constexpr unsigned kMid = kBucketCnt / 2 - 1;
     if constexpr (sizeof(bmap) > 64) {

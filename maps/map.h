@@ -81,7 +81,7 @@
 // itself the bug being caught, and GCC treats an atomic load, even a relaxed one, as a
 // barrier, so a loop of lookups reloaded the map's fields (and the key) on every lookup
 // (in-process A/B against the relaxed load, medians of per-round ratios at 10^3-10^6 keys,
-// four runs over two sessions: hits 0.85-1.02x, misses 0.88-1.06x).
+// two runs: hits 0.85-0.98x, misses 0.93-1.03x).
 //
 // Errors: a table bigger than an allocation may be (kMaxAllocBytes, Go's maxAlloc; the most
 // entries is max_size()) is refused with std::length_error: reserve(n > max_size()), the map

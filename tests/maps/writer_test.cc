@@ -44,8 +44,8 @@ TEST(WriterDeathTest, ReadDuringWriteIsFatal) {
 
 // Two writers race. The map is sized first so that the race never grows it: a grow frees the
 // old table, and a racing writer still reading it crashed (SIGSEGV) before either saw the
-// other's hashWriting bit, in 13-19 of 300 runs with both cores busy. Without frees the
-// detection is what stops the program (0 of 600 such runs).
+// other's hashWriting bit, in 13 of 300 runs of an -O0 build with both cores busy. Without
+// frees the detection is what stops the program (0 of 600 such runs).
 void two_writers() {
   gort::map<uint64_t, uint64_t> m;
   m.reserve(size_t{1} << 18);  // both writers' keys (2 x 2^16) fit with no grow

@@ -4,20 +4,19 @@
 // Usage: go build -o side . && ./side [-sizes 1000000,10000000] [-rounds 9]
 //
 // Why: on a shared machine memory speed drifts (here a hit at 10^6 keys moved between 51 and
-// 84 ns within a 40-round run of under a minute, Go's map between 129 and 186 ns with it;
-// other runs gave 47-92 and 42-74 ns), and two processes run one after the other do not see
-// the same machine. Here every round times one batch of Go lookups, one batch of gort lookups and one
-// batch of the floor below back to back (the order rotates), on the same thread, with the
-// thread's CPU clock, so a round's ratio compares like with like; the report judges
-// "Go / gort" from the median of those ratios. The Go loop is bench/maps/go/main.go's (m[k]
-// with ok, reading the value); the C++ loop is bench-maps's. The C++ side is compiled with
-// the release build's flags (-O3 -DNDEBUG, C++20), and gort::map uses the system malloc
-// here, as it does in bench-maps.
+// 84 ns within a 40-round run of under a minute, Go's map between 129 and 186 ns with it),
+// and two processes run one after the other do not see the same machine. Here every round
+// times one batch of Go lookups, one batch of gort lookups and one batch of the floor below
+// back to back (the order rotates), on the same thread, with the thread's CPU clock, so a
+// round's ratio compares like with like; the report judges "Go / gort" from the median of
+// those ratios. The Go loop is bench/maps/go/main.go's (m[k] with ok, reading the value); the
+// C++ loop is bench-maps's. The C++ side is compiled with the release build's flags (-O3
+// -DNDEBUG, C++20), and gort::map uses the system malloc here, as it does in bench-maps.
 //
 // The floor (side.h, side_floor) is a loop that reads every probed key's key and value from
-// addresses taken beforehand: the lines a hit must touch, with nothing to find first. gort /
-// floor is then what finding the slot costs, and Go / floor bounds what any map that keeps
-// its entries where gort::map does could reach against Go's map on this machine.
+// addresses taken beforehand: the lines a hit must touch, with nothing to hash or find.
+// gort / floor is then what hashing and finding the slot cost, and Go / floor bounds what any
+// map that keeps its entries where gort::map does could reach against Go's map here.
 //
 // Output: one JSON object per round: op, kind, n, round, go_ns, gort_ns and floor_ns (ns per
 // lookup).
@@ -94,28 +93,27 @@ func side(n, rounds int) error {
 		}
 		return float64(cpuNs()-t) / float64(ops), nil
 	}
-	timeGort := func(start int) (float64, error) {
-		var csum C.uint64_t
-		t := cpuNs()
-		f := C.side_hits(s, C.size_t(start), C.size_t(ops), &csum)
-		d := cpuNs() - t
-		sum += uint64(csum)
-		if int(f) != ops {
-			return 0, fmt.Errorf("gort::map found %d of %d keys", int(f), ops)
+	// timeC times one of side.h's loops, which return how many keys they found.
+	type cLoop = func(start C.size_t, csum *C.uint64_t) C.size_t
+	timeC := func(what string, loop cLoop) func(int) (float64, error) {
+		return func(start int) (float64, error) {
+			var csum C.uint64_t
+			t := cpuNs()
+			f := loop(C.size_t(start), &csum)
+			d := cpuNs() - t
+			sum += uint64(csum)
+			if int(f) != ops {
+				return 0, fmt.Errorf("%s found %d of %d keys", what, int(f), ops)
+			}
+			return float64(d) / float64(ops), nil
 		}
-		return float64(d) / float64(ops), nil
 	}
-	timeFloor := func(start int) (float64, error) {
-		var csum C.uint64_t
-		t := cpuNs()
-		f := C.side_floor(s, C.size_t(start), C.size_t(ops), &csum)
-		d := cpuNs() - t
-		sum += uint64(csum)
-		if int(f) != ops {
-			return 0, fmt.Errorf("floor found %d of %d keys at their addresses", int(f), ops)
-		}
-		return float64(d) / float64(ops), nil
-	}
+	timeGort := timeC("gort::map", func(start C.size_t, csum *C.uint64_t) C.size_t {
+		return C.side_hits(s, start, C.size_t(ops), csum)
+	})
+	timeFloor := timeC("the floor", func(start C.size_t, csum *C.uint64_t) C.size_t {
+		return C.side_floor(s, start, C.size_t(ops), csum)
+	})
 	loops := []func(int) (float64, error){timeGo, timeGort, timeFloor}
 	// One untimed batch each first: page faults and cold caches belong to none of them.
 	for _, loop := range loops {
