@@ -43,7 +43,7 @@ void PrintDec(uint64_t v) {
 }
 
 void Fatal(const char* what, uintptr_t addr) {
-  Print("gort: fatal: ");
+  Print("fatal error: ");
   Print(what);
   if (addr != ~uintptr_t{0}) {
     Print(" ");

@@ -1,4 +1,4 @@
-// check.h — tiered checks and the allocator's only way to die.
+// check.h — tiered checks and the runtime's one way to die (Go's throw).
 //
 // GORT_CHECKS (set by CMake) picks the tier:
 //   0  nothing is checked beyond what the algorithms need;
@@ -8,8 +8,10 @@
 //      at an object boundary of a live span;
 //   3  whole structures are walked (IsValid) after the operations that change them.
 //
-// Fatal() writes with write(2) and aborts: it never allocates, so it is safe anywhere,
-// including inside the allocator with locks held.
+// Fatal() is the one fatal path of the allocator, slices/ and maps/ alike: it writes Go's
+// text, "fatal error: <what>" (and the address, when there is one), with write(2), and
+// aborts. It never allocates, so it is safe anywhere, including inside the allocator with
+// locks held.
 #pragma once
 
 #include <cstdint>
@@ -18,7 +20,7 @@
 
 namespace gort::alloc {
 
-// Prints "gort: <what> <addr>" (addr in hex unless ~0) and aborts.
+// Prints "fatal error: <what> <addr>" (addr in hex unless ~0) and aborts.
 [[noreturn]] GORT_NOINLINE void Fatal(const char* what, uintptr_t addr = ~uintptr_t{0});
 
 // Prints a line to stderr without allocating (for option warnings and stats).

@@ -75,10 +75,6 @@ void* MoveLarge(mspan* s, size_t size) {
   return to;
 }
 
-void ForkPrepare() { CacheForkPrepare(); }
-void ForkParent() { CacheForkParent(); }
-void ForkChild() { CacheForkChild(); }
-
 }  // namespace
 
 void EnsureInit() {
@@ -92,11 +88,9 @@ void EnsureInit() {
   g_init.store(2, std::memory_order_release);
 }
 
-// Runs after libc is up: pthread_atfork may allocate, which is fine from here.
-__attribute__((constructor)) static void RegisterForkHandlers() {
-  EnsureInit();
-  pthread_atfork(ForkPrepare, ForkParent, ForkChild);
-}
+// Sets the heap up (and installs its thread and fork hooks) before main, whether or not
+// anything allocates before a fork.
+__attribute__((constructor)) static void InitAtStartup() { EnsureInit(); }
 
 __attribute__((destructor)) static void MaybePrintStats() {
   if (g_init.load() == 2 && GetOption(kOptStats) != 0) PrintStats();

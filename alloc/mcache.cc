@@ -1,8 +1,6 @@
 // mcache.cc — the thread cache's slow paths, thread set-up and tear-down, fork.
 #include "alloc/mcache.h"
 
-#include <pthread.h>
-
 #include <atomic>
 
 #include "alloc/check.h"
@@ -11,6 +9,7 @@
 #include "alloc/mcentral.h"
 #include "alloc/mheap.h"
 #include "alloc/options.h"
+#include "alloc/thread.h"
 
 namespace gort::alloc {
 
@@ -24,19 +23,24 @@ inline void*& Next(void* p) { return *static_cast<void**>(p); }
 // a thread whose first allocation happens in the last round of pthread key destructors is
 // never told it exits, and a list would keep a pointer into its freed TLS.
 std::atomic<uint32_t> g_ncaches{0};
-pthread_key_t g_exit_key;
 uint64_t g_budget = 4 << 20;  // GORT_THREAD_CACHE_KB, set at start-up
 std::atomic<uint64_t> g_parked{0};  // bytes of large spans parked in thread caches
 
 // A dead cache keeps room 1 on every list, so any later free on the thread flushes at once.
 void Kill(mcache* c) {
-  CacheReleaseAll(c);
-  g_ncaches.fetch_sub(1, std::memory_order_relaxed);
+  if (c->state == kCacheActive) {
+    CacheReleaseAll(c);
+    g_ncaches.fetch_sub(1, std::memory_order_relaxed);
+  }
   c->state = kCacheDead;
   for (uint32_t k = 1; k < kNumClasses; k++) c->lists[k].room = 1;
 }
 
-void OnThreadExit(void* arg) { Kill(static_cast<mcache*>(arg)); }
+// The thread registry's exit hook (thread.h): the lowest layer, so it runs after the
+// containers above have freed what the thread held.
+void OnThreadExit() { Kill(&tl_mcache); }
+
+constexpr ThreadHooks kHooks = {OnThreadExit, CacheForkPrepare, CacheForkParent, CacheForkChild};
 
 // Sets up this thread's cache. An object freed before (at most one per list: room was 1) is
 // kept and counted.
@@ -52,7 +56,7 @@ void Activate(mcache* c) {
   }
   c->state = kCacheActive;
   g_ncaches.fetch_add(1, std::memory_order_relaxed);
-  pthread_setspecific(g_exit_key, c);  // may allocate (key >= 32): the cache works by now
+  ThreadSerial();  // enrolls the thread for its exit hook; may allocate: the cache works by now
 }
 
 // Gives the first n objects of list cls to mcentral; returns how many went.
@@ -83,8 +87,7 @@ void Grow(mcache* c, FreeList& l, uint32_t cls) {
 
 void CacheInitGlobals() {
   g_budget = GetOption(kOptThreadCacheKB) << 10;
-  if (pthread_key_create(&g_exit_key, OnThreadExit) != 0)
-    Fatal("cannot create the thread-exit key");
+  SetThreadHooks(kLayerThreadCache, &kHooks);
 }
 
 void* CacheRefill(uint32_t cls) {

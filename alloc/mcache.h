@@ -16,12 +16,14 @@
 //
 // Large objects: a thread also keeps up to kLargeSlots freed large spans (kLargeBytes in all)
 // in state kCached, and hands one back when a request needs exactly that many pages — the
-// malloc/free of a 64 KiB buffer in a loop then never takes the heap lock. At thread exit (a pthread key
-// destructor) every list goes back to mcentral; a dead cache keeps room 1 so any later free
-// on that thread flushes at once and nothing is stranded.
-// Only the owning thread touches a cache. Limitation: a thread whose first allocation happens
-// in the last round of pthread key destructors is not told that it exits; its few cached
-// objects are not returned and it stays counted in gort_stats.thread_caches.
+// malloc/free of a 64 KiB buffer in a loop then never takes the heap lock.
+// Setting a thread up enrolls it in the thread registry (thread.h); at its exit the
+// registry's lowest layer, this cache, runs last: every list goes back to mcentral, and the
+// cache is dead — room 1 on every list, so any later free on that thread flushes at once and
+// nothing is stranded. Only the owning thread touches a cache. Limitation (the registry's):
+// a thread whose first allocation happens in the last round of pthread key destructors is
+// not told that it exits; its few cached objects are not returned and it stays counted in
+// gort_stats.thread_caches.
 #pragma once
 
 #include <cstdint>

@@ -18,8 +18,11 @@
 // them, and the old keys are destroyed with the old array. Values always move.
 //
 // Array sizes: 2^B buckets, and for B >= 4 another 2^(B-4) preallocated overflow buckets at
-// the end of the array, used before any overflow bucket is allocated on its own (Go's
-// makeBucketArray; Go also rounds the array up to its malloc size class, gort does not).
+// the end of the array, used before any overflow bucket is allocated on its own, plus as
+// many more as fit in the slack of the size class the buckets round up to (Go's
+// makeBucketArray: roundupsize, then nbuckets = up / bucket size; map.h, nalloc_for). The
+// tophash mirror follows the buckets. Arrays and overflow buckets come from the runtime's
+// allocator (alloc/runtime.h), zeroed, as Go's newarray and newobject give them.
 // Arrays of 4 MiB and more are advised MADV_HUGEPAGE (advise_huge_pages).
 #pragma once
 
@@ -52,17 +55,9 @@ inline void advise_huge_pages(void* p, size_t bytes) {
 template <class K, class V, class H, class E>
 typename map<K, V, H, E>::bucket* map<K, V, H, E>::make_bucket_array(uint8_t b, size_t& nalloc) {
   if (!array_fits(b)) throw std::length_error("gort::map: table larger than max_size()");
-  const size_t base = size_t{1} << b;
-  const size_t n = base + (b >= 4 ? size_t{1} << (b - 4) : 0);
+  const size_t n = nalloc_for(b);
   const size_t bytes = n * sizeof(bucket) + mirror_bytes(b);  // the mirror follows
-  void* p;
-  if constexpr (alignof(bucket) <= alignof(std::max_align_t)) {
-    p = std::calloc(1, bytes);
-  } else {
-    const size_t rounded = (bytes + alignof(bucket) - 1) / alignof(bucket) * alignof(bucket);
-    p = std::aligned_alloc(alignof(bucket), rounded);
-    if (p != nullptr) std::memset(p, 0, rounded);
-  }
+  void* p = runtime::allocate(bytes, alignof(bucket), true);
   if (p == nullptr) throw std::bad_alloc();
   maps::advise_huge_pages(p, bytes);
   nalloc = n;
@@ -99,7 +94,7 @@ typename map<K, V, H, E>::bucket* map<K, V, H, E>::new_overflow(bucket* b) {
     ovf = next_overflow_++;
   } else {
     overflow_.push_back(nullptr);  // first: a throw from either allocation changes nothing
-    ovf = static_cast<bucket*>(std::calloc(1, sizeof(bucket)));
+    ovf = static_cast<bucket*>(runtime::allocate(sizeof(bucket), alignof(bucket), true));
     if (ovf == nullptr) {
       overflow_.pop_back();
       throw std::bad_alloc();
@@ -121,7 +116,7 @@ void map<K, V, H, E>::incr_noverflow() {
     return;
   }
   uint32_t mask = (uint32_t{1} << (B_ - 15)) - 1;
-  if ((maps::fastrand() & mask) == 0) noverflow_++;
+  if ((gort::fastrand() & mask) == 0) noverflow_++;
 }
 
 // hashGrow.
@@ -217,7 +212,7 @@ void map<K, V, H, E>::evacuate(size_t oldbucket) {
         }
       }
     } catch (...) {
-      fatal("gort::map: out of memory, or a throwing hash or key or value constructor, "
+      runtime::fatal("gort::map: out of memory, or a throwing hash or key or value constructor, "
             "while moving entries to the grown table");
     }
   }
@@ -255,7 +250,7 @@ void map<K, V, H, E>::end_grow() {
 
 // Frees an array and its overflow buckets now, or when the last iteration ends.
 template <class K, class V, class H, class E>
-void map<K, V, H, E>::retire_or_free(bucket* arr, size_t nmain, std::vector<bucket*>&& ovf,
+void map<K, V, H, E>::retire_or_free(bucket* arr, size_t nmain, bucket_list&& ovf,
                                      bool keys_alive) {
   if (iterators_ > 0) {
     retired_.push_back(retired{arr, nmain, std::move(ovf), keys_alive});
@@ -266,7 +261,7 @@ void map<K, V, H, E>::retire_or_free(bucket* arr, size_t nmain, std::vector<buck
 
 // Destroys what the chains of an array still hold (I2), then frees it all.
 template <class K, class V, class H, class E>
-void map<K, V, H, E>::free_table(bucket* arr, size_t nmain, std::vector<bucket*>& ovf,
+void map<K, V, H, E>::free_table(bucket* arr, size_t nmain, bucket_list& ovf,
                                  bool keys_alive) {
   using namespace maps;
   if constexpr (!std::is_trivially_destructible_v<K> || !std::is_trivially_destructible_v<V>) {
@@ -278,9 +273,9 @@ void map<K, V, H, E>::free_table(bucket* arr, size_t nmain, std::vector<bucket*>
           else if (keys_alive && (t == kEvacuatedX || t == kEvacuatedY)) b->key(i)->~K();
         }
   }
-  for (bucket* o : ovf) std::free(o);
+  for (bucket* o : ovf) runtime::deallocate(o);
   ovf.clear();
-  std::free(arr);
+  runtime::deallocate(arr);
 }
 
 template <class K, class V, class H, class E>

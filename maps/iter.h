@@ -86,7 +86,7 @@ void map<K, V, H, E>::iter_leave() {
 // mapiterinit.
 template <class K, class V, class H, class E>
 typename map<K, V, H, E>::hiter map<K, V, H, E>::iter_init() {
-  const uint64_t r = maps::fastrand64();
+  const uint64_t r = gort::fastrand64();
   hiter it{};
   it.buckets = buckets_;
   it.B = B_;
@@ -102,7 +102,7 @@ template <class K, class V, class H, class E>
 bool map<K, V, H, E>::iter_next(hiter& it, const K*& k, V*& v) {
   using namespace maps;
   if (flags_.load(std::memory_order_relaxed) & kHashWriting) [[unlikely]]
-    fatal("concurrent map iteration and map write");
+    runtime::fatal("concurrent map iteration and map write");
   bucket* b = it.bptr;
   unsigned i = it.i;
   size_t check = it.check;

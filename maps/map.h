@@ -119,9 +119,9 @@
 #include <utility>
 #include <vector>
 
+#include "alloc/runtime.h"
 #include "maps/bucket.h"
 #include "maps/hash.h"
-#include "maps/rand.h"
 
 namespace gort {
 namespace maps {
@@ -169,12 +169,6 @@ inline constexpr uint8_t B_for_hint(size_t hint) {
   return B;
 }
 
-[[noreturn]] inline void fatal(const char* msg) {
-  std::fprintf(stderr, "fatal error: %s\n", msg);
-  std::fflush(stderr);
-  std::abort();
-}
-
 inline constexpr uint8_t kHashWriting = 4;  // Go's flag bit
 // Not Go's: set while a grow is in progress (oldbuckets_ != nullptr), so that a lookup tests
 // "being written or growing" with one load and one branch.
@@ -214,12 +208,12 @@ class write_guard {
  public:
   explicit write_guard(std::atomic<uint8_t>& f) : f_(f) {
     uint8_t v = f_.load(std::memory_order_relaxed);
-    if (v & kHashWriting) [[unlikely]] fatal("concurrent map writes");
+    if (v & kHashWriting) [[unlikely]] runtime::fatal("concurrent map writes");
     f_.store(v ^ kHashWriting, std::memory_order_relaxed);
   }
   ~write_guard() {
     uint8_t v = f_.load(std::memory_order_relaxed);
-    if (!(v & kHashWriting)) [[unlikely]] fatal("concurrent map writes");
+    if (!(v & kHashWriting)) [[unlikely]] runtime::fatal("concurrent map writes");
     f_.store(v & ~kHashWriting, std::memory_order_relaxed);
   }
   write_guard(const write_guard&) = delete;
@@ -249,6 +243,7 @@ template <class K, class V, class Hash = gort::hash<K>, class Eq = gort::equal_t
 class map {
   static_assert(std::is_copy_constructible_v<K>, "map keys must be copyable, as Go's are");
   using bucket = maps::bmap<K, V>;
+  using bucket_list = std::vector<bucket*, runtime::allocator<bucket*>>;
   static constexpr size_t kNoCheck = ~size_t{0};
 
  public:
@@ -268,7 +263,7 @@ class map {
   using key_arg = typename maps::key_arg<maps::transparent<Hash> && maps::transparent<Eq>>::
       template type<Q, K>;
 
-  map() : buckets_(empty_bucket()), seed_(maps::fastrand64()) {}
+  map() : buckets_(empty_bucket()), seed_(gort::fastrand64()) {}
   explicit map(size_t hint) : map() { reserve(hint); }
   map(std::initializer_list<value_type> init) : map(init.size()) {
     for (const auto& kv : init) insert(kv);
@@ -414,7 +409,7 @@ class map {
   struct retired {
     bucket* arr;
     size_t nmain;
-    std::vector<bucket*> ovf;
+    bucket_list ovf;
     bool keys_alive;
   };
 
@@ -444,7 +439,7 @@ class map {
     b->prefetch();
     const uint8_t* th;
     if (f & (maps::kHashWriting | maps::kGrowing | maps::kNoMirror)) [[unlikely]] {
-      if (f & maps::kHashWriting) maps::fatal("concurrent map read and map write");
+      if (f & maps::kHashWriting) runtime::fatal("concurrent map read and map write");
       if (f & maps::kGrowing) b = old_or_new(b, h);
       th = b->tophash;
     } else {
@@ -505,8 +500,19 @@ class map {
   // in maps::kMaxAllocBytes; the size is computed without overflowing.
   static constexpr bool array_fits(uint8_t b) {
     if (b > 48) return false;
-    const size_t nalloc = (size_t{1} << b) + (b >= 4 ? size_t{1} << (b - 4) : 0);
-    return nalloc <= (maps::kMaxAllocBytes - mirror_bytes(b)) / sizeof(bucket);
+    const size_t raw = (size_t{1} << b) + (b >= 4 ? size_t{1} << (b - 4) : 0);
+    // Room for the size-class rounding first (a page at most), so nalloc_for cannot overflow.
+    if (raw > (maps::kMaxAllocBytes - mirror_bytes(b) - alloc::kPageSize) / sizeof(bucket))
+      return false;
+    return nalloc_for(b) <= (maps::kMaxAllocBytes - mirror_bytes(b)) / sizeof(bucket);
+  }
+  // Buckets in an array of 2^b main buckets, as Go's makeBucketArray counts them: for b >= 4,
+  // 2^(b-4) overflow buckets more, and then as many as the size class's slack holds.
+  static constexpr size_t nalloc_for(uint8_t b) {
+    size_t n = size_t{1} << b;
+    if (b < 4) return n;
+    n += size_t{1} << (b - 4);
+    return runtime::roundupsize(n * sizeof(bucket)) / sizeof(bucket);
   }
   static constexpr uint8_t max_B() {
     uint8_t b = 0;
@@ -545,8 +551,8 @@ class map {
   void incr_noverflow();
   bucket* make_bucket_array(uint8_t b, size_t& nalloc);
   void install_table(bucket* arr, uint8_t b, size_t nalloc);
-  void free_table(bucket* arr, size_t nmain, std::vector<bucket*>& ovf, bool keys_alive);
-  void retire_or_free(bucket* arr, size_t nmain, std::vector<bucket*>&& ovf, bool keys_alive);
+  void free_table(bucket* arr, size_t nmain, bucket_list& ovf, bool keys_alive);
+  void retire_or_free(bucket* arr, size_t nmain, bucket_list&& ovf, bool keys_alive);
   void release_all();
 
   // iter.h
@@ -582,12 +588,12 @@ class map {
   size_t old_nmain_ = 0;                 // 2^oldB
   bucket* next_overflow_ = nullptr;      // next preallocated overflow bucket of buckets_
   bucket* overflow_end_ = nullptr;
-  std::vector<bucket*> overflow_;        // overflow buckets allocated one by one
-  std::vector<bucket*> oldoverflow_;
+  bucket_list overflow_;                 // overflow buckets allocated one by one
+  bucket_list oldoverflow_;
   size_t overflow_used_ = 0;             // overflow buckets chained in buckets_ (exact)
   size_t old_overflow_used_ = 0;
   int iterators_ = 0;                    // ranges in progress
-  std::vector<retired> retired_;         // old arrays an iterator may still read
+  std::vector<retired, runtime::allocator<retired>> retired_;  // arrays an iterator may read
 };
 
 }  // namespace gort

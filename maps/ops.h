@@ -81,7 +81,7 @@ bool map<K, V, H, E>::remove(const Q& k) {
       if (!eq_(*b->key(i), k)) continue;
       destroy_slot(b, i);
       mark_deleted(head, bi, b, i);
-      if (--count_ == 0) seed_ = maps::fastrand64();  // Go issue 25237
+      if (--count_ == 0) seed_ = gort::fastrand64();  // Go issue 25237
       return true;
     }
     if (b->rest_empty()) break;
@@ -148,7 +148,7 @@ typename map<K, V, H, E>::iterator map<K, V, H, E>::erase(const_iterator pos) {
   bucket* head = old ? oldbuckets_ + (pos.check_ & oldmask()) : buckets_ + (pos.next_ - 1);
   destroy_slot(pos.b_, pos.i_);
   mark_deleted(head, old ? kNoCheck : pos.next_ - 1, pos.b_, pos.i_);
-  if (--count_ == 0) seed_ = maps::fastrand64();
+  if (--count_ == 0) seed_ = gort::fastrand64();
   it.i_++;
   it.settle();
   return it;
@@ -172,7 +172,7 @@ void map<K, V, H, E>::clear() {
   overflow_used_ = 0;
   noverflow_ = 0;
   count_ = 0;
-  seed_ = maps::fastrand64();
+  seed_ = gort::fastrand64();
 }
 
 // Destroys every entry of a chain, leaving `mark` in its slots.
@@ -196,7 +196,7 @@ void map<K, V, H, E>::reserve(size_t n) {
   if (count_ == 0 && !growing() && iterators_ == 0) {
     size_t nalloc;
     bucket* arr = make_bucket_array(want, nalloc);  // first: when it throws, nothing changed
-    std::vector<bucket*> ovf = std::move(overflow_);
+    bucket_list ovf = std::move(overflow_);
     overflow_.clear();
     if (nalloc_ != 0) free_table(buckets_, size_t{1} << B_, ovf, false);
     install_table(arr, want, nalloc);

@@ -69,9 +69,8 @@ maps::xray_t map<K, V, H, E>::xray(maps::xray_level level) const {
     x.old_buckets = old_nmain_;
     x.old_overflow = old_overflow_used_;
     x.nevacuate = nevacuate_;
-    x.bytes += (old_nmain_ + (old_nmain_ >= 16 ? old_nmain_ / 16 : 0) + oldoverflow_.size()) *
-                   sizeof(bucket) +
-               mirror_bytes(static_cast<uint8_t>(std::countr_zero(old_nmain_)));
+    const auto oldB = static_cast<uint8_t>(std::countr_zero(old_nmain_));
+    x.bytes += (nalloc_for(oldB) + oldoverflow_.size()) * sizeof(bucket) + mirror_bytes(oldB);
   }
   if (nalloc_ == 0 || level == maps::xray_level::header) return x;
   auto line = [](const void* p) { return reinterpret_cast<uintptr_t>(p) / 64; };

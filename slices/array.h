@@ -3,7 +3,7 @@
 // Go's garbage collector keeps a slice's array alive while any slice points into it. gort
 // counts references instead, and the count must be cheap: `s = gort::append(s, v)` copies a
 // slice and destroys one, so every append pays an increment and a decrement. With one
-// atomic count that pair costs several nanoseconds (two locked instructions) on an append
+// atomic count that pair costs two locked read-modify-write instructions on an append
 // that is otherwise a store. The count here is biased towards the thread that made the
 // array (biased reference counting, Choi et al., PACT 2018; the scheme of free-threaded
 // CPython, PEP 703):
@@ -32,7 +32,9 @@
 //      into word (MERGED, QUEUED cleared) and frees the array if that makes 0. An entry that
 //      is already MERGED (its owner exited) is settled by whichever thread drains it.
 //   5. A thread's exit merges every array it still owns (each thread keeps its arrays on
-//      an intrusive list), so no array ever waits for a thread that is gone.
+//      an intrusive list), so no array ever waits for a thread that is gone. The runtime's
+//      thread registry (alloc/thread.h) gives the serials and runs this at exit (layer
+//      kLayerSlices, above the thread cache, which then takes back what was freed).
 // Cost of the scheme: an array whose last reference is dropped by a non-owner thread, while
 // the owner still counts references that went elsewhere, is freed when the owner next
 // allocates, drops a last reference or exits — not at once. QUEUED guarantees at most one
@@ -66,32 +68,25 @@
 //   tail: kTailClean / kTailDirty / kTailBusy, or for elements that are not trivially
 //   destructible (never marked) the address of the function that destroys them.
 //
-// Memory: one block, the 64-byte header then the elements; gort's allocator (gort_malloc,
-// gort_realloc — large blocks move by remapping pages), or the C library's when
-// GORT_SLICES_SYSTEM_MALLOC is 1 (always in the sanitize build, so ASan sees every access).
+// Memory: one block, the 64-byte header then the elements, from the runtime's allocator
+// (alloc/runtime.h: gort's heap, where large blocks grow by remapping pages; the C library's
+// in the sanitize build, so ASan sees every access).
+//
+// Where the state lives: the merge queue, the count of live arrays and each thread's list of
+// owned arrays are in array.cc, compiled once, and serials come from the runtime's registry,
+// so every shared object of a process that links the same runtime sees one of each. Only
+// what the inline paths need is here: the array header, the owner test, the tail marks.
 #pragma once
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <new>
 #include <type_traits>
 
-#include "alloc/config.h"
-
-#if defined(GORT_SANITIZE) && GORT_SANITIZE
-#undef GORT_SLICES_SYSTEM_MALLOC
-#define GORT_SLICES_SYSTEM_MALLOC 1
-#endif
-#ifndef GORT_SLICES_SYSTEM_MALLOC
-#define GORT_SLICES_SYSTEM_MALLOC 0
-#endif
-#if !GORT_SLICES_SYSTEM_MALLOC
-#include "alloc/gort.h"
-#endif
+#include "alloc/runtime.h"
 
 // GORT_SLICES_STATS=1 (the tests) counts this thread's reference operations, arrays made
 // and blocks regrown, so a test can prove that a code path does none of them.
@@ -137,199 +132,39 @@ GORT_INLINE T* Elements(array* a) {
   return reinterpret_cast<T*>(reinterpret_cast<uintptr_t>(a) + ElementOffset(alignof(T)));
 }
 
-// ---- per-thread state ----------------------------------------------------------------------
+// ---- the owner test ------------------------------------------------------------------------
 
-// This thread's serial (0 until it allocates its first array, and again once it exited).
-// Serials are never reused, so a stale owner can never match a live thread.
-inline constinit thread_local uint64_t tls_tid __attribute__((tls_model("initial-exec"))) = 0;
-inline constinit thread_local bool tls_exited __attribute__((tls_model("initial-exec"))) = false;
-inline constinit std::atomic<uint64_t> g_next_tid{1};
-inline constinit std::atomic<array*> g_queue{nullptr};  // the merge queue (a Treiber stack)
-inline constinit std::atomic<int64_t> g_live{0};        // arrays allocated and not freed
+// The calling thread's serial, for the owner tests below. It reads 0 on a thread that never
+// made an array (it owns none) and on one that has exited; owners are >= 1 or kNoOwner, so
+// 0 matches no array.
+GORT_INLINE uint64_t Tid() { return ::gort::alloc::tl_serial; }
 
-inline void ThreadExit();
+inline bool Linked(const array* a) { return a->owner == Tid() && a->local > 0; }
 
-struct registry {  // the arrays this thread owns and has not merged
-  array* head = nullptr;
-  ~registry() { ThreadExit(); }
-};
+// ---- out of line (array.cc) ----------------------------------------------------------------
 
-inline registry& Registry() {
-  thread_local registry r;
-  return r;
-}
-
-// ---- memory --------------------------------------------------------------------------------
-
-inline void* RawAlloc(size_t bytes, size_t align, bool zero) {
-#if GORT_SLICES_SYSTEM_MALLOC
-  if (align <= 16) return zero ? std::calloc(1, bytes) : std::malloc(bytes);
-  void* p = nullptr;
-  if (posix_memalign(&p, align, bytes) != 0) return nullptr;
-#else
-  if (align <= 16) return zero ? gort_calloc(1, bytes) : gort_malloc(bytes);
-  void* p = gort_memalign(align, bytes);
-#endif
-  if (p && zero) std::memset(p, 0, bytes);
-  return p;
-}
-
-inline void* RawRealloc(void* p, size_t bytes) {
-#if GORT_SLICES_SYSTEM_MALLOC
-  return std::realloc(p, bytes);
-#else
-  return gort_realloc(p, bytes);
-#endif
-}
-
-inline void RawFree(void* p) {
-#if GORT_SLICES_SYSTEM_MALLOC
-  std::free(p);
-#else
-  gort_free(p);
-#endif
-}
-
-// ---- the owner's list ----------------------------------------------------------------------
-
-inline bool Linked(const array* a) { return a->owner == tls_tid && a->local > 0; }
-
-inline void Link(array* a) {
-  registry& r = Registry();
-  a->prev = nullptr;
-  a->next = r.head;
-  if (r.head) r.head->prev = a;
-  r.head = a;
-}
-
-inline void Unlink(array* a) {
-  if (a->prev) a->prev->next = a->next;
-  else Registry().head = a->next;
-  if (a->next) a->next->prev = a->prev;
-}
-
-// After realloc moved a linked block: point the neighbours at the new address.
-inline void Relink(array* a) {
-  if (a->prev) a->prev->next = a;
-  else Registry().head = a;
-  if (a->next) a->next->prev = a;
-}
-
-// ---- freeing and merging -------------------------------------------------------------------
-
-[[gnu::noinline]] inline void FreeArray(array* a) {
-  uintptr_t t = a->tail.load(std::memory_order_relaxed);
-  if (t > kTailBusy) reinterpret_cast<void (*)(array*)>(t)(a);
-  g_live.fetch_sub(1, std::memory_order_relaxed);
-  RawFree(a);
-}
-
-// The owner folds its local references into word (steps 4 and 5). With clear_queued the
-// caller holds the queue entry, which dies here.
-inline void MergeOwned(array* a, bool clear_queued) {
-  int64_t l = a->local;
-  a->local = 0;
-  Unlink(a);
-  int64_t old = a->word.load(std::memory_order_relaxed), nw;
-  do {
-    nw = (old + l * kOne) | kMerged;
-    if (clear_queued) nw &= ~kQueued;
-  } while (!a->word.compare_exchange_weak(old, nw, std::memory_order_acq_rel,
-                                          std::memory_order_relaxed));
-  if (Count(nw) == 0 && !(nw & kQueued)) FreeArray(a);
-}
-
-// One queue entry: true when it was handled (and is off the queue), false to keep it.
-inline bool Settle(array* a) {
-  int64_t old = a->word.load(std::memory_order_acquire);
-  if (!(old & kMerged)) {
-    if (a->owner != tls_tid) return false;  // another live thread's: only it can merge
-    MergeOwned(a, true);
-    return true;
-  }
-  for (;;) {  // merged by its owner (its exit or last release) while queued: settle here
-    if (Count(old) == 0) {
-      FreeArray(a);
-      return true;
-    }
-    if (a->word.compare_exchange_weak(old, old & ~kQueued, std::memory_order_acq_rel,
-                                      std::memory_order_acquire))
-      return true;
-  }
-}
-
-inline void Enqueue(array* a) {
-  array* head = g_queue.load(std::memory_order_relaxed);
-  do a->qnext = head;
-  while (!g_queue.compare_exchange_weak(head, a, std::memory_order_release,
-                                        std::memory_order_relaxed));
-}
-
-[[gnu::noinline]] inline void Drain() {
-  array* list = g_queue.exchange(nullptr, std::memory_order_acquire);
-  array* keep = nullptr;
-  while (list) {
-    array* a = list;
-    list = a->qnext;
-    if (!Settle(a)) {
-      a->qnext = keep;
-      keep = a;
-    }
-  }
-  while (keep) {
-    array* a = keep;
-    keep = a->qnext;
-    Enqueue(a);
-  }
-}
-
-GORT_INLINE void DrainIfPending() {
-  if (g_queue.load(std::memory_order_relaxed) != nullptr) [[unlikely]] Drain();
-}
-
-inline void ThreadExit() {
-  tls_exited = true;
-  Drain();
-  registry& r = Registry();
-  while (r.head) MergeOwned(r.head, false);
-  tls_tid = 0;
-}
+// A block for cap elements of elem_size bytes, with one reference held by the caller, linked
+// on this thread's list (or born shared on an exiting thread). The elements are not
+// constructed (zeroed when zero is set); the caller sets the destroy function (SetDestroy)
+// once they are. Drains the merge queue first. Throws std::bad_alloc.
+array* AllocArray(size_t cap, size_t elem_size, size_t align, bool zero);
+// Gives up a block from AllocArray whose elements could not be constructed.
+void AbandonArray(array* a);
+// Grows a uniquely owned block of trivially copyable elements to cap, moving it if it must.
+// The new elements are not initialised. Throws std::bad_alloc.
+array* ReallocArray(array* a, size_t cap, size_t elem_size, size_t align);
+// Drops a reference that the fast path of Release could not (steps 2 and 3).
+void ReleaseSlow(array* a);
+// Settles the merge queue now (step 4).
+void Drain();
+// Arrays allocated and not freed, in the whole process.
+int64_t LiveArrays();
 
 // ---- the count -----------------------------------------------------------------------------
 
-// Step 2: the owner drops its last local reference.
-inline void OwnerLastRelease(array* a) {
-  a->local = 0;
-  Unlink(a);
-  int64_t old = a->word.fetch_or(kMerged, std::memory_order_acq_rel);
-  if (Count(old) == 0 && !(old & kQueued)) FreeArray(a);
-  DrainIfPending();
-}
-
-// Step 3: any other thread (or the owner after a merge).
-inline void SharedRelease(array* a) {
-  int64_t old = a->word.load(std::memory_order_relaxed);
-  for (;;) {
-    int64_t nw = old - kOne;
-    bool queue = !(old & (kMerged | kQueued)) && Count(nw) < 0;
-    if (queue) nw |= kQueued;
-    if (a->word.compare_exchange_weak(old, nw, std::memory_order_acq_rel,
-                                      std::memory_order_relaxed)) {
-      if (queue) Enqueue(a);
-      else if ((old & kMerged) && !(old & kQueued) && Count(nw) == 0) FreeArray(a);
-      return;
-    }
-  }
-}
-
-[[gnu::noinline]] inline void ReleaseSlow(array* a) {
-  if (a->owner == tls_tid && a->local == 1) OwnerLastRelease(a);
-  else SharedRelease(a);
-}
-
 GORT_INLINE void Retain(array* a) {
   GORT_SLICES_COUNT(retains);
-  if (a->owner == tls_tid && a->local > 0) [[likely]] {
+  if (a->owner == Tid() && a->local > 0) [[likely]] {
     a->local++;
     return;
   }
@@ -338,7 +173,7 @@ GORT_INLINE void Retain(array* a) {
 
 GORT_INLINE void Release(array* a) {
   GORT_SLICES_COUNT(releases);
-  if (a->owner == tls_tid && a->local > 1) [[likely]] {
+  if (a->owner == Tid() && a->local > 1) [[likely]] {
     a->local--;
     return;
   }
@@ -346,62 +181,24 @@ GORT_INLINE void Release(array* a) {
 }
 
 // True when a is counted in this thread's local count (the owner, before a merge).
-GORT_INLINE bool OwnedHere(const array* a) { return a->owner == tls_tid && a->local > 0; }
+GORT_INLINE bool OwnedHere(const array* a) { return a->owner == Tid() && a->local > 0; }
 
 // True when the caller's reference is the only one (see "Unique ownership" above).
 GORT_INLINE bool Unique(array* a) {
-  if (a->owner == tls_tid && a->local == 1) return a->word.load(std::memory_order_acquire) == 0;
+  if (a->owner == Tid() && a->local == 1) return a->word.load(std::memory_order_acquire) == 0;
   return a->word.load(std::memory_order_acquire) == (kOne | kMerged);
 }
 
 // ---- allocation ----------------------------------------------------------------------------
 
-[[gnu::noinline]] inline uint64_t AssignTid() {
-  if (tls_exited) return 0;
-  Registry();  // constructed now, so its destructor runs at this thread's exit
-  tls_tid = g_next_tid.fetch_add(1, std::memory_order_relaxed);
-  return tls_tid;
-}
-
-// A block for cap elements of elem_size bytes, with one reference held by the caller. The
-// elements are not constructed (zeroed when zero is set); the caller sets the destroy
-// function (SetDestroy) once they are. Throws std::bad_alloc.
 [[gnu::noinline]] inline array* NewArray(size_t cap, size_t elem_size, size_t align, bool zero) {
-  DrainIfPending();
   GORT_SLICES_COUNT(arrays);
-  void* p = RawAlloc(ElementOffset(align) + cap * elem_size, align, zero);
-  if (!p) throw std::bad_alloc();
-  array* a = ::new (p) array{0, 0, {0}, nullptr, nullptr, nullptr, cap, {kTailClean}};
-  uint64_t tid = tls_tid ? tls_tid : AssignTid();
-  if (tid != 0) {
-    a->owner = tid;
-    a->local = 1;
-    Link(a);
-  } else {  // the thread is exiting: born shared, counted atomically
-    a->owner = kNoOwner;
-    a->word.store(kOne | kMerged, std::memory_order_relaxed);
-  }
-  g_live.fetch_add(1, std::memory_order_relaxed);
-  return a;
+  return AllocArray(cap, elem_size, align, zero);
 }
 
-// Gives up a block from NewArray whose elements could not be constructed.
-inline void AbandonArray(array* a) {
-  if (Linked(a)) Unlink(a);
-  g_live.fetch_sub(1, std::memory_order_relaxed);
-  RawFree(a);
-}
-
-// Grows a uniquely owned block of trivially copyable elements to cap, moving it if it must
-// (gort_realloc remaps the pages of large blocks). The new elements are not initialised.
 [[gnu::noinline]] inline array* Regrow(array* a, size_t cap, size_t elem_size, size_t align) {
   GORT_SLICES_COUNT(regrows);
-  bool linked = Linked(a);
-  auto* b = static_cast<array*>(RawRealloc(a, ElementOffset(align) + cap * elem_size));
-  if (!b) throw std::bad_alloc();
-  b->cap = cap;
-  if (linked && b != a) Relink(b);
-  return b;
+  return ReallocArray(a, cap, elem_size, align);
 }
 
 template <class T>

@@ -20,7 +20,7 @@
 
 #include <cstddef>
 
-#include "alloc/sizeclasses.h"
+#include "alloc/runtime.h"
 
 namespace gort::slices {
 
@@ -43,7 +43,7 @@ constexpr size_t GrowCap(size_t old_cap, size_t needed, size_t elem_size) {
   if (needed > kMaxAlloc / elem_size) return 0;
   size_t c = NextCap(old_cap, needed);
   if (c > kMaxAlloc / elem_size) return 0;
-  size_t bytes = alloc::RoundUpSize(c * elem_size);
+  size_t bytes = runtime::roundupsize(c * elem_size);
   return bytes > kMaxAlloc ? 0 : bytes / elem_size;
 }
 

@@ -931,7 +931,7 @@ slice<T> clip(slice<T>&& s) {
 
 // Arrays allocated by slices and not yet freed, in the whole process (for tests and stats).
 inline int64_t live_arrays() noexcept {
-  return slices::rt::g_live.load(std::memory_order_relaxed);
+  return slices::rt::LiveArrays();
 }
 
 namespace slices {

@@ -1,5 +1,5 @@
 // misuse_test.cc — a pointer the heap never handed out stops the program with a message that
-// names it: "gort: fatal: <what> 0x<address>", then abort().
+// names it: "fatal error: <what> 0x<address>", then abort().
 //
 // Linked with gort::override, so free() itself is gort's. Checks of tier 1 (the default:
 // foreign pointers, bad large pointers, double free of a large block) run in every build;
@@ -19,7 +19,7 @@ namespace gort_test {
 namespace {
 
 // The message, with the address as a whole word.
-std::string Names(const void* p) { return "gort: fatal: .*" + Hex(p) + "([^0-9a-fx]|$)"; }
+std::string Names(const void* p) { return "fatal error: .*" + Hex(p) + "([^0-9a-fx]|$)"; }
 
 #define EXPECT_STOPS(stmt, p) EXPECT_EXIT(stmt, ::testing::KilledBySignal(SIGABRT), Names(p))
 

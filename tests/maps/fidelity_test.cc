@@ -95,7 +95,7 @@ churn_result parse_churn(const std::string& text) {
 
 // growth.go churn, on gort::map.
 churn_result churn(int n, int ops) {
-  fastrand_seed(77);
+  gort::fastrand_seed(77);
   gort::map<uint64_t, uint64_t> m;
   splitmix r{7};
   std::vector<uint64_t> keys(n);
@@ -165,7 +165,7 @@ TEST(Fidelity, ChurnLive) {
 TEST(Fidelity, IterationGolden) {
   std::string want = read_golden("iteration.txt");
   ASSERT_FALSE(want.empty());
-  fastrand_seed(5);
+  gort::fastrand_seed(5);
   test::scenario_run<uint64_t> s{[](uint64_t k) { return k; }, ""};
   EXPECT_EQ(s.run_all(), want);
   EXPECT_EQ(s.problems, "");

@@ -23,7 +23,7 @@ TEST(Range, VisitsEveryEntryOnce) {
 }
 
 TEST(Range, OrderIsRandomised) {
-  maps::fastrand_seed(9);
+  gort::fastrand_seed(9);
   gort::map<uint64_t, int> m;
   for (uint64_t i = 0; i < 200; i++) m.set(i, 0);
   std::set<std::vector<uint64_t>> orders;
@@ -39,7 +39,7 @@ TEST(Range, OrderIsRandomised) {
 }
 
 TEST(Range, SmallMapOffsetsToo) {  // one bucket: only the slot offset varies, as in Go
-  maps::fastrand_seed(10);
+  gort::fastrand_seed(10);
   gort::map<int, int> m;
   for (int i = 0; i < 8; i++) m.set(i, i);
   std::set<int> firsts;
@@ -69,7 +69,7 @@ constexpr const char* kScenarioCounts =
     "same-size kept=50 kept_produced=50 dup=0 deleted_after=0\n";
 
 TEST(Range, GoScenariosUint64) {
-  maps::fastrand_seed(12);
+  gort::fastrand_seed(12);
   maps::test::scenario_run<uint64_t> s{[](uint64_t k) { return k; }, ""};
   std::string out = s.run_all();
   EXPECT_EQ(s.problems, "");
@@ -77,7 +77,7 @@ TEST(Range, GoScenariosUint64) {
 }
 
 TEST(Range, GoScenariosStringKeys) {  // keys that must survive evacuation for the iterator
-  maps::fastrand_seed(13);
+  gort::fastrand_seed(13);
   maps::test::scenario_run<std::string> s{
       [](uint64_t k) { return std::to_string(k) + "-a-key-longer-than-sso"; }, ""};
   std::string out = s.run_all();

@@ -8,7 +8,14 @@
 
 #include "slices/slice.h"
 
-#if GORT_SLICES_SYSTEM_MALLOC
+// The sanitize build's slices stand on the C library's malloc (alloc/runtime.h).
+#if defined(GORT_SANITIZE) && GORT_SANITIZE
+#define HEAP_IS_LIBC 1
+#else
+#define HEAP_IS_LIBC 0
+#endif
+
+#if HEAP_IS_LIBC
 #include <malloc.h>
 #if defined(__SANITIZE_ADDRESS__)  // from the ASan runtime (sanitizer/allocator_interface.h)
 extern "C" size_t __sanitizer_get_current_allocated_bytes();
@@ -24,7 +31,7 @@ constexpr size_t kMiB = size_t{1} << 20;
 
 // Bytes the allocator that backs slices holds for live objects.
 size_t HeapBytes() {
-#if !GORT_SLICES_SYSTEM_MALLOC
+#if !HEAP_IS_LIBC
   gort_stats st;
   gort_get_stats(&st);
   return st.large_inuse + st.small_spans;

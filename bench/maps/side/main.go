@@ -24,7 +24,7 @@ package main
 
 /*
 #cgo CXXFLAGS: -std=c++20 -O3 -DNDEBUG -I${SRCDIR}/../../..
-#cgo LDFLAGS: -lstdc++
+#cgo LDFLAGS: ${SRCDIR}/../../../build/release/alloc/libgort_alloc.a -lstdc++ -lpthread
 #include "side.h"
 */
 import "C"

@@ -1,5 +1,7 @@
 // side.cc — side.h over gort::map. Compiled by `go build` (cgo) with the release build's
-// flags (main.go's #cgo lines); the lookup loop is the one bench-maps times.
+// flags (main.go's #cgo lines), and linked with the release build's runtime core
+// (build/release/alloc/libgort_alloc.a), which the maps stand on; the lookup loop is the one
+// bench-maps times.
 #include "side.h"
 
 #include <time.h>

@@ -132,13 +132,13 @@ TEST(MCache, LargeSpansAreParkedAndReused) {
 TEST(MCacheDeathTest, FreeOfAParkedLargeSpanIsADoubleFree) {
   void* a = Malloc(100000);
   Free(a);
-  EXPECT_DEATH(Free(a), "gort: fatal: invalid pointer: double free");
+  EXPECT_DEATH(Free(a), "fatal error: invalid pointer: double free");
 }
 
 #if GORT_CHECKS >= 2
 TEST(MCacheDeathTest, InteriorPointerIsCaught) {
   char* p = static_cast<char*>(Malloc(64));
-  EXPECT_DEATH(Free(p + 8), "gort: fatal: free\\(\\): pointer is not the start");
+  EXPECT_DEATH(Free(p + 8), "fatal error: free\\(\\): pointer is not the start");
   Free(p);
 }
 
