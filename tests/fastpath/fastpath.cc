@@ -31,7 +31,7 @@
 //   append_grow   the same from a nil slice: growth amortised over the N appends (this one
 //                 depends on N1 and N2 — the growths between them — unlike the others)
 //
-// The map's hash seed is fixed (maps::fastrand_seed), so buckets and tophash bytes, and with
+// The map's hash seed is fixed (gort::fastrand_seed), so buckets and tophash bytes, and with
 // them the counts, are the same in every run.
 #include <cstdint>
 #include <cstdio>
@@ -41,7 +41,7 @@
 
 #include "alloc/gort.h"
 #include "maps/map.h"
-#include "maps/rand.h"
+#include "alloc/fastrand.h"
 #include "slices/slice.h"
 
 // noipa: the caller knows nothing of the body and the body nothing of the caller (no
@@ -113,7 +113,7 @@ int Fail(const char* what) {
 }
 
 Map FilledMap() {
-  gort::maps::fastrand_seed(1);
+  gort::fastrand_seed(1);
   Map m;
   for (uint64_t k = 0; k < kMapKeys; k++) m.set(k, k);
   return m;
