@@ -217,12 +217,12 @@ class map<K, V, H, E>::basic_iterator {
       : m_(m), next_(bi + 1), b_(b), i_(i), check_(check) {}
 
   // Moves to the first live slot at or after (b_, i_), loading chains as mapiternext does.
-  // The live slots of a bucket come from one SSE2 compare (full()); i_ <= kBucketCnt.
+  // The live slots of a bucket come from one group compare (full()); i_ <= kBucketCnt.
   void settle() {
     for (;;) {
       if (b_ == nullptr && !load_next()) return;
-      for (uint32_t live = b_->full() >> i_ << i_; live != 0; live &= live - 1) {
-        i_ = static_cast<unsigned>(std::countr_zero(live));
+      for (const unsigned i : b_->full().from(i_)) {
+        i_ = i;
         if (check_ == kNoCheck || m_->same_size_ ||
             (m_->hash_of(*b_->key(i_)) & m_->mask_) == check_)
           return;

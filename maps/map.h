@@ -10,7 +10,7 @@
 //      instead of following one another;
 //   3. if a grow is in progress and the key's old bucket is not evacuated yet, read the old
 //      bucket instead;
-//   4. match the 8 tophash bytes against the key's tophash with one SSE2 compare, compare
+//   4. match the 8 tophash bytes against the key's tophash with one compare (group.h), compare
 //      the keys of the matching slots, follow the overflow chain unless the bucket's last
 //      slot is kEmptyRest.
 //
@@ -433,7 +433,7 @@ class map {
   size_t oldmask() const { return noldbuckets() - 1; }
 
   // The hot path of every lookup: hit(b, lane) for the slot holding k (lane: 8 x its
-  // index, see match8_lanes), or R{} when there is none. find_slot and lookup differ only in
+  // index, see group.h), or R{} when there is none. find_slot and lookup differ only in
   // what a hit returns, so that lookup's caller tests one pointer rather than a slot and then
   // a pointer.
   template <class R, class Q, class Hit>
@@ -452,11 +452,8 @@ class map {
     }
     const uint64_t w = maps::kTopSpread.w[h >> 56];
     for (;;) {
-      for (uint64_t m = maps::match8_lanes(th, w); m != 0;) {
-        const uint64_t lane = maps::first_lane(m);
+      for (const uint64_t lane : maps::group(th).match_lanes(w))
         if (eq_(*b->key_at_lane(lane), k)) [[likely]] return hit(b, lane);
-        m = maps::clear_lane(m, lane);
-      }
       if (th[maps::kBucketCnt - 1] == maps::kEmptyRest) break;  // I1: nothing further down
       b = b->overflow;
       if (b == nullptr) break;
