@@ -112,12 +112,9 @@ bool map<K, V, H, E>::iter_next(hiter& it, const K*& k, V*& v) {
       if (bkt == it.start_bucket && it.wrapped) return false;
       check = kNoCheck;
       b = it.buckets + bkt;
-      if (growing() && it.B == B_) {
-        bucket* ob = oldbuckets_ + (bkt & oldmask());
-        if (!evacuated(ob)) {
-          b = ob;
-          check = bkt;
-        }
+      if (in_old(bkt) && it.B == B_) {  // it.B == B_: the snapshot is the new array
+        b = old_bucket(bkt);
+        check = bkt;
       }
       if (++bkt == (size_t{1} << it.B)) {
         bkt = 0;
@@ -250,12 +247,9 @@ class map<K, V, H, E>::basic_iterator {
       __builtin_prefetch(reinterpret_cast<const void*>(p + kVals));
       __builtin_prefetch(reinterpret_cast<const void*>(p + kValsEnd));
     }
-    if (m_->growing()) {
-      bucket* ob = m_->oldbuckets_ + (next_ & m_->oldmask());
-      if (!maps::evacuated(ob)) {
-        b_ = ob;
-        check_ = next_;
-      }
+    if (m_->in_old(next_)) {
+      b_ = m_->old_bucket(next_);
+      check_ = next_;
     }
     next_++;
     return true;

@@ -512,11 +512,17 @@ class map {
   }
   static constexpr uint8_t kMaxB = max_B();
 
-  // During a grow: the old bucket of h when it is not evacuated yet, else b. Out of line,
-  // and pure (it writes nothing), so that a loop of lookups may still keep the map's fields
-  // in registers.
+  // While a grow is in progress, the entries of new bucket x & mask_ (x: that index, or a
+  // hash) are still in old bucket x & oldmask() until it is evacuated, and are read there:
+  // whether they are (in_old), and where (old_bucket, during a grow). Lookups, find and
+  // both iterations ask this, as Go's mapaccess and mapiternext do.
+  bool in_old(size_t x) const { return growing() && !maps::evacuated(old_bucket(x)); }
+  bucket* old_bucket(size_t x) const { return oldbuckets_ + (x & oldmask()); }
+  // search's in_old, during a grow: the bucket to read for h, b when it is the new one. Out
+  // of line, and pure (it writes nothing), so that a loop of lookups may still keep the
+  // map's fields in registers.
   [[gnu::noinline, gnu::pure]] bucket* old_or_new(bucket* b, uint64_t h) const {
-    bucket* ob = oldbuckets_ + (h & oldmask());
+    bucket* ob = old_bucket(h);
     return maps::evacuated(ob) ? b : ob;
   }
 

@@ -134,8 +134,7 @@ typename map<K, V, H, E>::iterator map<K, V, H, E>::iterator_at(const Q& k) {
   slot s = find_slot(k, h);
   if (s.b == nullptr) return end();
   const size_t bi = h & mask_;
-  bool old = growing() && !maps::evacuated(oldbuckets_ + (h & oldmask()));
-  return iterator(this, bi, s.b, s.i, old ? bi : kNoCheck);
+  return iterator(this, bi, s.b, s.i, in_old(h) ? bi : kNoCheck);
 }
 
 // erase through an iterator: in place, without growWork, so that other iterators stay valid.
@@ -144,7 +143,7 @@ typename map<K, V, H, E>::iterator map<K, V, H, E>::erase(const_iterator pos) {
   maps::write_guard guard(flags_);
   iterator it(this, pos.next_ - 1, pos.b_, pos.i_, pos.check_);
   const bool old = pos.check_ != kNoCheck;
-  bucket* head = old ? oldbuckets_ + (pos.check_ & oldmask()) : buckets_ + (pos.next_ - 1);
+  bucket* head = old ? old_bucket(pos.check_) : buckets_ + (pos.next_ - 1);
   destroy_slot(pos.b_, pos.i_);
   mark_deleted(head, old ? kNoCheck : pos.next_ - 1, pos.b_, pos.i_);
   if (--count_ == 0) seed_ = maps::fastrand64();
