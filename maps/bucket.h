@@ -107,10 +107,10 @@ struct bmap {
   // following one another: the lines of the middle slot's key and value (slot 3). Slots
   // fill from 0, so at Go's load factors most hits fall in those lines; a map<u64, u64>
   // bucket (144 B) spans three lines, and its third is asked for only when the bucket
-  // starts in the second half of a line, where most values lie in it. Against prefetching
-  // every line (in-process A/B at 10^6 random keys, medians of per-round ratios, two runs),
-  // hits gain little (every line: 0.96x and 0.97x) and misses lose more (1.08x and 1.12x),
-  // spending memory bandwidth on lines a miss never reads.
+  // starts in the second half of a line, where most values lie in it. Not every line: a
+  // hit reads one key line and one value line, a miss no key or value line (unless a
+  // tophash byte matches by chance), so the others would spend memory bandwidth on lines
+  // the lookup never reads.
   void prefetch() const {
     constexpr unsigned kMid = kBucketCnt / 2 - 1;
     if constexpr (sizeof(bmap) > 64) {
@@ -143,8 +143,8 @@ struct bmap {
 // nothing live follows it (the next slot is kEmptyRest, or, for the last slot, next_rest:
 // the next bucket's first slot is, or there is none), the run of kEmptyOne slots that ends at
 // slot i becomes kEmptyRest (I1). Go walks that run back a byte at a time, each step a branch
-// on the data; a random delete mispredicted 0.9 of them (callgrind's branch simulation, 10^3
-// keys), and with the run found by bit arithmetic 0.04.
+// on the data, which a random delete makes hard to predict; here the run is found with bit
+// arithmetic, with no branch per slot.
 // reached_first: the run took slot 0, so it may go on in the chain's bucket before this one.
 struct deleted_word {
   uint64_t t;

@@ -21,14 +21,12 @@
 // the buckets, so far more of it stays in cache. A miss that ends in the head bucket
 // (nearly all) reads no bucket line at all, as absl's misses read only its control bytes;
 // a hit reads the mirror and then only its key's and value's lines, which step 2 has
-// already requested. Bigger maps skip it: a 16 MiB mirror no longer stays in cache, and
-// measured, it slowed hits at 10^7 keys. Cost: 8 bytes per bucket, about 2 bytes per entry.
-// How much stays in cache depends on the machine. On the 2-core VM of the report, a pointer
-// chase over 2 MiB takes 20 ns a load and over 4 MiB 150 ns: a process gets 2-4 MiB of the
-// 32 MiB L3 that lscpu shows. So at 10^6 keys (B = 18, a 2 MiB mirror) the mirror shares
-// that with the bucket lines, and the hit's key load waits on it; still, without the
-// mirror there (kMirrorMaxB = 17, in-process A/B, three runs of 31 rounds) hits were
-// within noise (0.95-1.06x the time) and misses took 1.86-1.96x as long.
+// already requested. Bigger maps skip it: a mirror of 8 MiB and more (B >= 20) would not
+// stay in cache, and a hit would wait on its line as well as on the bucket's. Cost: 8 bytes
+// per bucket, about 2 bytes per entry. How much of a mirror stays in cache depends on the
+// machine: where the cache a process gets does not hold both the mirror and the bucket lines
+// (a 2 MiB mirror at 10^6 keys, B = 18, on a machine that gives a process a few MiB), a
+// hit's key load may wait on the mirror's line, while a miss still reads no bucket line.
 //
 // Insert (set, try_emplace, operator[], ...; Go's mapassign):
 //   1. if a grow is in progress, evacuate the old bucket of this key, then one more (growWork);
@@ -79,9 +77,7 @@
 // a lock, and costs a load and a store. Lookups read the byte with a volatile load, as
 // Go's mapaccess reads h.flags with a plain one: it can race only with a write that is
 // itself the bug being caught, and GCC treats an atomic load, even a relaxed one, as a
-// barrier, so a loop of lookups reloaded the map's fields (and the key) on every lookup
-// (in-process A/B against the relaxed load, medians of per-round ratios at 10^3-10^6 keys,
-// two runs: hits 0.85-0.98x, misses 0.93-1.03x).
+// barrier, so a loop of lookups reloaded the map's fields (and the key) on every lookup.
 //
 // Errors: a table bigger than an allocation may be (kMaxAllocBytes, Go's maxAlloc; the most
 // entries is max_size()) is refused with std::length_error: reserve(n > max_size()), the map
