@@ -23,10 +23,9 @@
 //   I3. An old bucket is evacuated iff tophash[0] is kEvacuatedX, kEvacuatedY or
 //       kEvacuatedEmpty (evacuate() marks every slot, slot 0 included).
 //
-// The 8 tophash bytes are matched with one SSE2 compare (match8w, empties8): an 8-byte load,
-// a byte-wise compare against the wanted byte and a movemask give one bit per slot. The
-// lookup path takes the compare's low 8 bytes whole instead (match8_lanes): a byte per slot,
-// whose lowest set bit is 8 x the slot.
+// The 8 tophash bytes are read as one group (group.h): a lookup matches the wanted byte
+// with group(th).match_lanes(w), an insert also finds an empty slot with at_most(kEmptyOne),
+// and full() is at_least(kMinTopHash).
 // Keys and values are raw storage: the map constructs and destroys them (I2).
 #pragma once
 
@@ -36,14 +35,13 @@
 #include <cstring>
 #include <new>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
+#include "maps/group.h"
 
 namespace gort::maps {
 
 inline constexpr unsigned kBucketCntBits = 3;
 inline constexpr unsigned kBucketCnt = 1u << kBucketCntBits;  // slots per bucket
+static_assert(kBucketCnt == group::kWidth, "a bucket's tophash bytes are one group");
 
 inline constexpr uint8_t kEmptyRest = 0;
 inline constexpr uint8_t kEmptyOne = 1;
@@ -73,74 +71,6 @@ struct top_spread_table {
 };
 inline constexpr top_spread_table kTopSpread{};
 
-#if defined(__SSE2__)
-// The byte-wise compare of the 8 tophash bytes at t (a bucket's, or the mirror's) with w (a
-// tophash byte spread by kTopSpread): 0xff where they are equal. The movq loads leave the
-// upper 8 bytes zero on both sides, so those compare equal too.
-inline __m128i eq_bytes8(const uint8_t* t, uint64_t w) {
-  return _mm_cmpeq_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(t)),
-                        _mm_cvtsi64_si128(static_cast<long long>(w)));
-}
-#endif
-
-// The match as lanes: byte i of the result is 0xff iff byte i of t equals byte i of w, else
-// 0. countr_zero() of it is 8 x the first matching slot, which is that slot's key and value
-// offset when they are 8 bytes wide: the lookup path then scales nothing. A lookup clears a
-// lane it rejected with clear_lane().
-inline uint64_t match8_lanes(const uint8_t* t, uint64_t w) {
-#if defined(__SSE2__)
-  return static_cast<uint64_t>(_mm_cvtsi128_si64(eq_bytes8(t, w)));
-#else
-  uint64_t m = 0;
-  for (unsigned i = 0; i < kBucketCnt; i++) {
-    if (t[i] == uint8_t(w >> 8 * i)) m |= uint64_t{0xff} << 8 * i;
-  }
-  return m;
-#endif
-}
-
-// The match as bits, for the write paths, which want slot indexes: bit i set iff byte i of t
-// equals byte i of w.
-inline uint32_t match8w(const uint8_t* t, uint64_t w) {
-#if defined(__SSE2__)
-  return static_cast<uint32_t>(_mm_movemask_epi8(eq_bytes8(t, w))) & 0xffu;  // the low 8
-#else
-  const uint64_t lanes = match8_lanes(t, w);
-  uint32_t m = 0;
-  for (unsigned i = 0; i < kBucketCnt; i++) m |= uint32_t(lanes >> 8 * i & 1) << i;
-  return m;
-#endif
-}
-
-// The lane of the lowest match of m != 0 (8 x its slot), and m without that lane.
-// On x86-64 the count is tzcnt (bsf where there is no BMI1: the same result for m != 0) in
-// inline asm: GCC 12 sign-extends countr_zero's int on its way into an address, and zeroes
-// the destination first (for a false dependency some Intel cores have): two instructions
-// more on every hit.
-inline uint64_t first_lane(uint64_t m) {
-#if defined(__x86_64__) && defined(__GNUC__)
-  uint64_t lane;
-  asm("rep bsfq %1, %0" : "=r"(lane) : "r"(m) : "cc");
-  return lane;
-#else
-  return static_cast<uint64_t>(std::countr_zero(m));
-#endif
-}
-inline uint64_t clear_lane(uint64_t m, uint64_t lane) { return m ^ (uint64_t{0xff} << lane); }
-
-// Bit i set iff t[i] is an empty marker (kEmptyRest or kEmptyOne).
-inline uint32_t empties8(const uint8_t* t) {
-#if defined(__SSE2__)
-  __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(t));
-  __m128i le1 = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(1)), v);
-  return static_cast<uint32_t>(_mm_movemask_epi8(le1)) & 0xffu;
-#else
-  uint32_t m = 0;
-  for (unsigned i = 0; i < kBucketCnt; i++) m |= uint32_t(is_empty(t[i])) << i;
-  return m;
-#endif
-}
-
 template <class K, class V>
 struct bmap {
   uint8_t tophash[kBucketCnt];
@@ -153,7 +83,7 @@ struct bmap {
   static constexpr unsigned kKeySize = sizeof(K), kValSize = sizeof(V);
   K* key(unsigned i) { return std::launder(reinterpret_cast<K*>(keys + i * kKeySize)); }
   V* val(unsigned i) { return std::launder(reinterpret_cast<V*>(vals + i * kValSize)); }
-  // The key and value of a lane (8 x slot, from first_lane): for 8-byte keys and values the
+  // The key and value of a lane (8 x slot, from a lane_mask): for 8-byte keys and values the
   // lane is their offset, with no scaling.
   static constexpr size_t lane_offset(uint64_t lane, size_t size) {
     return size % 8 == 0 ? lane * (size / 8) : lane / 8 * size;
@@ -167,16 +97,8 @@ struct bmap {
   void* key_slot(unsigned i) { return keys + i * kKeySize; }
   void* val_slot(unsigned i) { return vals + i * kValSize; }
 
-  // Bit i set iff slot i holds a live key (tophash >= kMinTopHash).
-  uint32_t full() const {
-#if defined(__SSE2__)
-    __m128i t = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(tophash));
-    __m128i ge = _mm_cmpeq_epi8(_mm_max_epu8(t, _mm_set1_epi8(kMinTopHash)), t);
-    return static_cast<uint32_t>(_mm_movemask_epi8(ge)) & 0xffu;
-#else
-    return match_scalar([](uint8_t x) { return x >= kMinTopHash; });
-#endif
-  }
+  // The slots that hold a live key (tophash >= kMinTopHash).
+  slot_mask full() const { return group(tophash).at_least(kMinTopHash); }
 
   // By I1, the chain holds nothing after this bucket when its last slot is kEmptyRest.
   bool rest_empty() const { return tophash[kBucketCnt - 1] == kEmptyRest; }
@@ -185,10 +107,10 @@ struct bmap {
   // following one another: the lines of the middle slot's key and value (slot 3). Slots
   // fill from 0, so at Go's load factors most hits fall in those lines; a map<u64, u64>
   // bucket (144 B) spans three lines, and its third is asked for only when the bucket
-  // starts in the second half of a line, where most values lie in it. Against prefetching
-  // every line (in-process A/B at 10^6 random keys, medians of per-round ratios, two runs),
-  // hits gain little (every line: 0.96x and 0.97x) and misses lose more (1.08x and 1.12x),
-  // spending memory bandwidth on lines a miss never reads.
+  // starts in the second half of a line, where most values lie in it. Not every line: a
+  // hit reads one key line and one value line, a miss no key or value line (unless a
+  // tophash byte matches by chance), so the others would spend memory bandwidth on lines
+  // the lookup never reads.
   void prefetch() const {
     constexpr unsigned kMid = kBucketCnt / 2 - 1;
     if constexpr (sizeof(bmap) > 64) {
@@ -214,14 +136,6 @@ struct bmap {
       __builtin_prefetch(vals + kMid * sizeof(V), 1);
     }
   }
-
- private:
-  template <class P>
-  uint32_t match_scalar(P p) const {
-    uint32_t m = 0;
-    for (unsigned i = 0; i < kBucketCnt; i++) m |= uint32_t(p(tophash[i])) << i;
-    return m;
-  }
 };
 
 // mapdelete's marking, on one bucket's 8 tophash bytes t (slot i in bits 8i..8i+7, as an
@@ -229,8 +143,8 @@ struct bmap {
 // nothing live follows it (the next slot is kEmptyRest, or, for the last slot, next_rest:
 // the next bucket's first slot is, or there is none), the run of kEmptyOne slots that ends at
 // slot i becomes kEmptyRest (I1). Go walks that run back a byte at a time, each step a branch
-// on the data; a random delete mispredicted 0.9 of them (callgrind's branch simulation, 10^3
-// keys), and with the run found by bit arithmetic 0.04.
+// on the data, which a random delete makes hard to predict; here the run is found with bit
+// arithmetic, with no branch per slot.
 // reached_first: the run took slot 0, so it may go on in the chain's bucket before this one.
 struct deleted_word {
   uint64_t t;

@@ -112,12 +112,9 @@ bool map<K, V, H, E>::iter_next(hiter& it, const K*& k, V*& v) {
       if (bkt == it.start_bucket && it.wrapped) return false;
       check = kNoCheck;
       b = it.buckets + bkt;
-      if (growing() && it.B == B_) {
-        bucket* ob = oldbuckets_ + (bkt & oldmask());
-        if (!evacuated(ob)) {
-          b = ob;
-          check = bkt;
-        }
+      if (in_old(bkt) && it.B == B_) {  // it.B == B_: the snapshot is the new array
+        b = old_bucket(bkt);
+        check = bkt;
       }
       if (++bkt == (size_t{1} << it.B)) {
         bkt = 0;
@@ -217,12 +214,12 @@ class map<K, V, H, E>::basic_iterator {
       : m_(m), next_(bi + 1), b_(b), i_(i), check_(check) {}
 
   // Moves to the first live slot at or after (b_, i_), loading chains as mapiternext does.
-  // The live slots of a bucket come from one SSE2 compare (full()); i_ <= kBucketCnt.
+  // The live slots of a bucket come from one group compare (full()); i_ <= kBucketCnt.
   void settle() {
     for (;;) {
       if (b_ == nullptr && !load_next()) return;
-      for (uint32_t live = b_->full() >> i_ << i_; live != 0; live &= live - 1) {
-        i_ = static_cast<unsigned>(std::countr_zero(live));
+      for (const unsigned i : b_->full().from(i_)) {
+        i_ = i;
         if (check_ == kNoCheck || m_->same_size_ ||
             (m_->hash_of(*b_->key(i_)) & m_->mask_) == check_)
           return;
@@ -250,12 +247,9 @@ class map<K, V, H, E>::basic_iterator {
       __builtin_prefetch(reinterpret_cast<const void*>(p + kVals));
       __builtin_prefetch(reinterpret_cast<const void*>(p + kValsEnd));
     }
-    if (m_->growing()) {
-      bucket* ob = m_->oldbuckets_ + (next_ & m_->oldmask());
-      if (!maps::evacuated(ob)) {
-        b_ = ob;
-        check_ = next_;
-      }
+    if (m_->in_old(next_)) {
+      b_ = m_->old_bucket(next_);
+      check_ = next_;
     }
     next_++;
     return true;

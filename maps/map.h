@@ -10,7 +10,7 @@
 //      instead of following one another;
 //   3. if a grow is in progress and the key's old bucket is not evacuated yet, read the old
 //      bucket instead;
-//   4. match the 8 tophash bytes against the key's tophash with one SSE2 compare, compare
+//   4. match the 8 tophash bytes against the key's tophash with one compare (group.h), compare
 //      the keys of the matching slots, follow the overflow chain unless the bucket's last
 //      slot is kEmptyRest.
 //
@@ -21,14 +21,12 @@
 // the buckets, so far more of it stays in cache. A miss that ends in the head bucket
 // (nearly all) reads no bucket line at all, as absl's misses read only its control bytes;
 // a hit reads the mirror and then only its key's and value's lines, which step 2 has
-// already requested. Bigger maps skip it: a 16 MiB mirror no longer stays in cache, and
-// measured, it slowed hits at 10^7 keys. Cost: 8 bytes per bucket, about 2 bytes per entry.
-// How much stays in cache depends on the machine. On the 2-core VM of the report, a pointer
-// chase over 2 MiB takes 20 ns a load and over 4 MiB 150 ns: a process gets 2-4 MiB of the
-// 32 MiB L3 that lscpu shows. So at 10^6 keys (B = 18, a 2 MiB mirror) the mirror shares
-// that with the bucket lines, and the hit's key load waits on it; still, without the
-// mirror there (kMirrorMaxB = 17, in-process A/B, three runs of 31 rounds) hits were
-// within noise (0.95-1.06x the time) and misses took 1.86-1.96x as long.
+// already requested. Bigger maps skip it: a mirror of 8 MiB and more (B >= 20) would not
+// stay in cache, and a hit would wait on its line as well as on the bucket's. Cost: 8 bytes
+// per bucket, about 2 bytes per entry. How much of a mirror stays in cache depends on the
+// machine: where the cache a process gets does not hold both the mirror and the bucket lines
+// (a 2 MiB mirror at 10^6 keys, B = 18, on a machine that gives a process a few MiB), a
+// hit's key load may wait on the mirror's line, while a miss still reads no bucket line.
 //
 // Insert (set, try_emplace, operator[], ...; Go's mapassign):
 //   1. if a grow is in progress, evacuate the old bucket of this key, then one more (growWork);
@@ -79,9 +77,7 @@
 // a lock, and costs a load and a store. Lookups read the byte with a volatile load, as
 // Go's mapaccess reads h.flags with a plain one: it can race only with a write that is
 // itself the bug being caught, and GCC treats an atomic load, even a relaxed one, as a
-// barrier, so a loop of lookups reloaded the map's fields (and the key) on every lookup
-// (in-process A/B against the relaxed load, medians of per-round ratios at 10^3-10^6 keys,
-// two runs: hits 0.85-0.98x, misses 0.93-1.03x).
+// barrier, so a loop of lookups reloaded the map's fields (and the key) on every lookup.
 //
 // Errors: a table bigger than an allocation may be (kMaxAllocBytes, Go's maxAlloc; the most
 // entries is max_size()) is refused with std::length_error: reserve(n > max_size()), the map
@@ -428,7 +424,7 @@ class map {
   size_t oldmask() const { return noldbuckets() - 1; }
 
   // The hot path of every lookup: hit(b, lane) for the slot holding k (lane: 8 x its
-  // index, see match8_lanes), or R{} when there is none. find_slot and lookup differ only in
+  // index, see group.h), or R{} when there is none. find_slot and lookup differ only in
   // what a hit returns, so that lookup's caller tests one pointer rather than a slot and then
   // a pointer.
   template <class R, class Q, class Hit>
@@ -447,11 +443,8 @@ class map {
     }
     const uint64_t w = maps::kTopSpread.w[h >> 56];
     for (;;) {
-      for (uint64_t m = maps::match8_lanes(th, w); m != 0;) {
-        const uint64_t lane = maps::first_lane(m);
+      for (const uint64_t lane : maps::group(th).match_lanes(w))
         if (eq_(*b->key_at_lane(lane), k)) [[likely]] return hit(b, lane);
-        m = maps::clear_lane(m, lane);
-      }
       if (th[maps::kBucketCnt - 1] == maps::kEmptyRest) break;  // I1: nothing further down
       b = b->overflow;
       if (b == nullptr) break;
@@ -521,11 +514,17 @@ class map {
   }
   static constexpr uint8_t kMaxB = max_B();
 
-  // During a grow: the old bucket of h when it is not evacuated yet, else b. Out of line,
-  // and pure (it writes nothing), so that a loop of lookups may still keep the map's fields
-  // in registers.
+  // While a grow is in progress, the entries of new bucket x & mask_ (x: that index, or a
+  // hash) are still in old bucket x & oldmask() until it is evacuated, and are read there:
+  // whether they are (in_old), and where (old_bucket, during a grow). Lookups, find and
+  // both iterations ask this, as Go's mapaccess and mapiternext do.
+  bool in_old(size_t x) const { return growing() && !maps::evacuated(old_bucket(x)); }
+  bucket* old_bucket(size_t x) const { return oldbuckets_ + (x & oldmask()); }
+  // search's in_old, during a grow: the bucket to read for h, b when it is the new one. Out
+  // of line, and pure (it writes nothing), so that a loop of lookups may still keep the
+  // map's fields in registers.
   [[gnu::noinline, gnu::pure]] bucket* old_or_new(bucket* b, uint64_t h) const {
-    bucket* ob = oldbuckets_ + (h & oldmask());
+    bucket* ob = old_bucket(h);
     return maps::evacuated(ob) ? b : ob;
   }
 

@@ -31,13 +31,13 @@ std::pair<typename map<K, V, H, E>::iterator, bool> map<K, V, H, E>::assign(KK&&
       bucket* ins = nullptr;
       unsigned ins_i = 0;
       for (;;) {
-        for (uint32_t m = maps::match8w(th, w); m != 0; m &= m - 1) {
-          unsigned i = static_cast<unsigned>(std::countr_zero(m));
+        const maps::group g(th);
+        for (const unsigned i : g.match(w))
           if (eq_(*b->key(i), k)) return {iterator(this, bi, b, i), false};
-        }
-        if (uint32_t e = maps::empties8(th); e != 0 && ins == nullptr) {
+        const maps::slot_mask empty = g.at_most(maps::kEmptyOne);
+        if (empty && ins == nullptr) [[likely]] {  // a new key mostly goes into its head bucket
           ins = b;
-          ins_i = static_cast<unsigned>(std::countr_zero(e));
+          ins_i = empty.first();
         }
         if (th[maps::kBucketCnt - 1] == maps::kEmptyRest || b->overflow == nullptr) break;
         b = b->overflow;
@@ -76,8 +76,7 @@ bool map<K, V, H, E>::remove(const Q& k) {
   if (growing()) grow_work(bi);
   const uint64_t w = maps::kTopSpread.w[h >> 56];
   for (bucket* b = head; b != nullptr; b = b->overflow) {
-    for (uint32_t m = maps::match8w(b->tophash, w); m != 0; m &= m - 1) {
-      unsigned i = static_cast<unsigned>(std::countr_zero(m));
+    for (const unsigned i : maps::group(b->tophash).match(w)) {
       if (!eq_(*b->key(i), k)) continue;
       destroy_slot(b, i);
       mark_deleted(head, bi, b, i);
@@ -135,8 +134,7 @@ typename map<K, V, H, E>::iterator map<K, V, H, E>::iterator_at(const Q& k) {
   slot s = find_slot(k, h);
   if (s.b == nullptr) return end();
   const size_t bi = h & mask_;
-  bool old = growing() && !maps::evacuated(oldbuckets_ + (h & oldmask()));
-  return iterator(this, bi, s.b, s.i, old ? bi : kNoCheck);
+  return iterator(this, bi, s.b, s.i, in_old(h) ? bi : kNoCheck);
 }
 
 // erase through an iterator: in place, without growWork, so that other iterators stay valid.
@@ -145,7 +143,7 @@ typename map<K, V, H, E>::iterator map<K, V, H, E>::erase(const_iterator pos) {
   maps::write_guard guard(flags_);
   iterator it(this, pos.next_ - 1, pos.b_, pos.i_, pos.check_);
   const bool old = pos.check_ != kNoCheck;
-  bucket* head = old ? oldbuckets_ + (pos.check_ & oldmask()) : buckets_ + (pos.next_ - 1);
+  bucket* head = old ? old_bucket(pos.check_) : buckets_ + (pos.next_ - 1);
   destroy_slot(pos.b_, pos.i_);
   mark_deleted(head, old ? kNoCheck : pos.next_ - 1, pos.b_, pos.i_);
   if (--count_ == 0) seed_ = gort::fastrand64();
@@ -179,8 +177,7 @@ void map<K, V, H, E>::clear() {
 template <class K, class V, class H, class E>
 void map<K, V, H, E>::clear_chain(bucket* b, uint8_t mark) {
   for (; b != nullptr; b = b->overflow)
-    for (uint32_t m = b->full(); m != 0; m &= m - 1) {
-      unsigned i = static_cast<unsigned>(std::countr_zero(m));
+    for (const unsigned i : b->full()) {
       destroy_slot(b, i);
       set_top(b, i, mark);
     }

@@ -80,13 +80,12 @@ maps::xray_t map<K, V, H, E>::xray(maps::xray_level level) const {
     uintptr_t path[2 * 64];  // the lines read before reaching the current bucket's slots
     size_t npath = 0;
     for (bucket* b = buckets_ + j; b != nullptr; b = b->overflow, len++) {
-      unsigned n = static_cast<unsigned>(std::popcount(b->full()));
+      const unsigned n = b->full().count();
       x.occupancy[n]++;
       entries += n;
       const bool mirrored = len == 0 && tops_ != nullptr;
       if (!mirrored && npath + 2 <= std::size(path)) path[npath++] = line(b->tophash);
-      for (uint32_t m = b->full(); m != 0; m &= m - 1) {
-        const unsigned i = static_cast<unsigned>(std::countr_zero(m));
+      for (const unsigned i : b->full()) {
         uintptr_t seen[2 * 64 + 2];
         size_t ns = 0;
         auto add = [&](uintptr_t l) {

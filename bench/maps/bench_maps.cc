@@ -267,8 +267,8 @@ void register_contender(const std::string& kind, const std::string& name, size_t
   reg("lookup_miss", big ? 2000000 : 1000000, [n, len](benchmark::State& s) { lookup<A, K>(s, n, len, false); });
   reg("iterate", iters(n, 1000000), [n, len](benchmark::State& s) { iterate<A, K>(s, n, len); });
   // 10^7 string keys: insert, lookups and iteration only. Their keys live in 10^7 heap
-  // blocks, so an erase run (a fresh build, then 10^7 erases) takes about half a minute per
-  // map, and churn at 10^7 shows nothing the 10^6 rows do not.
+  // blocks, so an erase run (a fresh build, then 10^7 erases, each freeing a key) is long for
+  // every map, and churn at 10^7 shows nothing the 10^6 rows do not.
   if (std::is_same_v<K, std::string> && n >= 10000000) return;
   reg("churn", 500000, [n, len](benchmark::State& s) { churn<A, K>(s, n, len); });
   reg("erase", iters(n, 500000), [n, len](benchmark::State& s) { erase<A, K>(s, n, len); });

@@ -1,4 +1,4 @@
-// Buckets: Go's layout and markers, tophash, the SSE2 matches.
+// Buckets: Go's layout and markers, tophash, the tophash questions as lookups ask them.
 #include "maps/bucket.h"
 
 #include <gtest/gtest.h>
@@ -45,13 +45,13 @@ TEST(Bucket, MatchEmptiesFull) {
   const uint8_t th[8] = {kEmptyOne, 77, kEmptyRest, 77, 200, kEvacuatedX, kEvacuatedEmpty, 5};
   std::memcpy(b.tophash, th, 8);
   // As lookups match: the wanted byte spread by kTopSpread (indexed by a hash's top byte).
-  auto match = [&](uint8_t top) { return match8w(b.tophash, kTopSpread.w[top]); };
+  auto match = [&](uint8_t top) { return group(b.tophash).match(kTopSpread.w[top]).word(); };
   EXPECT_EQ(match(77), 0b00001010u);
   EXPECT_EQ(match(200), 0b00010000u);
   EXPECT_EQ(match(5), 0b10000000u);
   EXPECT_EQ(match(9), 0u);
-  EXPECT_EQ(empties8(b.tophash), 0b00000101u);
-  EXPECT_EQ(b.full(), 0b10011010u);
+  EXPECT_EQ(group(b.tophash).at_most(kEmptyOne).word(), 0b00000101u);
+  EXPECT_EQ(b.full().word(), 0b10011010u);
   EXPECT_FALSE(evacuated(&b));
   b.tophash[0] = kEvacuatedY;
   EXPECT_TRUE(evacuated(&b));
@@ -65,13 +65,13 @@ TEST(Bucket, MatchEveryByteValue) {
     for (int i = 0; i < 8; i++) b.tophash[i] = uint8_t(v + i);
     uint32_t want = 0;
     for (int i = 0; i < 8; i++) want |= uint32_t(uint8_t(v + i) == 130) << i;
-    ASSERT_EQ(match8w(b.tophash, kTopSpread.w[130]), want) << v;
+    ASSERT_EQ(group(b.tophash).match(kTopSpread.w[130]).word(), want) << v;
   }
 }
 
-// The lane form of the match, as search() walks it: first_lane gives 8 x slot, clear_lane
-// drops that slot, and the lanes visited are exactly match8w's bits, lowest first. The key
-// and value a lane names are the slot's, for 8-byte and for other sizes.
+// The lane form of the match, as search() walks it: the lanes visited are 8 x the slots of
+// the bit form, lowest first. The key and value a lane names are the slot's, for 8-byte and
+// for other sizes.
 TEST(Bucket, LanesWalkTheMatchingSlots) {
   uint8_t th[8];
   uint64_t x = 0x9e3779b97f4a7c15ull;
@@ -81,14 +81,12 @@ TEST(Bucket, LanesWalkTheMatchingSlots) {
     const uint8_t want_top = uint8_t(kMinTopHash + round % 3);
     const uint64_t w = kTopSpread.w[want_top];
     std::vector<unsigned> visited;
-    for (uint64_t m = match8_lanes(th, w); m != 0;) {
-      const uint64_t lane = first_lane(m);
+    for (const uint64_t lane : group(th).match_lanes(w)) {
       ASSERT_EQ(lane % 8, 0u);
       visited.push_back(unsigned(lane / 8));
-      m = clear_lane(m, lane);
     }
     std::vector<unsigned> want;
-    for (uint32_t m = match8w(th, w); m != 0; m &= m - 1) want.push_back(std::countr_zero(m));
+    for (const unsigned i : group(th).match(w)) want.push_back(i);
     ASSERT_EQ(visited, want) << round;
   }
   bmap<uint64_t, uint64_t> b8{};

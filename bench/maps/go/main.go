@@ -3,7 +3,7 @@
 // seed 2 absent; str16/str64 as workload.h makes them), same operations, same iteration
 // counts, CPU time. Prints one JSON object per line:
 //
-//	{"op": "lookup_hit", "kind": "u64", "n": 1000000, "ns_per_op": 95.1, "bytes_per_entry": 0}
+//	{"op": "lookup_hit", "kind": "u64", "n": 1000000, "ns_per_op": ..., "bytes_per_entry": 0}
 //
 // Usage: go run main.go [-sizes 1000,1000000] [-kinds u64,str16] [-lookups-only]
 //

@@ -3,9 +3,8 @@
 //
 // Usage: go build -o side . && ./side [-sizes 1000000,10000000] [-rounds 9]
 //
-// Why: on a shared machine memory speed drifts (here a hit at 10^6 keys moved between 51 and
-// 84 ns within a 40-round run of under a minute, Go's map between 129 and 186 ns with it),
-// and two processes run one after the other do not see the same machine. Here every round
+// Why: on a shared machine memory speed drifts, within one run as well as between runs, and
+// two processes run one after the other do not see the same machine. Here every round
 // times one batch of Go lookups, one batch of gort lookups and one batch of the floor below
 // back to back (the order rotates), on the same thread, with the thread's CPU clock, so a
 // round's ratio compares like with like; the report judges "Go / gort" from the median of
