@@ -8,7 +8,6 @@
 //   * Iteration under mutation: the counts of scenarios.h must be Go's.
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
@@ -16,26 +15,13 @@
 
 #include "maps/map.h"
 #include "scenarios.h"
-#include "test_util.h"
+#include "tests/maps/splitmix.h"
+#include "tests/oracle/oracle.h"
 
 namespace gort::maps {
 namespace {
 
 using test::splitmix;
-
-std::string read_golden(const std::string& name) {
-  std::ifstream in(std::string(GORT_MAPS_GOLDEN_DIR) + "/" + name);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string live(const std::string& oracle, const std::string& args) {
-  bool ok = false;
-  std::string out = test::run_go(std::string(GORT_MAPS_ORACLE_DIR) + "/" + oracle, args, ok);
-  EXPECT_TRUE(ok) << "go run " << oracle << " " << args << " failed";
-  return out;
-}
 
 // "count B" at every change of B, as growth.go prints it.
 std::string b_steps(bool random, int n) {
@@ -56,21 +42,26 @@ std::string b_steps(bool random, int n) {
 }
 
 TEST(Fidelity, BAfterInsertsSequentialGolden) {
-  std::string want = read_golden("growth_seq.txt");
+  std::string want = oracle::Golden("maps/golden/growth_seq.txt");
   ASSERT_FALSE(want.empty()) << "missing golden file";
-  EXPECT_EQ(b_steps(false, 1000000), want);
+  EXPECT_SAME_LINES(want, b_steps(false, 1000000));
 }
 
 TEST(Fidelity, BAfterInsertsRandomGolden) {
-  std::string want = read_golden("growth_rand.txt");
+  std::string want = oracle::Golden("maps/golden/growth_rand.txt");
   ASSERT_FALSE(want.empty());
-  EXPECT_EQ(b_steps(true, 1000000), want);
+  EXPECT_SAME_LINES(want, b_steps(true, 1000000));
 }
 
+// growth.go seq 1000000 and rand 1000000, run now.
 TEST(Fidelity, BAfterInsertsLive) {
-  if (!test::have_go()) GTEST_SKIP() << "go is not installed";
-  EXPECT_EQ(b_steps(false, 1000000), live("growth.go", "seq 1000000"));
-  EXPECT_EQ(b_steps(true, 1000000), live("growth.go", "rand 1000000"));
+  GORT_REQUIRE_GO();
+  const oracle::Run& seq = oracle::Live("maps/golden/growth_seq.txt");
+  EXPECT_TRUE(seq.ok()) << seq;
+  EXPECT_SAME_LINES(seq.out, b_steps(false, 1000000));
+  const oracle::Run& rand = oracle::Live("maps/golden/growth_rand.txt");
+  EXPECT_TRUE(rand.ok()) << rand;
+  EXPECT_SAME_LINES(rand.out, b_steps(true, 1000000));
 }
 
 struct churn_result {
@@ -152,29 +143,36 @@ void expect_churn_matches(const churn_result& go, int n, int ops, double toleran
 }
 
 TEST(Fidelity, ChurnSmallGolden) {
-  expect_churn_matches(parse_churn(read_golden("churn_100.txt")), 100, 1000000, 0.15);
+  std::string go = oracle::Golden("maps/golden/churn_100.txt");
+  expect_churn_matches(parse_churn(go), 100, 1000000, 0.15);
 }
 TEST(Fidelity, ChurnGolden) {
-  expect_churn_matches(parse_churn(read_golden("churn_1000.txt")), 1000, 2000000, 0.45);
+  std::string go = oracle::Golden("maps/golden/churn_1000.txt");
+  expect_churn_matches(parse_churn(go), 1000, 2000000, 0.45);
 }
+// growth.go churn 100 1000000, run now.
 TEST(Fidelity, ChurnLive) {
-  if (!test::have_go()) GTEST_SKIP() << "go is not installed";
-  expect_churn_matches(parse_churn(live("growth.go", "churn 100 1000000")), 100, 1000000, 0.15);
+  GORT_REQUIRE_GO();
+  const oracle::Run& go = oracle::Live("maps/golden/churn_100.txt");
+  EXPECT_TRUE(go.ok()) << go;
+  expect_churn_matches(parse_churn(go.out), 100, 1000000, 0.15);
 }
 
 TEST(Fidelity, IterationGolden) {
-  std::string want = read_golden("iteration.txt");
+  std::string want = oracle::Golden("maps/golden/iteration.txt");
   ASSERT_FALSE(want.empty());
   fastrand_seed(5);
   test::scenario_run<uint64_t> s{[](uint64_t k) { return k; }, ""};
-  EXPECT_EQ(s.run_all(), want);
+  EXPECT_SAME_LINES(want, s.run_all());
   EXPECT_EQ(s.problems, "");
 }
 
 TEST(Fidelity, IterationLive) {
-  if (!test::have_go()) GTEST_SKIP() << "go is not installed";
+  GORT_REQUIRE_GO();
+  const oracle::Run& go = oracle::Live("maps/golden/iteration.txt");
+  EXPECT_TRUE(go.ok()) << go;
   test::scenario_run<uint64_t> s{[](uint64_t k) { return k; }, ""};
-  EXPECT_EQ(s.run_all(), live("iteration.go", ""));
+  EXPECT_SAME_LINES(go.out, s.run_all());
 }
 
 }  // namespace
