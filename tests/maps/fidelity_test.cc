@@ -56,10 +56,10 @@ TEST(Fidelity, BAfterInsertsRandomGolden) {
 // growth.go seq 1000000 and rand 1000000, run now.
 TEST(Fidelity, BAfterInsertsLive) {
   GORT_REQUIRE_GO();
-  const oracle::Run& seq = oracle::Live("maps/golden/growth_seq.txt");
+  const oracle::Result& seq = oracle::Live("maps/golden/growth_seq.txt");
   EXPECT_TRUE(seq.ok()) << seq;
   EXPECT_SAME_LINES(seq.out, b_steps(false, 1000000));
-  const oracle::Run& rand = oracle::Live("maps/golden/growth_rand.txt");
+  const oracle::Result& rand = oracle::Live("maps/golden/growth_rand.txt");
   EXPECT_TRUE(rand.ok()) << rand;
   EXPECT_SAME_LINES(rand.out, b_steps(true, 1000000));
 }
@@ -153,7 +153,7 @@ TEST(Fidelity, ChurnGolden) {
 // growth.go churn 100 1000000, run now.
 TEST(Fidelity, ChurnLive) {
   GORT_REQUIRE_GO();
-  const oracle::Run& go = oracle::Live("maps/golden/churn_100.txt");
+  const oracle::Result& go = oracle::Live("maps/golden/churn_100.txt");
   EXPECT_TRUE(go.ok()) << go;
   expect_churn_matches(parse_churn(go.out), 100, 1000000, 0.15);
 }
@@ -169,7 +169,7 @@ TEST(Fidelity, IterationGolden) {
 
 TEST(Fidelity, IterationLive) {
   GORT_REQUIRE_GO();
-  const oracle::Run& go = oracle::Live("maps/golden/iteration.txt");
+  const oracle::Result& go = oracle::Live("maps/golden/iteration.txt");
   EXPECT_TRUE(go.ok()) << go;
   test::scenario_run<uint64_t> s{[](uint64_t k) { return k; }, ""};
   EXPECT_SAME_LINES(go.out, s.run_all());

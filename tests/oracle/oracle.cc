@@ -142,8 +142,8 @@ std::string Contents(FILE* f) {
 
 // argv[0] is a path. stdout and stderr go to unnamed temporary files, so neither pipe can
 // fill up while the other is read.
-Run Spawn(const std::vector<std::string>& argv, const std::string& dir) {
-  Run run;
+Result Spawn(const std::vector<std::string>& argv, const std::string& dir) {
+  Result run;
   run.command = CommandLine(argv, dir);
   FILE* out = std::tmpfile();
   FILE* err = std::tmpfile();
@@ -157,7 +157,7 @@ Run Spawn(const std::vector<std::string>& argv, const std::string& dir) {
 }
 
 // "`command` exited with status N (version); stderr: ..." (stderr cut at 4000 bytes).
-std::string Describe(const Run& run, std::string_view version) {
+std::string Describe(const Result& run, std::string_view version) {
   std::ostringstream os;
   os << "`" << run.command << "` ";
   if (run.status == -1) os << "did not run";
@@ -189,7 +189,7 @@ bool IsGo119(const Toolchain& t) {
 
 // `go version` runs: fills t and returns true; else why it did not.
 bool Probe(const std::string& go, Toolchain& t, std::string& why) {
-  Run version = Spawn({go, "version"}, "/");
+  Result version = Spawn({go, "version"}, "/");
   if (!version.ok()) {
     why = Describe(version, "");
     return false;
@@ -248,8 +248,8 @@ std::vector<Row> ParseRows(const std::string& text) {
   return rows;
 }
 
-Run Failed(std::string command, std::string why) {
-  return Run{.command = std::move(command), .status = -1, .out = "", .err = std::move(why)};
+Result Failed(std::string command, std::string why) {
+  return Result{.command = std::move(command), .status = -1, .out = "", .err = std::move(why)};
 }
 
 // First line that differs: its number, and the line itself in `text` (or a note).
@@ -274,7 +274,7 @@ const Toolchain& Go() {
   return toolchain;
 }
 
-std::ostream& operator<<(std::ostream& os, const Run& run) { return os << Describe(run, Go().version); }
+std::ostream& operator<<(std::ostream& os, const Result& run) { return os << Describe(run, Go().version); }
 
 std::string TestsPath(std::string_view rel) { return std::string(GORT_TESTS_DIR "/") += rel; }
 
@@ -283,7 +283,7 @@ const std::vector<Row>& Rows() {
   return rows;
 }
 
-Run RunOracle(const Row& row) {
+Result RunOracle(const Row& row) {
   std::string file = TestsPath(row.oracle), dir = Parent(file);
   std::vector<std::string> argv = {Go().go, "run", file.substr(dir.size() + 1)};
   argv.insert(argv.end(), row.args.begin(), row.args.end());
@@ -291,9 +291,9 @@ Run RunOracle(const Row& row) {
   return Spawn(argv, dir);
 }
 
-const Run& Live(std::string_view golden) {
+const Result& Live(std::string_view golden) {
   static std::mutex mu;
-  static std::map<std::string, Run, std::less<>> runs;
+  static std::map<std::string, Result, std::less<>> runs;
   std::lock_guard lock(mu);
   if (auto it = runs.find(golden); it != runs.end()) return it->second;
   for (const Row& row : Rows())

@@ -16,7 +16,7 @@
 //   3. The run is hermetic and offline: GO* variables of the caller are dropped (GOCACHE and
 //      GOTMPDIR kept), then GO111MODULE=off, GOPROXY=off, GOTOOLCHAIN=local; GOCACHE points
 //      into the build tree when the user's cache directory is not writable.
-//   4. The test asserts run.ok() (streaming the Run prints the command, exit status and
+//   4. The test asserts run.ok() (streaming the Result prints the command, exit status and
 //      stderr), then EXPECT_SAME_LINES(go.out, gort_text): on a difference it prints the
 //      first differing line and its number.
 // Golden files are read with Golden("slices/golden/grid.txt") (paths under tests/).
@@ -48,13 +48,13 @@ struct Toolchain {
 const Toolchain& Go();
 
 // One finished command.
-struct Run {
+struct Result {
   std::string command;  // as a shell would take it, with the directory it ran in
   int status = -1;      // exit status; 128 + N when signal N killed it; -1 when never started
   std::string out, err;
   bool ok() const { return status == 0; }
 };
-std::ostream& operator<<(std::ostream& os, const Run& run);  // command, status, stderr
+std::ostream& operator<<(std::ostream& os, const Result& run);  // command, status, stderr
 
 // A row of oracles.txt: `go run <oracle> <args>` prints <golden>. Paths are under tests/.
 struct Row {
@@ -64,11 +64,11 @@ struct Row {
 const std::vector<Row>& Rows();
 
 // `go run <oracle> <args>` in the oracle's directory, hermetically; oracle is under tests/.
-Run RunOracle(const Row& row);
+Result RunOracle(const Row& row);
 
 // The oracle that writes `golden`, run now (once per process: later calls return the same
-// run). A golden file oracles.txt does not list gives a Run that failed and says so.
-const Run& Live(std::string_view golden);
+// run). A golden file oracles.txt does not list gives a Result that failed and says so.
+const Result& Live(std::string_view golden);
 
 // The absolute path of a file under tests/.
 std::string TestsPath(std::string_view rel);

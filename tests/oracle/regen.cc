@@ -17,7 +17,7 @@ bool Wanted(const Row& row, const std::vector<std::string>& names) {
 }
 
 bool Regenerate(const Row& row) {
-  Run run = RunOracle(row);
+  Result run = RunOracle(row);
   if (!run.ok()) {
     std::cerr << row.golden << ": " << run << "\n";
     return false;

@@ -7,21 +7,21 @@ namespace {
 
 TEST(SlicesLiveGo, Growth) {
   GORT_REQUIRE_GO();
-  const oracle::Run& go = oracle::Live("slices/golden/growth.txt");
+  const oracle::Result& go = oracle::Live("slices/golden/growth.txt");
   ASSERT_TRUE(go.ok()) << go;
   EXPECT_SAME_LINES(go.out, GortGrowth());
 }
 
 TEST(SlicesLiveGo, Grid) {
   GORT_REQUIRE_GO();
-  const oracle::Run& go = oracle::Live("slices/golden/grid.txt");
+  const oracle::Result& go = oracle::Live("slices/golden/grid.txt");
   ASSERT_TRUE(go.ok()) << go;
   EXPECT_SAME_LINES(go.out, GortGrid());
 }
 
 TEST(SlicesLiveGo, Aliasing) {
   GORT_REQUIRE_GO();
-  const oracle::Run& go = oracle::Live("slices/golden/alias.txt");
+  const oracle::Result& go = oracle::Live("slices/golden/alias.txt");
   ASSERT_TRUE(go.ok()) << go;
   EXPECT_SAME_LINES(go.out, AliasScenarios());
 }
@@ -32,7 +32,7 @@ TEST(SlicesLiveGo, GoldenFilesAreCurrent) {
   GORT_REQUIRE_GO();
   for (const char* golden : {"slices/golden/growth.txt", "slices/golden/grid.txt",
                              "slices/golden/alias.txt"}) {
-    const oracle::Run& go = oracle::Live(golden);
+    const oracle::Result& go = oracle::Live(golden);
     EXPECT_TRUE(go.ok()) << go;
     EXPECT_SAME_LINES(go.out, oracle::Golden(golden)) << golden;
   }

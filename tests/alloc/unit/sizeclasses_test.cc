@@ -89,7 +89,7 @@ TEST(SizeClasses, MatchesGoldenFromGoRuntime) {
 
 TEST(SizeClasses, MatchesLiveGoRuntime) {
   GORT_REQUIRE_GO();
-  const oracle::Run& go = oracle::Live("alloc/unit/golden/roundupsize.txt");
+  const oracle::Result& go = oracle::Live("alloc/unit/golden/roundupsize.txt");
   ASSERT_TRUE(go.ok()) << go;
   std::istringstream in(go.out);
   ExpectMatchesGo(ParseSteps(in));
