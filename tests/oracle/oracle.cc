@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -182,9 +183,11 @@ std::vector<std::string> OnPath(const std::string& name) {
   return found;
 }
 
+// "go version go1.19 ..." or "go version go1.19.N ...".
 bool IsGo119(const Toolchain& t) {
   std::string_view v = t.version, want = "go version go1.19";
-  return v.starts_with(want) && v.size() > want.size() && (v[want.size()] == '.' || v[want.size()] == ' ');
+  if (!v.starts_with(want) || v.size() == want.size()) return false;
+  return v[want.size()] == '.' || v[want.size()] == ' ';
 }
 
 // `go version` runs: fills t and returns true; else why it did not.
@@ -274,7 +277,9 @@ const Toolchain& Go() {
   return toolchain;
 }
 
-std::ostream& operator<<(std::ostream& os, const Result& run) { return os << Describe(run, Go().version); }
+std::ostream& operator<<(std::ostream& os, const Result& run) {
+  return os << Describe(run, Go().version);
+}
 
 std::string TestsPath(std::string_view rel) { return std::string(GORT_TESTS_DIR "/") += rel; }
 
@@ -296,15 +301,16 @@ const Result& Live(std::string_view golden) {
   static std::map<std::string, Result, std::less<>> runs;
   std::lock_guard lock(mu);
   if (auto it = runs.find(golden); it != runs.end()) return it->second;
-  for (const Row& row : Rows())
-    if (row.golden == golden) return runs.emplace(golden, RunOracle(row)).first->second;
-  return runs.emplace(golden, Failed("(none)", std::string(golden) + " is not a golden file of " +
-                                                   TestsPath("oracle/oracles.txt"))).first->second;
+  auto row = std::ranges::find(Rows(), golden, &Row::golden);
+  std::string unlisted = std::string(golden) + " is not listed in oracles.txt";
+  Result run = row != Rows().end() ? RunOracle(*row) : Failed("(no oracle)", unlisted);
+  return runs.emplace(golden, std::move(run)).first->second;
 }
 
 std::string Golden(std::string_view golden) {
   std::string text;
-  if (!ReadInto(TestsPath(golden), &text)) ADD_FAILURE() << "cannot read golden file " << TestsPath(golden);
+  if (!ReadInto(TestsPath(golden), &text))
+    ADD_FAILURE() << "cannot read golden file " << TestsPath(golden);
   return text;
 }
 
