@@ -6,9 +6,11 @@
 //     in each (count, B, noverflow) state Go met must be Go's, exactly; B must stay put; the
 //     number of same-size grows depends on the hash, so it is compared as a rate.
 //   * Iteration under mutation: the counts of scenarios.h must be Go's.
+//   * Bucket arrays: the buckets allocated for 2^B main buckets (makeBucketArray's overflow
+//     buckets and size-class slack), read from the runtime by prealloc.go, must be Go's.
 #include <gtest/gtest.h>
 
-#include <fstream>
+#include <array>
 #include <map>
 #include <sstream>
 #include <string>
@@ -16,26 +18,13 @@
 
 #include "maps/map.h"
 #include "scenarios.h"
-#include "test_util.h"
+#include "tests/maps/splitmix.h"
+#include "tests/oracle/oracle.h"
 
 namespace gort::maps {
 namespace {
 
 using test::splitmix;
-
-std::string read_golden(const std::string& name) {
-  std::ifstream in(std::string(GORT_MAPS_GOLDEN_DIR) + "/" + name);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string live(const std::string& oracle, const std::string& args) {
-  bool ok = false;
-  std::string out = test::run_go(std::string(GORT_MAPS_ORACLE_DIR) + "/" + oracle, args, ok);
-  EXPECT_TRUE(ok) << "go run " << oracle << " " << args << " failed";
-  return out;
-}
 
 // "count B" at every change of B, as growth.go prints it.
 std::string b_steps(bool random, int n) {
@@ -56,21 +45,60 @@ std::string b_steps(bool random, int n) {
 }
 
 TEST(Fidelity, BAfterInsertsSequentialGolden) {
-  std::string want = read_golden("growth_seq.txt");
+  std::string want = oracle::Golden("maps/golden/growth_seq.txt");
   ASSERT_FALSE(want.empty()) << "missing golden file";
-  EXPECT_EQ(b_steps(false, 1000000), want);
+  EXPECT_SAME_LINES(want, b_steps(false, 1000000));
 }
 
 TEST(Fidelity, BAfterInsertsRandomGolden) {
-  std::string want = read_golden("growth_rand.txt");
+  std::string want = oracle::Golden("maps/golden/growth_rand.txt");
   ASSERT_FALSE(want.empty());
-  EXPECT_EQ(b_steps(true, 1000000), want);
+  EXPECT_SAME_LINES(want, b_steps(true, 1000000));
 }
 
+// "kind bucketsize B nbuckets" for B = 0..20, as prealloc.go prints it: a map made with a
+// hint that gives B, then its bucket array's size.
+template <class V>
+std::string prealloc_lines(const char* kind) {
+  std::string out;
+  for (unsigned b = 0; b <= 20; b++) {
+    gort::map<uint64_t, V> m;
+    m.reserve(b == 0 ? 8 : size_t{13} << b >> 1);  // 6.5 * 2^B: the most B holds
+    m.set(1, V{});  // a map made with B = 0 allocates its bucket at the first insert
+    auto x = m.xray(xray_level::header);
+    out += std::string(kind) + " " + std::to_string(x.bucket_bytes) + " " +
+           std::to_string(x.B) + " " + std::to_string(x.allocated_buckets) + "\n";
+  }
+  return out;
+}
+
+std::string prealloc_table() {
+  return prealloc_lines<uint64_t>("u64_u64") +
+         prealloc_lines<std::array<uint64_t, 3>>("u64_3u64");
+}
+
+TEST(Fidelity, BucketArraysGolden) {
+  std::string want = oracle::Golden("maps/golden/prealloc.txt");
+  ASSERT_FALSE(want.empty());
+  EXPECT_SAME_LINES(want, prealloc_table());
+}
+
+TEST(Fidelity, BucketArraysLive) {
+  GORT_REQUIRE_GO();
+  const oracle::Result& go = oracle::Live("maps/golden/prealloc.txt");
+  EXPECT_TRUE(go.ok()) << go;
+  EXPECT_SAME_LINES(go.out, prealloc_table());
+}
+
+// growth.go seq 1000000 and rand 1000000, run now.
 TEST(Fidelity, BAfterInsertsLive) {
-  if (!test::have_go()) GTEST_SKIP() << "go is not installed";
-  EXPECT_EQ(b_steps(false, 1000000), live("growth.go", "seq 1000000"));
-  EXPECT_EQ(b_steps(true, 1000000), live("growth.go", "rand 1000000"));
+  GORT_REQUIRE_GO();
+  const oracle::Result& seq = oracle::Live("maps/golden/growth_seq.txt");
+  EXPECT_TRUE(seq.ok()) << seq;
+  EXPECT_SAME_LINES(seq.out, b_steps(false, 1000000));
+  const oracle::Result& rand = oracle::Live("maps/golden/growth_rand.txt");
+  EXPECT_TRUE(rand.ok()) << rand;
+  EXPECT_SAME_LINES(rand.out, b_steps(true, 1000000));
 }
 
 struct churn_result {
@@ -152,29 +180,36 @@ void expect_churn_matches(const churn_result& go, int n, int ops, double toleran
 }
 
 TEST(Fidelity, ChurnSmallGolden) {
-  expect_churn_matches(parse_churn(read_golden("churn_100.txt")), 100, 1000000, 0.15);
+  std::string go = oracle::Golden("maps/golden/churn_100.txt");
+  expect_churn_matches(parse_churn(go), 100, 1000000, 0.15);
 }
 TEST(Fidelity, ChurnGolden) {
-  expect_churn_matches(parse_churn(read_golden("churn_1000.txt")), 1000, 2000000, 0.45);
+  std::string go = oracle::Golden("maps/golden/churn_1000.txt");
+  expect_churn_matches(parse_churn(go), 1000, 2000000, 0.45);
 }
+// growth.go churn 100 1000000, run now.
 TEST(Fidelity, ChurnLive) {
-  if (!test::have_go()) GTEST_SKIP() << "go is not installed";
-  expect_churn_matches(parse_churn(live("growth.go", "churn 100 1000000")), 100, 1000000, 0.15);
+  GORT_REQUIRE_GO();
+  const oracle::Result& go = oracle::Live("maps/golden/churn_100.txt");
+  EXPECT_TRUE(go.ok()) << go;
+  expect_churn_matches(parse_churn(go.out), 100, 1000000, 0.15);
 }
 
 TEST(Fidelity, IterationGolden) {
-  std::string want = read_golden("iteration.txt");
+  std::string want = oracle::Golden("maps/golden/iteration.txt");
   ASSERT_FALSE(want.empty());
   gort::fastrand_seed(5);
   test::scenario_run<uint64_t> s{[](uint64_t k) { return k; }, ""};
-  EXPECT_EQ(s.run_all(), want);
+  EXPECT_SAME_LINES(want, s.run_all());
   EXPECT_EQ(s.problems, "");
 }
 
 TEST(Fidelity, IterationLive) {
-  if (!test::have_go()) GTEST_SKIP() << "go is not installed";
+  GORT_REQUIRE_GO();
+  const oracle::Result& go = oracle::Live("maps/golden/iteration.txt");
+  EXPECT_TRUE(go.ok()) << go;
   test::scenario_run<uint64_t> s{[](uint64_t k) { return k; }, ""};
-  EXPECT_EQ(s.run_all(), live("iteration.go", ""));
+  EXPECT_SAME_LINES(go.out, s.run_all());
 }
 
 }  // namespace

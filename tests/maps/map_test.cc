@@ -15,7 +15,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "test_util.h"
+#include "tests/maps/splitmix.h"
 
 namespace gort {
 namespace {

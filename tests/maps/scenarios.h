@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "maps/map.h"
-#include "test_util.h"
+#include "tests/maps/splitmix.h"
 
 namespace gort::maps::test {
 

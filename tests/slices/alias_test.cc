@@ -5,9 +5,9 @@ namespace gort::slices::testing {
 namespace {
 
 TEST(SliceAliasing, MatchesGoGolden) {
-  std::string want = ReadGolden("alias.txt");
+  std::string want = oracle::Golden("slices/golden/alias.txt");
   ASSERT_FALSE(want.empty()) << "missing golden file";
-  ExpectSameLines(want, AliasScenarios(), "alias.txt");
+  EXPECT_SAME_LINES(want, AliasScenarios());
 }
 
 TEST(SliceAliasing, ScenariosLeaveNoArrays) {

@@ -31,7 +31,7 @@ using SliceBorrow = gort::test::SliceLeakCheck;
 // Go's capacity sequence for 8-byte elements: len that grew -> cap (growth.txt).
 std::map<size_t, size_t> GoldenGrowth8() {
   std::map<size_t, size_t> g;
-  std::istringstream in(ReadGolden("growth.txt"));
+  std::istringstream in(oracle::Golden("slices/golden/growth.txt"));
   size_t size, len, cap;
   while (in >> size >> len >> cap)
     if (size == 8) g[len] = cap;

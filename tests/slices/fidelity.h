@@ -2,7 +2,7 @@
 //
 // Each function returns text in exactly the format the matching Go program prints, so a
 // test compares gort's text with the golden file (slices_test) or with a live `go run`
-// (slices_go_test) line by line:
+// (slices_go_test) line by line, through tests/oracle/oracle.h:
 //   growth.go  "size len cap"     capacity changes while appending one at a time to nil
 //   grid.go    "size c n cap"     capacity after appending n to make([]T, c)
 //   alias.go   scenario lines     aliasing and copy-overlap (AliasScenarios replays them)
@@ -10,13 +10,12 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdio>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "slices/slice.h"
+#include "tests/oracle/oracle.h"
 
 namespace gort::slices::testing {
 
@@ -161,37 +160,6 @@ inline std::string AliasScenarios() {
   v[0] = 10;
   show("13.v", v), show("13.v2", v2), show("13.v2-to-cap", v2.sub(0, v2.cap()));
   return out.str();
-}
-
-inline std::string ReadGolden(const std::string& name) {
-  std::ifstream in(std::string(GORT_GOLDEN_DIR) + "/" + name);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// The output of `go run oracle/<name>`; empty when it failed.
-inline std::string RunGo(const std::string& name) {
-  std::string cmd = "cd /tmp && go run " GORT_ORACLE_DIR "/" + name + " 2>/dev/null";
-  FILE* f = popen(cmd.c_str(), "r");
-  if (!f) return "";
-  std::string out;
-  char buf[65536];
-  size_t k;
-  while ((k = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, k);
-  return pclose(f) == 0 ? out : "";
-}
-
-// Equal texts, or a failure naming the first line that differs.
-inline void ExpectSameLines(const std::string& want, const std::string& got, const char* what) {
-  std::istringstream w(want), g(got);
-  std::string lw, lg;
-  for (int line = 1;; line++) {
-    bool more_w = bool(std::getline(w, lw)), more_g = bool(std::getline(g, lg));
-    if (!more_w && !more_g) return;
-    ASSERT_EQ(more_w, more_g) << what << ": lengths differ at line " << line;
-    ASSERT_EQ(lw, lg) << what << ": line " << line << " (want = Go, got = gort)";
-  }
 }
 
 }  // namespace gort::slices::testing

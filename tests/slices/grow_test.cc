@@ -14,21 +14,21 @@ struct Bytes {  // an element of N bytes, like Go's [N]byte
 };
 
 TEST(SliceGrowth, GrowCapMatchesGoldenSequences) {
-  std::string want = ReadGolden("growth.txt");
+  std::string want = oracle::Golden("slices/golden/growth.txt");
   ASSERT_FALSE(want.empty()) << "missing golden file";
-  ExpectSameLines(want, GortGrowth(), "growth.txt");
+  EXPECT_SAME_LINES(want, GortGrowth());
 }
 
 TEST(SliceGrowth, GrowCapMatchesGoldenGrid) {
-  std::string want = ReadGolden("grid.txt");
+  std::string want = oracle::Golden("slices/golden/grid.txt");
   ASSERT_FALSE(want.empty()) << "missing golden file";
-  ExpectSameLines(want, GortGrid(), "grid.txt");
+  EXPECT_SAME_LINES(want, GortGrid());
 }
 
 // size -> (len that grew -> cap), from the golden file.
 std::map<size_t, std::map<size_t, size_t>> GoldenGrowth() {
   std::map<size_t, std::map<size_t, size_t>> g;
-  std::istringstream in(ReadGolden("growth.txt"));
+  std::istringstream in(oracle::Golden("slices/golden/growth.txt"));
   size_t size, len, cap;
   while (in >> size >> len >> cap) g[size][len] = cap;
   return g;
@@ -102,7 +102,7 @@ void CheckRealGrid(const std::map<std::pair<size_t, size_t>, size_t>& want) {
 
 TEST(SliceGrowth, RealBulkAppendsMatchGoGrid) {
   std::map<size_t, std::map<std::pair<size_t, size_t>, size_t>> g;
-  std::istringstream in(ReadGolden("grid.txt"));
+  std::istringstream in(oracle::Golden("slices/golden/grid.txt"));
   size_t size, c, n, cap;
   while (in >> size >> c >> n >> cap) g[size][{c, n}] = cap;
   ASSERT_EQ(g.size(), 7u);

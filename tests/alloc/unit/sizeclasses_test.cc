@@ -5,10 +5,11 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
+
+#include "tests/oracle/oracle.h"
 
 namespace gort::alloc {
 namespace {
@@ -80,33 +81,24 @@ void ExpectMatchesGo(const std::map<size_t, size_t>& steps) {
 }
 
 TEST(SizeClasses, MatchesGoldenFromGoRuntime) {
-  std::ifstream in(GORT_GOLDEN_DIR "/roundupsize.txt");
-  ASSERT_TRUE(in) << "missing golden file";
+  std::string golden = oracle::Golden("alloc/unit/golden/roundupsize.txt");
+  ASSERT_FALSE(golden.empty()) << "missing golden file";
+  std::istringstream in(golden);
   ExpectMatchesGo(ParseSteps(in));
 }
 
 TEST(SizeClasses, MatchesLiveGoRuntime) {
-  if (std::system("go version >/dev/null 2>&1") != 0) GTEST_SKIP() << "go is not installed";
-  FILE* f = popen("cd /tmp && go run " GORT_ORACLE_DIR "/roundupsize.go", "r");
-  ASSERT_NE(f, nullptr);
-  std::string out;
-  char buf[4096];
-  size_t k;
-  while ((k = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, k);
-  ASSERT_EQ(pclose(f), 0);
-  std::istringstream in(out);
+  GORT_REQUIRE_GO();
+  const oracle::Result& go = oracle::Live("alloc/unit/golden/roundupsize.txt");
+  ASSERT_TRUE(go.ok()) << go;
+  std::istringstream in(go.out);
   ExpectMatchesGo(ParseSteps(in));
 }
 
 // The pages per span are not observable from a Go program; read them from Go's own table.
 TEST(SizeClasses, PagesMatchGoSource) {
-  FILE* f = popen("cat \"$(go env GOROOT 2>/dev/null)/src/runtime/sizeclasses.go\" 2>/dev/null", "r");
-  ASSERT_NE(f, nullptr);
-  std::string src;
-  char buf[4096];
-  size_t k;
-  while ((k = fread(buf, 1, sizeof buf, f)) > 0) src.append(buf, k);
-  pclose(f);
+  GORT_REQUIRE_GO();
+  std::string src = oracle::ReadFile(oracle::Go().root + "/src/runtime/sizeclasses.go");
   if (src.empty()) GTEST_SKIP() << "Go's sources are not installed";
   // Lines of the header table: "//  class  bytes/obj  bytes/span  objects ..."
   std::istringstream in(src);
