@@ -21,12 +21,13 @@
 namespace gort::alloc {
 
 // Prints "fatal error: <what> <addr>" (addr in hex unless ~0) and aborts.
-[[noreturn]] GORT_NOINLINE void Fatal(const char* what, uintptr_t addr = ~uintptr_t{0});
+[[noreturn]] GORT_NOINLINE GORT_RUNTIME_API void Fatal(const char* what,
+                                                 uintptr_t addr = ~uintptr_t{0});
 
 // Prints a line to stderr without allocating (for option warnings and stats).
-void Print(const char* s);
-void PrintHex(uintptr_t v);
-void PrintDec(uint64_t v);
+GORT_RUNTIME_API void Print(const char* s);
+GORT_RUNTIME_API void PrintHex(uintptr_t v);
+GORT_RUNTIME_API void PrintDec(uint64_t v);
 
 }  // namespace gort::alloc
 

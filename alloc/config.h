@@ -15,6 +15,11 @@
 #define GORT_NOINLINE __attribute__((noinline))
 #define GORT_HIDDEN __attribute__((visibility("hidden")))
 #define GORT_EXPORT __attribute__((visibility("default")))
+// What the containers' inline code calls in the runtime core (thread.h, fastrand.h, check.h,
+// runtime.h, slices/array.h): default visibility, so that shared objects built with hidden
+// visibility all bind to the one runtime of the process when it is a shared library
+// (libgort_runtime.so), instead of each keeping a copy of its own.
+#define GORT_RUNTIME_API __attribute__((visibility("default")))
 #define GORT_LIKELY(x) __builtin_expect(!!(x), 1)
 #define GORT_UNLIKELY(x) __builtin_expect(!!(x), 0)
 

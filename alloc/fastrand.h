@@ -20,8 +20,8 @@ namespace gort {
 
 namespace alloc {
 extern constinit thread_local uint64_t tl_fastrand __attribute__((tls_model("initial-exec")))
-GORT_HIDDEN;
-uint64_t FastrandSeedThread() GORT_HIDDEN;  // seeds an unseeded thread, returns the state
+GORT_RUNTIME_API;
+uint64_t FastrandSeedThread() GORT_RUNTIME_API;  // seeds an unseeded thread, returns the state
 }  // namespace alloc
 
 inline uint64_t fastrand64() {

@@ -38,12 +38,12 @@
 
 namespace gort::runtime {
 
-void* allocate(size_t size, size_t align, bool zero);
-void* reallocate(void* p, size_t size);
-void deallocate(void* p);
+GORT_RUNTIME_API void* allocate(size_t size, size_t align, bool zero);
+GORT_RUNTIME_API void* reallocate(void* p, size_t size);
+GORT_RUNTIME_API void deallocate(void* p);
 
 // True when allocate forwards to the C library (the sanitize build).
-bool uses_libc();
+GORT_RUNTIME_API bool uses_libc();
 
 constexpr size_t roundupsize(size_t size) { return alloc::RoundUpSize(size); }
 

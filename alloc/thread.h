@@ -49,9 +49,9 @@ struct ThreadHooks {
 };
 
 extern constinit thread_local uint64_t tl_serial __attribute__((tls_model("initial-exec")))
-GORT_HIDDEN;
+GORT_RUNTIME_API;
 
-uint64_t EnrollThread() GORT_HIDDEN;  // slow path of ThreadSerial
+uint64_t EnrollThread() GORT_RUNTIME_API;  // slow path of ThreadSerial
 
 // The calling thread's serial (enrolling it on first use), or 0 once it has exited.
 GORT_INLINE uint64_t ThreadSerial() {
@@ -61,13 +61,13 @@ GORT_INLINE uint64_t ThreadSerial() {
 }
 
 // True once the calling thread's exit hooks have started.
-bool ThreadExiting() GORT_HIDDEN;
+bool ThreadExiting() GORT_RUNTIME_API;
 
 // Installs the hooks of one layer (hooks must outlive the process). Installing a layer twice
 // keeps the first hooks.
-void SetThreadHooks(ThreadLayer layer, const ThreadHooks* hooks) GORT_HIDDEN;
+void SetThreadHooks(ThreadLayer layer, const ThreadHooks* hooks) GORT_RUNTIME_API;
 
 // Threads enrolled and not yet exited (statistics, tests).
-uint64_t LiveThreads() GORT_HIDDEN;
+uint64_t LiveThreads() GORT_RUNTIME_API;
 
 }  // namespace gort::alloc

@@ -147,18 +147,18 @@ inline bool Linked(const array* a) { return a->owner == Tid() && a->local > 0; }
 // on this thread's list (or born shared on an exiting thread). The elements are not
 // constructed (zeroed when zero is set); the caller sets the destroy function (SetDestroy)
 // once they are. Drains the merge queue first. Throws std::bad_alloc.
-array* AllocArray(size_t cap, size_t elem_size, size_t align, bool zero);
+GORT_RUNTIME_API array* AllocArray(size_t cap, size_t elem_size, size_t align, bool zero);
 // Gives up a block from AllocArray whose elements could not be constructed.
-void AbandonArray(array* a);
+GORT_RUNTIME_API void AbandonArray(array* a);
 // Grows a uniquely owned block of trivially copyable elements to cap, moving it if it must.
 // The new elements are not initialised. Throws std::bad_alloc.
-array* ReallocArray(array* a, size_t cap, size_t elem_size, size_t align);
+GORT_RUNTIME_API array* ReallocArray(array* a, size_t cap, size_t elem_size, size_t align);
 // Drops a reference that the fast path of Release could not (steps 2 and 3).
-void ReleaseSlow(array* a);
+GORT_RUNTIME_API void ReleaseSlow(array* a);
 // Settles the merge queue now (step 4).
-void Drain();
+GORT_RUNTIME_API void Drain();
 // Arrays allocated and not freed, in the whole process.
-int64_t LiveArrays();
+GORT_RUNTIME_API int64_t LiveArrays();
 
 // ---- the count -----------------------------------------------------------------------------
 
