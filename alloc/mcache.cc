@@ -212,27 +212,31 @@ void CacheForkChild() {
   g_ncaches.store(tl_mcache.state == kCacheActive ? 1 : 0, std::memory_order_relaxed);
 }
 
-bool mcache::IsValid() const {
-  if (state != kCacheActive) return true;
+const char* mcache::check() const {
+  if (state != kCacheActive) return "";
   uint64_t cap = 0, lb = 0;
   for (uint32_t k = 1; k < kNumClasses; k++) cap += uint64_t(lists[k].max) * kClassSize[k];
-  if (cap != capacity || capacity > g_budget + 65 * 65536) return false;
+  if (cap != capacity) return "mcache: capacity is not the sum of max(c) * size(c)";
+  if (capacity > g_budget + 65 * 65536) return "mcache: capacity is over the thread's budget";
+  if (nlarge > kLargeSlots) return "mcache: more parked large spans than kLargeSlots";
   for (uint32_t i = 0; i < nlarge; i++) {
-    if (large[i]->state != SpanState::kCached) return false;
+    if (large[i]->state != SpanState::kCached) return "mcache: a parked large span is not kCached";
     lb += large[i]->bytes();
   }
-  if (lb != large_bytes || large_bytes > kLargeBytes) return false;
+  if (lb != large_bytes) return "mcache: large_bytes is not the sum of the parked spans";
+  if (large_bytes > kLargeBytes) return "mcache: parked large spans exceed kLargeBytes";
   for (uint32_t k = 1; k < kNumClasses; k++) {
     const FreeList& l = lists[k];
-    if (l.room < 1 || l.room > l.max) return false;
+    if (l.room < 1 || l.room > l.max) return "mcache: room(c) is outside 1..max(c)";
     uint32_t n = 0;
     for (void* p = l.head; p != nullptr; p = *static_cast<void**>(p)) {
-      if (g_pagemap.Class(reinterpret_cast<uintptr_t>(p)) != k) return false;
-      if (++n > l.max) return false;
+      if (g_pagemap.Class(reinterpret_cast<uintptr_t>(p)) != k)
+        return "mcache: an object on list c is not of class c";
+      if (++n > l.max) return "mcache: list c is longer than max(c) (a cycle?)";
     }
-    if (n != Len(k)) return false;
+    if (n != Len(k)) return "mcache: len(c) + room(c) != max(c)";
   }
-  return true;
+  return "";
 }
 
 }  // namespace gort::alloc

@@ -40,7 +40,7 @@ void mcentral::InsertRange(void* head, uint32_t n) {
   }
   ReturnToSpans(head, n);
 #if GORT_CHECKS >= 3
-  if (!IsValid()) Fatal("mcentral: invariant broken after InsertRange");
+  if (const char* e = check(); *e != '\0') Fatal(e);
 #endif
 }
 
@@ -118,19 +118,25 @@ mcentral::Stats mcentral::GetStats() {
   return {nspans_, nslots_, hits_, misses_};
 }
 
-bool mcentral::IsValid() {
+const char* mcentral::check() const {
   for (mspan* s = partial_.first; s != nullptr; s = s->next) {
-    if (s->state != SpanState::kSmall || s->cls != cls_ || !s->onlist || !s->HasFree()) return false;
-    if (!s->IsValid()) return false;
+    if (s->state != SpanState::kSmall || s->cls != cls_)
+      return "mcentral: a span on partial is not a small span of this class";
+    if (!s->onlist) return "mcentral: a span on partial is not marked onlist";
+    if (!s->HasFree()) return "mcentral: a span on partial has no free object";
+    if (const char* e = s->check(); *e != '\0') return e;
   }
+  if (nslots_ > maxslots_) return "mcentral: more transfer-cache slots in use than maxslots";
   for (uint32_t i = 0; i < nslots_; i++) {
     void* p = slots_[i];
-    for (uint32_t k = 0; k + 1 < batch_; k++) {
-      if (g_pagemap.Class(reinterpret_cast<uintptr_t>(p)) != cls_) return false;
-      p = Next(p);
+    for (uint32_t k = 0; k < batch_; k++, p = Next(p)) {
+      if (p == nullptr) return "mcentral: a transfer-cache batch is shorter than a batch";
+      if (g_pagemap.Class(reinterpret_cast<uintptr_t>(p)) != cls_)
+        return "mcentral: a transfer-cache batch holds an object of another class";
     }
+    if (p != nullptr) return "mcentral: a transfer-cache batch is longer than a batch";
   }
-  return true;
+  return "";
 }
 
 }  // namespace gort::alloc

@@ -32,7 +32,7 @@ class alignas(kCacheLine) mcentral {
   uint32_t RemoveRange(void** head, uint32_t n);
   // Takes back a null-terminated chain of n objects.
   void InsertRange(void* head, uint32_t n);
-  bool IsValid();
+  const char* check() const;  // the invariants above; "" when they hold (check.h)
 
   struct Stats {
     uint64_t spans;        // small spans held

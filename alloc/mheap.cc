@@ -33,7 +33,7 @@ mspan* mheap::AllocSpan(size_t npages, size_t align_pages, SpanState state, uint
   if (state == SpanState::kSmall) stats_.small_spans += s->bytes();
   else stats_.large_inuse += s->bytes();
 #if GORT_CHECKS >= 3
-  if (!IsValid()) Fatal("mheap: invariant broken after AllocSpan");
+  if (const char* e = check(); *e != '\0') Fatal(e);
 #endif
   return s;
 }
@@ -106,7 +106,7 @@ void mheap::FreeSpan(mspan* s, bool released) {
   s->remapped = false;
   InsertFree(s);
 #if GORT_CHECKS >= 3
-  if (!IsValid()) Fatal("mheap: invariant broken after FreeSpan");
+  if (const char* e = check(); *e != '\0') Fatal(e);
 #endif
 }
 
@@ -256,35 +256,48 @@ mheap::Stats mheap::GetStats() {
   return stats_;
 }
 
-bool mspan::IsValid() const {
-  if (npages == 0 || base % kPageSize != 0) return false;
-  if (g_pagemap.Span(base) != this || g_pagemap.Span(limit() - kPageSize) != this) return false;
-  if (state != SpanState::kSmall) return g_pagemap.Class(base) == 0;
-  if (nelems != ClassObjects(cls) || freeindex > nelems) return false;
+const char* mspan::check() const {
+  if (npages == 0 || base % kPageSize != 0) return "mspan: no pages, or base not page-aligned";
+  if (g_pagemap.Span(base) != this || g_pagemap.Span(limit() - kPageSize) != this)
+    return "mspan: the page map does not point at the span from its first and last page";
+  if (state != SpanState::kSmall)
+    return g_pagemap.Class(base) == 0 ? "" : "mspan: a page of a free or large span has a class";
+  if (nelems != ClassObjects(cls)) return "mspan: nelems is not the class's object count";
+  if (freeindex > nelems) return "mspan: freeindex is past nelems";
   size_t nfree = 0;
   for (void* p = freelist; p != nullptr; p = *static_cast<void**>(p)) {
     uintptr_t a = reinterpret_cast<uintptr_t>(p);
-    if (a < base || a >= base + nelems * ObjSize() || (a - base) % ObjSize() != 0) return false;
-    if (++nfree > nelems) return false;
+    if (a < base || a >= base + nelems * ObjSize() || (a - base) % ObjSize() != 0)
+      return "mspan: a freelist object is not an object of the span";
+    if (++nfree > nelems) return "mspan: the freelist is longer than nelems (a cycle?)";
   }
-  return allocCount + nfree + (nelems - freeindex) == nelems;
+  if (allocCount + nfree + (nelems - freeindex) != nelems)
+    return "mspan: allocCount + |freelist| + (nelems - freeindex) != nelems";
+  return "";
 }
 
-bool mheap::IsValid() {
+const char* mheap::check() const {
   size_t total = 0, resident = 0;
   for (size_t n = 0; n < kMaxPages; n++) {
-    if (((nonempty_[n / 64] >> (n % 64)) & 1) != !free_[n].empty()) return false;
+    if (((nonempty_[n / 64] >> (n % 64)) & 1) != !free_[n].empty())
+      return "mheap: the nonempty bitmap disagrees with a free list";
     for (mspan* s = free_[n].first; s != nullptr; s = s->next) {
-      if (s->state != SpanState::kFree || !s->IsValid()) return false;
-      if ((n == 0) != (s->npages >= kMaxPages) || (n != 0 && s->npages != n)) return false;
+      if (s->state != SpanState::kFree) return "mheap: a span on a free list is not free";
+      if (const char* e = s->check(); *e != '\0') return e;
+      if ((n == 0) != (s->npages >= kMaxPages) || (n != 0 && s->npages != n))
+        return "mheap: a free span is not on the list for its length";
       mspan* r = g_pagemap.Span(s->limit());
-      if (r != nullptr && r->state == SpanState::kFree && r->base == s->limit()) return false;
-      if (s->resident > s->bytes()) return false;
+      if (r != nullptr && r->state == SpanState::kFree && r->base == s->limit())
+        return "mheap: two free spans are adjacent";
+      if (s->resident > s->bytes()) return "mheap: a free span has more resident bytes than bytes";
       total += s->bytes();
       resident += s->resident;
     }
   }
-  return total == stats_.free_bytes && resident == stats_.free_resident;
+  if (total != stats_.free_bytes) return "mheap: free_bytes is not the sum of the free spans";
+  if (resident != stats_.free_resident)
+    return "mheap: free_resident is not the sum of the free spans' resident bytes";
+  return "";
 }
 
 }  // namespace gort::alloc

@@ -13,7 +13,7 @@
 //     pages released to the OS (before it merges, so no page is released twice); they read as
 //     zero again, which calloc uses. Pages moved by mremap (realloc) are released as soon as
 //     they are freed, so the kernel can merge their mappings back into the arena's.
-// Invariants (checked by IsValid):
+// Invariants (walked by check()):
 //   - no two free spans are adjacent; every free span is on the list for its length;
 //   - pagemap.Span(first page) == pagemap.Span(last page) == s for every free or large span,
 //     and for every page of a small span; pagemap.Class(page) == s->cls for small spans, else 0.
@@ -44,7 +44,7 @@ class mheap {
   void ShrinkInPlace(mspan* s, size_t npages);
 
   void set_retain(size_t bytes) { retain_ = bytes; }
-  bool IsValid();
+  const char* check() const;  // the invariants above; "" when they hold (check.h)
 
   struct Stats {
     uint64_t reserved;       // bytes of address space taken from the OS
