@@ -24,7 +24,7 @@ namespace gort::alloc {
 namespace {
 
 constinit std::atomic<int> g_init{0};  // 0 not started, 1 running, 2 done
-constinit Lock g_init_lock;
+constinit Lock g_init_lock{LockRank::kInit};
 
 // Large blocks at least this big move by remapping their pages instead of copying them.
 constexpr size_t kRemapBytes = size_t{1} << 20;

@@ -193,9 +193,9 @@ uint64_t CacheParkedBytes() { return g_parked.load(std::memory_order_relaxed); }
 uint32_t CacheCount() { return g_ncaches.load(std::memory_order_relaxed); }
 
 // fork(): take every allocator lock so the child gets consistent structures: mcentrals in
-// class order, then mheap (the documented lock order). In the child only the forking thread
-// lives; objects cached by the other threads stay with their dead caches (a bounded leak:
-// each thread's lists are within its budget).
+// class order, then mheap (the order of lockrank.h, checked at tier >= 2). In the child
+// only the forking thread lives; objects cached by the other threads stay with their dead
+// caches (a bounded leak: each thread's lists are within its budget).
 void CacheForkPrepare() {
   for (int k = 1; k < kNumClasses; k++) g_mcentral[k].lock.lock();
   g_mheap.lock.lock();
@@ -206,6 +206,8 @@ void CacheForkParent() {
   for (int k = kNumClasses - 1; k >= 1; k--) g_mcentral[k].lock.unlock();
 }
 
+// In the child the forking thread holds every lock it took in prepare; ResetInChild frees
+// each and, at tier >= 2, takes it off the thread's held-lock record.
 void CacheForkChild() {
   g_mheap.lock.ResetInChild();
   for (int k = 1; k < kNumClasses; k++) g_mcentral[k].lock.ResetInChild();

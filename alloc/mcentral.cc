@@ -14,6 +14,7 @@ inline void*& Next(void* p) { return *static_cast<void**>(p); }
 
 void mcentral::Init(uint8_t cls) {
   cls_ = cls;
+  lock.set_rank(MCentralRank(cls));
   batch_ = ClassBatch(cls);
   // Keep at most ~1 MiB of objects in the transfer cache of one class.
   uint32_t bytes = batch_ * kClassSize[cls];

@@ -13,7 +13,8 @@
 // one lock round trip per batch, never a lock or an atomic per object.
 // Invariants: every span on `partial` is kSmall of this class and HasFree(); a kSmall span of
 // this class with HasFree() is on `partial` (onlist); every slot holds exactly batch objects.
-// All fields are guarded by `lock`; mcentral may take mheap.lock while holding it.
+// All fields are guarded by `lock`. Lock order: lockrank.h (mcentral[c] ranks by class,
+// below mheap).
 #pragma once
 
 #include <cstdint>
@@ -41,7 +42,7 @@ class alignas(kCacheLine) mcentral {
   };
   Stats GetStats();
 
-  Lock lock;
+  Lock lock{LockRank::kMCentral};  // Init gives it its class's rank
 
  private:
   uint32_t CutFromSpans(void** head, uint32_t n);

@@ -17,7 +17,7 @@
 //   - no two free spans are adjacent; every free span is on the list for its length;
 //   - pagemap.Span(first page) == pagemap.Span(last page) == s for every free or large span,
 //     and for every page of a small span; pagemap.Class(page) == s->cls for small spans, else 0.
-// Everything is guarded by `lock`; mcentral takes it after its own lock, never before.
+// Everything is guarded by `lock`. Lock order: lockrank.h (mheap ranks above every mcentral).
 #pragma once
 
 #include <cstddef>
@@ -56,7 +56,7 @@ class mheap {
   };
   Stats GetStats();
 
-  Lock lock;
+  Lock lock{LockRank::kMHeap};
 
  private:
   mspan* FindFree(size_t npages, size_t align_pages);
