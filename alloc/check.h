@@ -4,8 +4,10 @@
 //   0  nothing is checked beyond what the algorithms need;
 //   1  API misuse is caught where it costs nothing on the fast path: free/realloc of a
 //      pointer the page map says is not ours, double free of a large object (default);
-//   2  internal invariants are asserted (GORT_ASSERT), and a small-object free must point
-//      at an object boundary of a live span;
+//   2  internal invariants are asserted: GORT_ASSERT preconditions at the entry of the slow
+//      paths (arguments in range, span states, which lock the caller must or must not hold),
+//      the lock order of lockrank.h, and a small-object free must point at an object
+//      boundary of a live span. The fast paths (malloc.h) carry none of it below tier 2;
 //   3  whole structures are walked (check()) after the operations that change them.
 //
 // Invariant walkers, one convention across gort: a component's invariants are written as
@@ -40,6 +42,10 @@ void PrintDec(uint64_t v);
 
 }  // namespace gort::alloc
 
+// GORT_ASSERT(cond, "Function: the broken precondition") — mimalloc's mi_assert_internal,
+// tcmalloc's REQUIRES made executable. At tier >= 2 a false cond dies with
+// "fatal error: internal invariant broken: <what>"; below tier 2 cond is not even compiled, so
+// it may name things that exist only at tier >= 2 (Lock::owned(), LocksHeld()).
 #if GORT_CHECKS >= 2
 #define GORT_ASSERT(cond, what) \
   do {                          \

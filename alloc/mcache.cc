@@ -45,6 +45,7 @@ constexpr ThreadHooks kHooks = {OnThreadExit, CacheForkPrepare, CacheForkParent,
 // Sets up this thread's cache. An object freed before (at most one per list: room was 1) is
 // kept and counted.
 void Activate(mcache* c) {
+  GORT_ASSERT(c->state == kCacheUnset, "Activate: the cache is set up already, or dead");
   EnsureInit();
   c->capacity = 0;
   for (uint32_t k = 1; k < kNumClasses; k++) {
@@ -61,6 +62,7 @@ void Activate(mcache* c) {
 
 // Gives the first n objects of list cls to mcentral; returns how many went.
 uint32_t ReleaseBatch(FreeList& l, uint32_t cls, uint32_t n) {
+  GORT_ASSERT(l.head != nullptr && n >= 1, "ReleaseBatch: nothing to release");
   void* head = l.head;
   void* last = head;
   uint32_t k = 1;
@@ -92,6 +94,11 @@ void CacheInitGlobals() {
 
 void* CacheRefill(uint32_t cls) {
   mcache* c = &tl_mcache;
+  GORT_ASSERT(cls >= 1 && cls < kNumClasses, "CacheRefill: size class out of range");
+  GORT_ASSERT(c->lists[cls].head == nullptr, "CacheRefill: the list is not empty");
+  GORT_ASSERT(c->state != kCacheActive || c->lists[cls].room == c->lists[cls].max,
+              "CacheRefill: an empty list whose room is not its max");
+  GORT_ASSERT(LocksHeld() == 0, "CacheRefill: called with an allocator lock held");
   if (GORT_UNLIKELY(c->state != kCacheActive)) {
     if (c->state == kCacheUnset) {
       Activate(c);
@@ -118,7 +125,11 @@ void* CacheRefill(uint32_t cls) {
 
 void CacheFlush(uint32_t cls) {
   mcache* c = &tl_mcache;
+  GORT_ASSERT(cls >= 1 && cls < kNumClasses, "CacheFlush: size class out of range");
   FreeList& l = c->lists[cls];
+  GORT_ASSERT(l.room == 0, "CacheFlush: the list still has room");
+  GORT_ASSERT(l.head != nullptr, "CacheFlush: the list is empty");
+  GORT_ASSERT(LocksHeld() == 0, "CacheFlush: called with an allocator lock held");
   if (c->state == kCacheUnset) {
     // First free on this thread: the object sits on the list; set the thread up around it.
     Activate(c);
@@ -137,6 +148,7 @@ void CacheFlush(uint32_t cls) {
 }
 
 void CacheReleaseAll(mcache* c) {
+  GORT_ASSERT(c != nullptr && c->state == kCacheActive, "CacheReleaseAll: the cache is not active");
   for (uint32_t k = 1; k < kNumClasses; k++) {
     FreeList& l = c->lists[k];
     while (l.head != nullptr) ReleaseBatch(l, k, ClassBatch(k));
@@ -152,6 +164,9 @@ void CacheReleaseAll(mcache* c) {
 
 mspan* CacheTakeLarge(size_t npages) {
   mcache* c = &tl_mcache;
+  GORT_ASSERT(npages > kMaxSmallSize / kPageSize,
+              "CacheTakeLarge: a request a size class would serve reached the large path");
+  GORT_ASSERT(c->nlarge <= mcache::kLargeSlots, "CacheTakeLarge: more parked spans than slots");
   for (uint32_t i = c->nlarge; i-- > 0;) {
     mspan* s = c->large[i];
     if (s->npages != npages) continue;
@@ -167,6 +182,10 @@ mspan* CacheTakeLarge(size_t npages) {
 
 bool CachePutLarge(mspan* s) {
   mcache* c = &tl_mcache;
+  GORT_ASSERT(s != nullptr && s->state == SpanState::kLarge,
+              "CachePutLarge: the span is not a large span in use");
+  GORT_ASSERT(g_pagemap.Span(s->base) == s,
+              "CachePutLarge: the page map does not point at the span");
   if (c->state == kCacheUnset) Activate(c);
   if (c->state != kCacheActive || s->bytes() > mcache::kLargeBytes) return false;
   // Make room: the oldest parked spans go back to the heap.
@@ -197,11 +216,13 @@ uint32_t CacheCount() { return g_ncaches.load(std::memory_order_relaxed); }
 // only the forking thread lives; objects cached by the other threads stay with their dead
 // caches (a bounded leak: each thread's lists are within its budget).
 void CacheForkPrepare() {
+  GORT_ASSERT(LocksHeld() == 0, "CacheForkPrepare: the forking thread holds an allocator lock");
   for (int k = 1; k < kNumClasses; k++) g_mcentral[k].lock.lock();
   g_mheap.lock.lock();
 }
 
 void CacheForkParent() {
+  GORT_ASSERT(g_mheap.lock.owned(), "CacheForkParent: the prepare handler's locks are not held");
   g_mheap.lock.unlock();
   for (int k = kNumClasses - 1; k >= 1; k--) g_mcentral[k].lock.unlock();
 }
@@ -209,6 +230,7 @@ void CacheForkParent() {
 // In the child the forking thread holds every lock it took in prepare; ResetInChild frees
 // each and, at tier >= 2, takes it off the thread's held-lock record.
 void CacheForkChild() {
+  GORT_ASSERT(g_mheap.lock.owned(), "CacheForkChild: the prepare handler's locks are not held");
   g_mheap.lock.ResetInChild();
   for (int k = 1; k < kNumClasses; k++) g_mcentral[k].lock.ResetInChild();
   g_ncaches.store(tl_mcache.state == kCacheActive ? 1 : 0, std::memory_order_relaxed);

@@ -13,6 +13,8 @@ inline void*& Next(void* p) { return *static_cast<void**>(p); }
 }  // namespace
 
 void mcentral::Init(uint8_t cls) {
+  GORT_ASSERT(cls >= 1 && cls < kNumClasses, "mcentral::Init: size class out of range");
+  GORT_ASSERT(!lock.held(), "mcentral::Init: the lock is held");
   cls_ = cls;
   lock.set_rank(MCentralRank(cls));
   batch_ = ClassBatch(cls);
@@ -23,6 +25,9 @@ void mcentral::Init(uint8_t cls) {
 }
 
 uint32_t mcentral::RemoveRange(void** head, uint32_t n) {
+  GORT_ASSERT(head != nullptr, "mcentral::RemoveRange: head is null");
+  GORT_ASSERT(n >= 1 && n <= batch_, "mcentral::RemoveRange: n is not in 1..batch");
+  GORT_ASSERT(!lock.owned(), "mcentral::RemoveRange: the caller holds the lock");
   LockGuard g(lock);
   if (n == batch_ && nslots_ > 0) {
     hits_++;
@@ -34,6 +39,9 @@ uint32_t mcentral::RemoveRange(void** head, uint32_t n) {
 }
 
 void mcentral::InsertRange(void* head, uint32_t n) {
+  GORT_ASSERT(head != nullptr, "mcentral::InsertRange: head is null");
+  GORT_ASSERT(n >= 1 && n <= batch_, "mcentral::InsertRange: n is not in 1..batch");
+  GORT_ASSERT(!lock.owned(), "mcentral::InsertRange: the caller holds the lock");
   LockGuard g(lock);
   if (n == batch_ && nslots_ < maxslots_) {
     slots_[nslots_++] = head;
@@ -47,6 +55,8 @@ void mcentral::InsertRange(void* head, uint32_t n) {
 
 // Builds a chain of up to n objects from partial spans (new spans as needed).
 uint32_t mcentral::CutFromSpans(void** head, uint32_t n) {
+  GORT_ASSERT(lock.owned(), "mcentral::CutFromSpans: the lock is not held");
+  GORT_ASSERT(n >= 1 && n <= batch_, "mcentral::CutFromSpans: n is not in 1..batch");
   void* chain = nullptr;
   uint32_t got = 0;
   const uint32_t size = kClassSize[cls_];
@@ -78,6 +88,8 @@ uint32_t mcentral::CutFromSpans(void** head, uint32_t n) {
 }
 
 void mcentral::ReturnToSpans(void* head, uint32_t n) {
+  GORT_ASSERT(lock.owned(), "mcentral::ReturnToSpans: the lock is not held");
+  GORT_ASSERT(head != nullptr && n >= 1, "mcentral::ReturnToSpans: no objects");
   for (uint32_t i = 0; i < n; i++) {
     void* p = head;
     head = Next(p);
@@ -102,6 +114,8 @@ void mcentral::ReturnToSpans(void* head, uint32_t n) {
 }
 
 mspan* mcentral::NewSpan() {
+  GORT_ASSERT(lock.owned(), "mcentral::NewSpan: the lock is not held");
+  GORT_ASSERT(partial_.empty(), "mcentral::NewSpan: a partial span still has free objects");
   mspan* s = g_mheap.AllocSpan(kClassPages[cls_], 1, SpanState::kSmall, cls_);
   if (s == nullptr) return nullptr;
   s->nelems = ClassObjects(cls_);
@@ -115,6 +129,7 @@ mspan* mcentral::NewSpan() {
 }
 
 mcentral::Stats mcentral::GetStats() {
+  GORT_ASSERT(!lock.owned(), "mcentral::GetStats: the caller holds the lock");
   LockGuard g(lock);
   return {nspans_, nslots_, hits_, misses_};
 }

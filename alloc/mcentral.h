@@ -30,8 +30,10 @@ class alignas(kCacheLine) mcentral {
 
   void Init(uint8_t cls);
   // Hands out up to n objects as a null-terminated chain in *head; returns how many (0: OOM).
+  // REQUIRES: 1 <= n <= ClassBatch(cls); the caller does not hold `lock`.
   uint32_t RemoveRange(void** head, uint32_t n);
   // Takes back a null-terminated chain of n objects.
+  // REQUIRES: 1 <= n <= ClassBatch(cls); the caller does not hold `lock`.
   void InsertRange(void* head, uint32_t n);
   const char* check() const;  // the invariants above; "" when they hold (check.h)
 
@@ -45,9 +47,10 @@ class alignas(kCacheLine) mcentral {
   Lock lock{LockRank::kMCentral};  // Init gives it its class's rank
 
  private:
+  // REQUIRES (all three): `lock` held.
   uint32_t CutFromSpans(void** head, uint32_t n);
   void ReturnToSpans(void* head, uint32_t n);
-  mspan* NewSpan();
+  mspan* NewSpan();  // partial_ is empty
 
   uint8_t cls_ = 0;
   uint32_t batch_ = 0;

@@ -34,6 +34,10 @@ class mheap {
  public:
   static constexpr size_t kMaxPages = 128;  // runs shorter than this have exact lists
 
+  // REQUIRES of the functions that take `lock` (AllocSpan, FreeSpan, GrowInPlace,
+  // ShrinkInPlace, GetStats): the caller does not hold it; a span passed in is in use
+  // (kSmall or kLarge) and the page map points at it.
+
   // Allocates npages pages aligned to align_pages pages (a power of two) as a span in
   // `state` (kSmall with class cls, or kLarge). nullptr when the OS refuses memory.
   mspan* AllocSpan(size_t npages, size_t align_pages, SpanState state, uint8_t cls);
@@ -59,6 +63,7 @@ class mheap {
   Lock lock{LockRank::kMHeap};
 
  private:
+  // REQUIRES (every private function): `lock` held.
   mspan* FindFree(size_t npages, size_t align_pages);
   mspan* Carve(mspan* s, size_t npages, size_t align_pages);
   bool Grow(size_t npages);

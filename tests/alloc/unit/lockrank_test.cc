@@ -89,13 +89,26 @@ TEST(LockRankDeathTest, TakingALowerRankDiesNamingBothLocks) {
 
 TEST(LockRankDeathTest, TakingAHeldLockAgainDiesInsteadOfDeadlocking) {
   SKIP_BELOW_TIER_2();
+  Lock heap(LockRank::kMHeap);
+  EXPECT_DEATH(
+      {
+        LockGuard h(heap);
+        LockGuard again(heap);
+      },
+      "fatal error: lock order: taking mheap while holding mheap");
+}
+
+// Code that calls into the heap with its lock held dies at the entry precondition, which
+// names the function, before the lock order would.
+TEST(LockRankDeathTest, EnteringTheHeapWithItsLockHeldDies) {
+  SKIP_BELOW_TIER_2();
   EnsureInit();
   EXPECT_DEATH(
       {
         LockGuard h(g_mheap.lock);
-        g_mheap.GetStats();  // takes mheap.lock itself
+        g_mheap.GetStats();
       },
-      "fatal error: lock order: taking mheap while holding mheap");
+      "fatal error: internal invariant broken: mheap::GetStats: the caller holds the heap lock");
 }
 
 TEST(LockRankDeathTest, ReleasingALockNotHeldDies) {

@@ -172,6 +172,15 @@ TEST(MCacheDeathTest, ImmediateDoubleFreeIsCaught) {
   Free(p);
   EXPECT_DEATH(Free(p), "double free");
 }
+
+// The slow paths' entry preconditions: what only the fast paths may hand them.
+TEST(MCacheDeathTest, SlowPathPreconditionsNameTheFunction) {
+  const uint32_t cls = SizeToClass(64);
+  Free(Malloc(64));  // the list for cls holds objects and has room
+  EXPECT_DEATH(CacheFlush(cls), "CacheFlush: the list still has room");
+  EXPECT_DEATH(CacheRefill(cls), "CacheRefill: the list is not empty");
+  EXPECT_DEATH(CacheRefill(kNumClasses), "CacheRefill: size class out of range");
+}
 #endif
 
 }  // namespace

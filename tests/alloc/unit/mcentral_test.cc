@@ -56,13 +56,12 @@ TEST(MCentral, FullBatchesTravelThroughTheTransferCache) {
 
 TEST(MCentral, PartialBatchesGoBackToSpansAndEmptySpansToTheHeap) {
   EnsureInit();
-  const uint32_t cls = 67;  // 32 KiB, one object per 4-page span
+  const uint32_t cls = 67;  // 32 KiB, one object per 4-page span; a batch is 2
   mcentral& c = g_mcentral[cls];
-  void* head = nullptr;
-  uint32_t n = c.RemoveRange(&head, 3);
-  ASSERT_EQ(n, 3u);
+  void* objs[3];
+  for (void*& p : objs) ASSERT_EQ(c.RemoveRange(&p, 1), 1u);
   EXPECT_EQ(c.GetStats().spans, 3u);
-  c.InsertRange(head, 3);  // not a batch: straight back to the spans
+  for (void* p : objs) c.InsertRange(p, 1);  // not a batch: straight back to the spans
   EXPECT_STREQ(c.check(), "");
   EXPECT_EQ(c.GetStats().spans, 1u) << "empty spans return to mheap, one is kept";
   EXPECT_STREQ(g_mheap.check(), "");
@@ -103,6 +102,25 @@ TEST(MCentral, CheckNamesTheBrokenInvariant) {
   EXPECT_STREQ(c.check(), "");
   c.InsertRange(one, 1);
   EXPECT_STREQ(c.check(), "");
+}
+
+// At tier >= 2 RemoveRange and InsertRange check their preconditions at entry.
+TEST(MCentralDeathTest, PreconditionsNameTheFunction) {
+#if GORT_CHECKS < 2
+  GTEST_SKIP() << "preconditions are asserted at GORT_CHECKS >= 2; this build has " << GORT_CHECKS;
+#else
+  EnsureInit();
+  void* head = nullptr;
+  EXPECT_DEATH(g_mcentral[67].RemoveRange(&head, 3), "mcentral::RemoveRange: n is not in 1..batch");
+  EXPECT_DEATH(g_mcentral[6].RemoveRange(&head, 0), "mcentral::RemoveRange: n is not in 1..batch");
+  EXPECT_DEATH(g_mcentral[6].InsertRange(nullptr, 1), "mcentral::InsertRange: head is null");
+  EXPECT_DEATH(
+      {
+        LockGuard g(g_mcentral[6].lock);
+        g_mcentral[6].RemoveRange(&head, 1);
+      },
+      "mcentral::RemoveRange: the caller holds the lock");
+#endif
 }
 
 }  // namespace

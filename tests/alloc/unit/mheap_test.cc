@@ -175,5 +175,32 @@ TEST(MHeapDeathTest, TheTier3WalkNamesTheBrokenInvariant) {
 #endif
 }
 
+// At tier >= 2 the entry of each heap function checks its preconditions and dies naming the
+// function and what the caller got wrong.
+TEST(MHeapDeathTest, PreconditionsNameTheFunction) {
+#if GORT_CHECKS < 2
+  GTEST_SKIP() << "preconditions are asserted at GORT_CHECKS >= 2; this build has " << GORT_CHECKS;
+#else
+  EnsureInit();
+  EXPECT_DEATH(g_mheap.AllocSpan(0, 1, SpanState::kLarge, 0),
+               "mheap::AllocSpan: npages is not in 1..kMaxRequest/kPageSize");
+  EXPECT_DEATH(g_mheap.AllocSpan(4, 3, SpanState::kLarge, 0),
+               "mheap::AllocSpan: align_pages is not a power of two");
+  EXPECT_DEATH(g_mheap.AllocSpan(4, 1, SpanState::kSmall, 0),
+               "mheap::AllocSpan: state and class disagree");
+  mspan* s = Large(10);
+  uintptr_t base = s->base;
+  g_mheap.FreeSpan(s);
+  mspan* free_run = g_pagemap.Span(base);
+  EXPECT_DEATH(g_mheap.FreeSpan(free_run),
+               "internal invariant broken: mheap::FreeSpan: the span is not in an allocated state");
+  mspan* t = Large(10);
+  mspan copy = *t;
+  EXPECT_DEATH(g_mheap.FreeSpan(&copy), "mheap::FreeSpan: the page map does not point at the span");
+  EXPECT_DEATH(g_mheap.GrowInPlace(t, 5), "mheap::GrowInPlace: npages does not grow the span");
+  g_mheap.FreeSpan(t);
+#endif
+}
+
 }  // namespace
 }  // namespace gort::alloc
