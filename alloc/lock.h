@@ -4,6 +4,11 @@
 // store (it runs once per batch on the cache refill/flush path), and the lock must be usable
 // before libc has finished starting (LD_PRELOAD). States: 0 free, 1 held, 2 held with
 // waiters (Drepper, "Futexes are tricky", mutex 3).
+//
+// Every Lock has a rank, and locks are taken in rising rank order: lockrank.h holds the order
+// and why each step of it exists. At GORT_CHECKS >= 2 lock() checks the order and unlock()
+// that the thread holds the lock; below tier 2 the rank is not stored and lock()/unlock() are
+// the bare word operations.
 #pragma once
 
 #include <linux/futex.h>
@@ -15,22 +20,52 @@
 #include <cstdint>
 
 #include "alloc/config.h"
+#include "alloc/lockrank.h"
 
 namespace gort::alloc {
 
 class Lock {
  public:
+  constexpr explicit Lock([[maybe_unused]] LockRank rank)
+#if GORT_CHECKS >= 2
+      : rank_(rank)
+#endif
+  {
+  }
+
   GORT_INLINE void lock() {
+#if GORT_CHECKS >= 2
+    LockRankAcquire(this, rank_);
+#endif
     uint32_t free = 0;
     if (GORT_LIKELY(word_.compare_exchange_strong(free, 1, std::memory_order_acquire))) return;
     LockSlow();
   }
   GORT_INLINE void unlock() {
+#if GORT_CHECKS >= 2
+    LockRankRelease(this, rank_);
+#endif
     if (GORT_UNLIKELY(word_.exchange(0, std::memory_order_release) == 2)) Wake();
   }
   bool held() const { return word_.load(std::memory_order_relaxed) != 0; }
   // After fork() the child owns every lock its parent took in the prepare handler.
-  void ResetInChild() { word_.store(0, std::memory_order_relaxed); }
+  void ResetInChild() {
+    word_.store(0, std::memory_order_relaxed);
+#if GORT_CHECKS >= 2
+    LockRankRelease(this, rank_);  // the forking thread took it in the prepare handler
+#endif
+  }
+  // For a lock whose rank is known only at run time (mcentral's: its class); while unheld.
+  void set_rank([[maybe_unused]] LockRank rank) {
+#if GORT_CHECKS >= 2
+    rank_ = rank;
+#endif
+  }
+#if GORT_CHECKS >= 2
+  // The calling thread holds this lock (preconditions: "REQUIRES: lock held").
+  bool owned() const { return LockRankHeld(this); }
+  LockRank rank() const { return rank_; }
+#endif
 
  private:
   GORT_NOINLINE void LockSlow() {
@@ -48,7 +83,14 @@ class Lock {
     syscall(SYS_futex, &word_, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
   }
   std::atomic<uint32_t> word_{0};
+#if GORT_CHECKS >= 2
+  LockRank rank_;
+#endif
 };
+
+#if GORT_CHECKS < 2
+static_assert(sizeof(Lock) == sizeof(uint32_t), "below tier 2 a Lock is its word and nothing else");
+#endif
 
 class LockGuard {
  public:

@@ -24,7 +24,7 @@ namespace gort::alloc {
 namespace {
 
 constinit std::atomic<int> g_init{0};  // 0 not started, 1 running, 2 done
-constinit Lock g_init_lock;
+constinit Lock g_init_lock{LockRank::kInit};
 
 // Large blocks at least this big move by remapping their pages instead of copying them.
 constexpr size_t kRemapBytes = size_t{1} << 20;
@@ -40,6 +40,7 @@ void* NoMemory() {
 
 // A large request: a span of its own. align is a power of two.
 mspan* AllocLarge(size_t size, size_t align) {
+  GORT_ASSERT(align != 0 && (align & (align - 1)) == 0, "AllocLarge: align is not a power of two");
   EnsureInit();
   if (size > kMaxRequest || align > kMaxRequest) return nullptr;
   size_t ap = align > kPageSize ? align >> kPageShift : 1;
@@ -61,6 +62,8 @@ mspan* LargeSpanOf(const void* p, const char* fatal_msg) {
 
 // Grows a large block by moving its pages to a new span (no copy); falls back to memcpy.
 void* MoveLarge(mspan* s, size_t size) {
+  GORT_ASSERT(s->state == SpanState::kLarge, "MoveLarge: the span is not a large span in use");
+  GORT_ASSERT(size > s->bytes(), "MoveLarge: the block does not grow");
   mspan* t = AllocLarge(size, kPageSize);
   if (t == nullptr) return NoMemory();
   void* from = reinterpret_cast<void*>(s->base);
@@ -97,11 +100,15 @@ __attribute__((destructor)) static void MaybePrintStats() {
 }
 
 void* MallocSlow(size_t size) {
+  GORT_ASSERT(size > kMaxSmallSize,
+              "MallocSlow: a size a class would serve reached the large path");
   mspan* s = AllocLarge(size, kPageSize);
   return s == nullptr ? NoMemory() : reinterpret_cast<void*>(s->base);
 }
 
 void FreeSlow(void* p) {
+  GORT_ASSERT(g_pagemap.FastClass(reinterpret_cast<uintptr_t>(p)) == 0,
+              "FreeSlow: a pointer the fast path frees reached the slow path");
   if (p == nullptr) return;
   // A small object outside the flat window (the heap could not grow contiguously).
   if (uint32_t cls = g_pagemap.Class(reinterpret_cast<uintptr_t>(p)); cls != 0)
@@ -178,6 +185,8 @@ void* ReallocArray(void* p, size_t n, size_t size) {
 }
 
 void* MallocAligned(size_t align, size_t size) {
+  GORT_ASSERT(align != 0 && (align & (align - 1)) == 0,
+              "MallocAligned: align is not a power of two");
   if (align <= 8) return Malloc(size);
   if (size <= kMaxSmallSize && align <= kPageSize) {
     uint32_t c = SizeToClass(size);

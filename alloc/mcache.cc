@@ -45,6 +45,7 @@ constexpr ThreadHooks kHooks = {OnThreadExit, CacheForkPrepare, CacheForkParent,
 // Sets up this thread's cache. An object freed before (at most one per list: room was 1) is
 // kept and counted.
 void Activate(mcache* c) {
+  GORT_ASSERT(c->state == kCacheUnset, "Activate: the cache is set up already, or dead");
   EnsureInit();
   c->capacity = 0;
   for (uint32_t k = 1; k < kNumClasses; k++) {
@@ -61,6 +62,7 @@ void Activate(mcache* c) {
 
 // Gives the first n objects of list cls to mcentral; returns how many went.
 uint32_t ReleaseBatch(FreeList& l, uint32_t cls, uint32_t n) {
+  GORT_ASSERT(l.head != nullptr && n >= 1, "ReleaseBatch: nothing to release");
   void* head = l.head;
   void* last = head;
   uint32_t k = 1;
@@ -92,6 +94,11 @@ void CacheInitGlobals() {
 
 void* CacheRefill(uint32_t cls) {
   mcache* c = &tl_mcache;
+  GORT_ASSERT(cls >= 1 && cls < kNumClasses, "CacheRefill: size class out of range");
+  GORT_ASSERT(c->lists[cls].head == nullptr, "CacheRefill: the list is not empty");
+  GORT_ASSERT(c->state != kCacheActive || c->lists[cls].room == c->lists[cls].max,
+              "CacheRefill: an empty list whose room is not its max");
+  GORT_ASSERT(LocksHeld() == 0, "CacheRefill: called with an allocator lock held");
   if (GORT_UNLIKELY(c->state != kCacheActive)) {
     if (c->state == kCacheUnset) {
       Activate(c);
@@ -118,7 +125,11 @@ void* CacheRefill(uint32_t cls) {
 
 void CacheFlush(uint32_t cls) {
   mcache* c = &tl_mcache;
+  GORT_ASSERT(cls >= 1 && cls < kNumClasses, "CacheFlush: size class out of range");
   FreeList& l = c->lists[cls];
+  GORT_ASSERT(l.room == 0, "CacheFlush: the list still has room");
+  GORT_ASSERT(l.head != nullptr, "CacheFlush: the list is empty");
+  GORT_ASSERT(LocksHeld() == 0, "CacheFlush: called with an allocator lock held");
   if (c->state == kCacheUnset) {
     // First free on this thread: the object sits on the list; set the thread up around it.
     Activate(c);
@@ -137,6 +148,7 @@ void CacheFlush(uint32_t cls) {
 }
 
 void CacheReleaseAll(mcache* c) {
+  GORT_ASSERT(c != nullptr && c->state == kCacheActive, "CacheReleaseAll: the cache is not active");
   for (uint32_t k = 1; k < kNumClasses; k++) {
     FreeList& l = c->lists[k];
     while (l.head != nullptr) ReleaseBatch(l, k, ClassBatch(k));
@@ -152,6 +164,9 @@ void CacheReleaseAll(mcache* c) {
 
 mspan* CacheTakeLarge(size_t npages) {
   mcache* c = &tl_mcache;
+  GORT_ASSERT(npages > kMaxSmallSize / kPageSize,
+              "CacheTakeLarge: a request a size class would serve reached the large path");
+  GORT_ASSERT(c->nlarge <= mcache::kLargeSlots, "CacheTakeLarge: more parked spans than slots");
   for (uint32_t i = c->nlarge; i-- > 0;) {
     mspan* s = c->large[i];
     if (s->npages != npages) continue;
@@ -167,6 +182,10 @@ mspan* CacheTakeLarge(size_t npages) {
 
 bool CachePutLarge(mspan* s) {
   mcache* c = &tl_mcache;
+  GORT_ASSERT(s != nullptr && s->state == SpanState::kLarge,
+              "CachePutLarge: the span is not a large span in use");
+  GORT_ASSERT(g_pagemap.Span(s->base) == s,
+              "CachePutLarge: the page map does not point at the span");
   if (c->state == kCacheUnset) Activate(c);
   if (c->state != kCacheActive || s->bytes() > mcache::kLargeBytes) return false;
   // Make room: the oldest parked spans go back to the heap.
@@ -193,46 +212,55 @@ uint64_t CacheParkedBytes() { return g_parked.load(std::memory_order_relaxed); }
 uint32_t CacheCount() { return g_ncaches.load(std::memory_order_relaxed); }
 
 // fork(): take every allocator lock so the child gets consistent structures: mcentrals in
-// class order, then mheap (the documented lock order). In the child only the forking thread
-// lives; objects cached by the other threads stay with their dead caches (a bounded leak:
-// each thread's lists are within its budget).
+// class order, then mheap (the order of lockrank.h, checked at tier >= 2). In the child
+// only the forking thread lives; objects cached by the other threads stay with their dead
+// caches (a bounded leak: each thread's lists are within its budget).
 void CacheForkPrepare() {
+  GORT_ASSERT(LocksHeld() == 0, "CacheForkPrepare: the forking thread holds an allocator lock");
   for (int k = 1; k < kNumClasses; k++) g_mcentral[k].lock.lock();
   g_mheap.lock.lock();
 }
 
 void CacheForkParent() {
+  GORT_ASSERT(g_mheap.lock.owned(), "CacheForkParent: the prepare handler's locks are not held");
   g_mheap.lock.unlock();
   for (int k = kNumClasses - 1; k >= 1; k--) g_mcentral[k].lock.unlock();
 }
 
+// In the child the forking thread holds every lock it took in prepare; ResetInChild frees
+// each and, at tier >= 2, takes it off the thread's held-lock record.
 void CacheForkChild() {
+  GORT_ASSERT(g_mheap.lock.owned(), "CacheForkChild: the prepare handler's locks are not held");
   g_mheap.lock.ResetInChild();
   for (int k = 1; k < kNumClasses; k++) g_mcentral[k].lock.ResetInChild();
   g_ncaches.store(tl_mcache.state == kCacheActive ? 1 : 0, std::memory_order_relaxed);
 }
 
-bool mcache::IsValid() const {
-  if (state != kCacheActive) return true;
+const char* mcache::check() const {
+  if (state != kCacheActive) return "";
   uint64_t cap = 0, lb = 0;
   for (uint32_t k = 1; k < kNumClasses; k++) cap += uint64_t(lists[k].max) * kClassSize[k];
-  if (cap != capacity || capacity > g_budget + 65 * 65536) return false;
+  if (cap != capacity) return "mcache: capacity is not the sum of max(c) * size(c)";
+  if (capacity > g_budget + 65 * 65536) return "mcache: capacity is over the thread's budget";
+  if (nlarge > kLargeSlots) return "mcache: more parked large spans than kLargeSlots";
   for (uint32_t i = 0; i < nlarge; i++) {
-    if (large[i]->state != SpanState::kCached) return false;
+    if (large[i]->state != SpanState::kCached) return "mcache: a parked large span is not kCached";
     lb += large[i]->bytes();
   }
-  if (lb != large_bytes || large_bytes > kLargeBytes) return false;
+  if (lb != large_bytes) return "mcache: large_bytes is not the sum of the parked spans";
+  if (large_bytes > kLargeBytes) return "mcache: parked large spans exceed kLargeBytes";
   for (uint32_t k = 1; k < kNumClasses; k++) {
     const FreeList& l = lists[k];
-    if (l.room < 1 || l.room > l.max) return false;
+    if (l.room < 1 || l.room > l.max) return "mcache: room(c) is outside 1..max(c)";
     uint32_t n = 0;
     for (void* p = l.head; p != nullptr; p = *static_cast<void**>(p)) {
-      if (g_pagemap.Class(reinterpret_cast<uintptr_t>(p)) != k) return false;
-      if (++n > l.max) return false;
+      if (g_pagemap.Class(reinterpret_cast<uintptr_t>(p)) != k)
+        return "mcache: an object on list c is not of class c";
+      if (++n > l.max) return "mcache: list c is longer than max(c) (a cycle?)";
     }
-    if (n != Len(k)) return false;
+    if (n != Len(k)) return "mcache: len(c) + room(c) != max(c)";
   }
-  return true;
+  return "";
 }
 
 }  // namespace gort::alloc

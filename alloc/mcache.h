@@ -56,7 +56,7 @@ struct mcache {
   uint64_t refills, flushes;
 
   uint32_t Len(uint32_t c) const { return lists[c].max - lists[c].room; }
-  bool IsValid() const;
+  const char* check() const;  // the invariants above; "" when they hold (check.h)
 };
 
 // The image every thread's cache starts from.

@@ -13,7 +13,10 @@ inline void*& Next(void* p) { return *static_cast<void**>(p); }
 }  // namespace
 
 void mcentral::Init(uint8_t cls) {
+  GORT_ASSERT(cls >= 1 && cls < kNumClasses, "mcentral::Init: size class out of range");
+  GORT_ASSERT(!lock.held(), "mcentral::Init: the lock is held");
   cls_ = cls;
+  lock.set_rank(MCentralRank(cls));
   batch_ = ClassBatch(cls);
   // Keep at most ~1 MiB of objects in the transfer cache of one class.
   uint32_t bytes = batch_ * kClassSize[cls];
@@ -22,6 +25,9 @@ void mcentral::Init(uint8_t cls) {
 }
 
 uint32_t mcentral::RemoveRange(void** head, uint32_t n) {
+  GORT_ASSERT(head != nullptr, "mcentral::RemoveRange: head is null");
+  GORT_ASSERT(n >= 1 && n <= batch_, "mcentral::RemoveRange: n is not in 1..batch");
+  GORT_ASSERT(!lock.owned(), "mcentral::RemoveRange: the caller holds the lock");
   LockGuard g(lock);
   if (n == batch_ && nslots_ > 0) {
     hits_++;
@@ -33,6 +39,9 @@ uint32_t mcentral::RemoveRange(void** head, uint32_t n) {
 }
 
 void mcentral::InsertRange(void* head, uint32_t n) {
+  GORT_ASSERT(head != nullptr, "mcentral::InsertRange: head is null");
+  GORT_ASSERT(n >= 1 && n <= batch_, "mcentral::InsertRange: n is not in 1..batch");
+  GORT_ASSERT(!lock.owned(), "mcentral::InsertRange: the caller holds the lock");
   LockGuard g(lock);
   if (n == batch_ && nslots_ < maxslots_) {
     slots_[nslots_++] = head;
@@ -40,12 +49,14 @@ void mcentral::InsertRange(void* head, uint32_t n) {
   }
   ReturnToSpans(head, n);
 #if GORT_CHECKS >= 3
-  if (!IsValid()) Fatal("mcentral: invariant broken after InsertRange");
+  if (const char* e = check(); *e != '\0') Fatal(e);
 #endif
 }
 
 // Builds a chain of up to n objects from partial spans (new spans as needed).
 uint32_t mcentral::CutFromSpans(void** head, uint32_t n) {
+  GORT_ASSERT(lock.owned(), "mcentral::CutFromSpans: the lock is not held");
+  GORT_ASSERT(n >= 1 && n <= batch_, "mcentral::CutFromSpans: n is not in 1..batch");
   void* chain = nullptr;
   uint32_t got = 0;
   const uint32_t size = kClassSize[cls_];
@@ -77,6 +88,8 @@ uint32_t mcentral::CutFromSpans(void** head, uint32_t n) {
 }
 
 void mcentral::ReturnToSpans(void* head, uint32_t n) {
+  GORT_ASSERT(lock.owned(), "mcentral::ReturnToSpans: the lock is not held");
+  GORT_ASSERT(head != nullptr && n >= 1, "mcentral::ReturnToSpans: no objects");
   for (uint32_t i = 0; i < n; i++) {
     void* p = head;
     head = Next(p);
@@ -101,6 +114,8 @@ void mcentral::ReturnToSpans(void* head, uint32_t n) {
 }
 
 mspan* mcentral::NewSpan() {
+  GORT_ASSERT(lock.owned(), "mcentral::NewSpan: the lock is not held");
+  GORT_ASSERT(partial_.empty(), "mcentral::NewSpan: a partial span still has free objects");
   mspan* s = g_mheap.AllocSpan(kClassPages[cls_], 1, SpanState::kSmall, cls_);
   if (s == nullptr) return nullptr;
   s->nelems = ClassObjects(cls_);
@@ -114,23 +129,30 @@ mspan* mcentral::NewSpan() {
 }
 
 mcentral::Stats mcentral::GetStats() {
+  GORT_ASSERT(!lock.owned(), "mcentral::GetStats: the caller holds the lock");
   LockGuard g(lock);
   return {nspans_, nslots_, hits_, misses_};
 }
 
-bool mcentral::IsValid() {
+const char* mcentral::check() const {
   for (mspan* s = partial_.first; s != nullptr; s = s->next) {
-    if (s->state != SpanState::kSmall || s->cls != cls_ || !s->onlist || !s->HasFree()) return false;
-    if (!s->IsValid()) return false;
+    if (s->state != SpanState::kSmall || s->cls != cls_)
+      return "mcentral: a span on partial is not a small span of this class";
+    if (!s->onlist) return "mcentral: a span on partial is not marked onlist";
+    if (!s->HasFree()) return "mcentral: a span on partial has no free object";
+    if (const char* e = s->check(); *e != '\0') return e;
   }
+  if (nslots_ > maxslots_) return "mcentral: more transfer-cache slots in use than maxslots";
   for (uint32_t i = 0; i < nslots_; i++) {
     void* p = slots_[i];
-    for (uint32_t k = 0; k + 1 < batch_; k++) {
-      if (g_pagemap.Class(reinterpret_cast<uintptr_t>(p)) != cls_) return false;
-      p = Next(p);
+    for (uint32_t k = 0; k < batch_; k++, p = Next(p)) {
+      if (p == nullptr) return "mcentral: a transfer-cache batch is shorter than a batch";
+      if (g_pagemap.Class(reinterpret_cast<uintptr_t>(p)) != cls_)
+        return "mcentral: a transfer-cache batch holds an object of another class";
     }
+    if (p != nullptr) return "mcentral: a transfer-cache batch is longer than a batch";
   }
-  return true;
+  return "";
 }
 
 }  // namespace gort::alloc

@@ -13,7 +13,8 @@
 // one lock round trip per batch, never a lock or an atomic per object.
 // Invariants: every span on `partial` is kSmall of this class and HasFree(); a kSmall span of
 // this class with HasFree() is on `partial` (onlist); every slot holds exactly batch objects.
-// All fields are guarded by `lock`; mcentral may take mheap.lock while holding it.
+// All fields are guarded by `lock`. Lock order: lockrank.h (mcentral[c] ranks by class,
+// below mheap).
 #pragma once
 
 #include <cstdint>
@@ -29,10 +30,12 @@ class alignas(kCacheLine) mcentral {
 
   void Init(uint8_t cls);
   // Hands out up to n objects as a null-terminated chain in *head; returns how many (0: OOM).
+  // REQUIRES: 1 <= n <= ClassBatch(cls); the caller does not hold `lock`.
   uint32_t RemoveRange(void** head, uint32_t n);
   // Takes back a null-terminated chain of n objects.
+  // REQUIRES: 1 <= n <= ClassBatch(cls); the caller does not hold `lock`.
   void InsertRange(void* head, uint32_t n);
-  bool IsValid();
+  const char* check() const;  // the invariants above; "" when they hold (check.h)
 
   struct Stats {
     uint64_t spans;        // small spans held
@@ -41,12 +44,13 @@ class alignas(kCacheLine) mcentral {
   };
   Stats GetStats();
 
-  Lock lock;
+  Lock lock{LockRank::kMCentral};  // Init gives it its class's rank
 
  private:
+  // REQUIRES (all three): `lock` held.
   uint32_t CutFromSpans(void** head, uint32_t n);
   void ReturnToSpans(void* head, uint32_t n);
-  mspan* NewSpan();
+  mspan* NewSpan();  // partial_ is empty
 
   uint8_t cls_ = 0;
   uint32_t batch_ = 0;

@@ -18,6 +18,16 @@ constexpr uintptr_t AlignUp(uintptr_t x, size_t a) { return (x + a - 1) & ~(uint
 
 mspan* mheap::AllocSpan(size_t npages, size_t align_pages, SpanState state, uint8_t cls) {
   if (align_pages == 0) align_pages = 1;
+  GORT_ASSERT(npages >= 1 && npages <= kMaxRequest / kPageSize,
+              "mheap::AllocSpan: npages is not in 1..kMaxRequest/kPageSize");
+  GORT_ASSERT((align_pages & (align_pages - 1)) == 0,
+              "mheap::AllocSpan: align_pages is not a power of two");
+  GORT_ASSERT((state == SpanState::kSmall && cls >= 1 && cls < kNumClasses &&
+               npages == kClassPages[cls]) ||
+                  (state == SpanState::kLarge && cls == 0),
+              "mheap::AllocSpan: state and class disagree (kSmall: a class and its pages; "
+              "kLarge: class 0)");
+  GORT_ASSERT(!lock.owned(), "mheap::AllocSpan: the caller holds the heap lock");
   LockGuard g(lock);
   mspan* s = FindFree(npages, align_pages);
   if (s == nullptr) {
@@ -33,13 +43,14 @@ mspan* mheap::AllocSpan(size_t npages, size_t align_pages, SpanState state, uint
   if (state == SpanState::kSmall) stats_.small_spans += s->bytes();
   else stats_.large_inuse += s->bytes();
 #if GORT_CHECKS >= 3
-  if (!IsValid()) Fatal("mheap: invariant broken after AllocSpan");
+  if (const char* e = check(); *e != '\0') Fatal(e);
 #endif
   return s;
 }
 
 // First fitting run: exact lists from npages up, then best fit among the long runs.
 mspan* mheap::FindFree(size_t npages, size_t align_pages) {
+  GORT_ASSERT(lock.owned(), "mheap::FindFree: the heap lock is not held");
   size_t align = align_pages * kPageSize;
   auto fits = [&](mspan* s) {
     return AlignUp(s->base, align) + npages * kPageSize <= s->limit();
@@ -61,6 +72,8 @@ mspan* mheap::FindFree(size_t npages, size_t align_pages) {
 
 // Takes [aligned start, +npages) out of free span s; head and tail go back as free spans.
 mspan* mheap::Carve(mspan* s, size_t npages, size_t align_pages) {
+  GORT_ASSERT(lock.owned(), "mheap::Carve: the heap lock is not held");
+  GORT_ASSERT(s->state == SpanState::kFree, "mheap::Carve: the span is not free");
   UnlistFree(s);
   uintptr_t start = AlignUp(s->base, align_pages * kPageSize);
   size_t head = PagesOf(start - s->base);
@@ -88,6 +101,13 @@ mspan* mheap::Carve(mspan* s, size_t npages, size_t align_pages) {
 }
 
 void mheap::FreeSpan(mspan* s, bool released) {
+  GORT_ASSERT(s != nullptr && (s->state == SpanState::kSmall || s->state == SpanState::kLarge),
+              "mheap::FreeSpan: the span is not in an allocated state (kSmall or kLarge)");
+  GORT_ASSERT(g_pagemap.Span(s->base) == s && g_pagemap.Span(s->limit() - kPageSize) == s,
+              "mheap::FreeSpan: the page map does not point at the span");
+  GORT_ASSERT(s->state != SpanState::kSmall || (s->allocCount == 0 && !s->onlist),
+              "mheap::FreeSpan: a small span with objects out, or still on mcentral's list");
+  GORT_ASSERT(!lock.owned(), "mheap::FreeSpan: the caller holds the heap lock");
   LockGuard g(lock);
   if (s->state == SpanState::kSmall) {
     for (size_t i = 0; i < s->npages; i++) g_pagemap.SetClass(s->base + i * kPageSize, 0);
@@ -106,11 +126,15 @@ void mheap::FreeSpan(mspan* s, bool released) {
   s->remapped = false;
   InsertFree(s);
 #if GORT_CHECKS >= 3
-  if (!IsValid()) Fatal("mheap: invariant broken after FreeSpan");
+  if (const char* e = check(); *e != '\0') Fatal(e);
 #endif
 }
 
 bool mheap::GrowInPlace(mspan* s, size_t npages) {
+  GORT_ASSERT(s->state == SpanState::kLarge && g_pagemap.Span(s->base) == s,
+              "mheap::GrowInPlace: the span is not a large span in use");
+  GORT_ASSERT(npages > s->npages, "mheap::GrowInPlace: npages does not grow the span");
+  GORT_ASSERT(!lock.owned(), "mheap::GrowInPlace: the caller holds the heap lock");
   LockGuard g(lock);
   mspan* r = g_pagemap.Span(s->limit());
   if (r == nullptr || r->state != SpanState::kFree || r->base != s->limit() ||
@@ -135,6 +159,11 @@ bool mheap::GrowInPlace(mspan* s, size_t npages) {
 }
 
 void mheap::ShrinkInPlace(mspan* s, size_t npages) {
+  GORT_ASSERT(s->state == SpanState::kLarge && g_pagemap.Span(s->base) == s,
+              "mheap::ShrinkInPlace: the span is not a large span in use");
+  GORT_ASSERT(npages >= 1 && npages <= s->npages,
+              "mheap::ShrinkInPlace: npages is not in 1..npages");
+  GORT_ASSERT(!lock.owned(), "mheap::ShrinkInPlace: the caller holds the heap lock");
   LockGuard g(lock);
   size_t cut = s->npages - npages;
   if (cut == 0) return;
@@ -150,6 +179,7 @@ void mheap::ShrinkInPlace(mspan* s, size_t npages) {
 
 // Reserves a new region of whole arenas holding at least npages pages.
 bool mheap::Grow(size_t npages) {
+  GORT_ASSERT(lock.owned(), "mheap::Grow: the heap lock is not held");
   size_t bytes = AlignUp(npages * kPageSize, kArenaSize);
   if (bytes < npages * kPageSize) return false;
   void* mem = os::Reserve(bytes, kArenaSize, hint_);
@@ -174,6 +204,9 @@ bool mheap::Grow(size_t npages) {
 }
 
 mspan* mheap::NewFreeSpan(uintptr_t base, size_t npages, size_t resident) {
+  GORT_ASSERT(lock.owned(), "mheap::NewFreeSpan: the heap lock is not held");
+  GORT_ASSERT(npages >= 1 && base % kPageSize == 0 && resident <= npages * kPageSize,
+              "mheap::NewFreeSpan: not a page-aligned run with resident <= its bytes");
   mspan* s = spanalloc_.New();
   stats_.spans++;
   s->base = base;
@@ -185,6 +218,8 @@ mspan* mheap::NewFreeSpan(uintptr_t base, size_t npages, size_t resident) {
 
 // Returns s's pages to the OS; s is free and not yet merged.
 void mheap::Release(mspan* s) {
+  GORT_ASSERT(lock.owned(), "mheap::Release: the heap lock is not held");
+  GORT_ASSERT(s->state == SpanState::kFree, "mheap::Release: the span is not free");
   os::Release(reinterpret_cast<void*>(s->base), s->bytes());
   stats_.free_resident -= s->resident;
   s->resident = 0;
@@ -193,6 +228,8 @@ void mheap::Release(mspan* s) {
 
 // Releases s if too much is resident, then merges it with free neighbours and lists it.
 void mheap::InsertFree(mspan* s) {
+  GORT_ASSERT(lock.owned(), "mheap::InsertFree: the heap lock is not held");
+  GORT_ASSERT(s->state == SpanState::kFree, "mheap::InsertFree: the span is not free");
   if (s->resident > 0 && stats_.free_resident > retain_) Release(s);
   mspan* l = s->base > 0 ? g_pagemap.Span(s->base - kPageSize) : nullptr;
   if (l != nullptr && l->state == SpanState::kFree && l->limit() == s->base) {
@@ -217,6 +254,8 @@ void mheap::InsertFree(mspan* s) {
 }
 
 void mheap::ListFree(mspan* s) {
+  GORT_ASSERT(lock.owned(), "mheap::ListFree: the heap lock is not held");
+  GORT_ASSERT(s->state == SpanState::kFree, "mheap::ListFree: the span is not free");
   g_pagemap.SetSpan(s->base, s);
   g_pagemap.SetSpan(s->limit() - kPageSize, s);
   size_t i = ListIndex(s->npages);
@@ -225,12 +264,15 @@ void mheap::ListFree(mspan* s) {
 }
 
 void mheap::UnlistFree(mspan* s) {
+  GORT_ASSERT(lock.owned(), "mheap::UnlistFree: the heap lock is not held");
+  GORT_ASSERT(s->state == SpanState::kFree, "mheap::UnlistFree: the span is not free");
   size_t i = ListIndex(s->npages);
   free_[i].Remove(s);
   if (free_[i].empty()) nonempty_[i / 64] &= ~(uint64_t{1} << (i % 64));
 }
 
 size_t mheap::NextNonEmpty(size_t n) const {
+  GORT_ASSERT(lock.owned(), "mheap::NextNonEmpty: the heap lock is not held");
   for (size_t w = n / 64; w < kMaxPages / 64; w++) {
     uint64_t bits = nonempty_[w];
     if (w == n / 64) bits &= ~uint64_t{0} << (n % 64);
@@ -240,6 +282,9 @@ size_t mheap::NextNonEmpty(size_t n) const {
 }
 
 void mheap::MapSpan(mspan* s) {
+  GORT_ASSERT(lock.owned(), "mheap::MapSpan: the heap lock is not held");
+  GORT_ASSERT(s->state == SpanState::kSmall || s->state == SpanState::kLarge,
+              "mheap::MapSpan: the span is not in an allocated state");
   if (s->state == SpanState::kSmall) {
     for (size_t i = 0; i < s->npages; i++) {
       g_pagemap.SetSpan(s->base + i * kPageSize, s);
@@ -252,39 +297,53 @@ void mheap::MapSpan(mspan* s) {
 }
 
 mheap::Stats mheap::GetStats() {
+  GORT_ASSERT(!lock.owned(), "mheap::GetStats: the caller holds the heap lock");
   LockGuard g(lock);
   return stats_;
 }
 
-bool mspan::IsValid() const {
-  if (npages == 0 || base % kPageSize != 0) return false;
-  if (g_pagemap.Span(base) != this || g_pagemap.Span(limit() - kPageSize) != this) return false;
-  if (state != SpanState::kSmall) return g_pagemap.Class(base) == 0;
-  if (nelems != ClassObjects(cls) || freeindex > nelems) return false;
+const char* mspan::check() const {
+  if (npages == 0 || base % kPageSize != 0) return "mspan: no pages, or base not page-aligned";
+  if (g_pagemap.Span(base) != this || g_pagemap.Span(limit() - kPageSize) != this)
+    return "mspan: the page map does not point at the span from its first and last page";
+  if (state != SpanState::kSmall)
+    return g_pagemap.Class(base) == 0 ? "" : "mspan: a page of a free or large span has a class";
+  if (nelems != ClassObjects(cls)) return "mspan: nelems is not the class's object count";
+  if (freeindex > nelems) return "mspan: freeindex is past nelems";
   size_t nfree = 0;
   for (void* p = freelist; p != nullptr; p = *static_cast<void**>(p)) {
     uintptr_t a = reinterpret_cast<uintptr_t>(p);
-    if (a < base || a >= base + nelems * ObjSize() || (a - base) % ObjSize() != 0) return false;
-    if (++nfree > nelems) return false;
+    if (a < base || a >= base + nelems * ObjSize() || (a - base) % ObjSize() != 0)
+      return "mspan: a freelist object is not an object of the span";
+    if (++nfree > nelems) return "mspan: the freelist is longer than nelems (a cycle?)";
   }
-  return allocCount + nfree + (nelems - freeindex) == nelems;
+  if (allocCount + nfree + (nelems - freeindex) != nelems)
+    return "mspan: allocCount + |freelist| + (nelems - freeindex) != nelems";
+  return "";
 }
 
-bool mheap::IsValid() {
+const char* mheap::check() const {
   size_t total = 0, resident = 0;
   for (size_t n = 0; n < kMaxPages; n++) {
-    if (((nonempty_[n / 64] >> (n % 64)) & 1) != !free_[n].empty()) return false;
+    if (((nonempty_[n / 64] >> (n % 64)) & 1) != !free_[n].empty())
+      return "mheap: the nonempty bitmap disagrees with a free list";
     for (mspan* s = free_[n].first; s != nullptr; s = s->next) {
-      if (s->state != SpanState::kFree || !s->IsValid()) return false;
-      if ((n == 0) != (s->npages >= kMaxPages) || (n != 0 && s->npages != n)) return false;
+      if (s->state != SpanState::kFree) return "mheap: a span on a free list is not free";
+      if (const char* e = s->check(); *e != '\0') return e;
+      if ((n == 0) != (s->npages >= kMaxPages) || (n != 0 && s->npages != n))
+        return "mheap: a free span is not on the list for its length";
       mspan* r = g_pagemap.Span(s->limit());
-      if (r != nullptr && r->state == SpanState::kFree && r->base == s->limit()) return false;
-      if (s->resident > s->bytes()) return false;
+      if (r != nullptr && r->state == SpanState::kFree && r->base == s->limit())
+        return "mheap: two free spans are adjacent";
+      if (s->resident > s->bytes()) return "mheap: a free span has more resident bytes than bytes";
       total += s->bytes();
       resident += s->resident;
     }
   }
-  return total == stats_.free_bytes && resident == stats_.free_resident;
+  if (total != stats_.free_bytes) return "mheap: free_bytes is not the sum of the free spans";
+  if (resident != stats_.free_resident)
+    return "mheap: free_resident is not the sum of the free spans' resident bytes";
+  return "";
 }
 
 }  // namespace gort::alloc

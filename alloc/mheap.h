@@ -13,11 +13,11 @@
 //     pages released to the OS (before it merges, so no page is released twice); they read as
 //     zero again, which calloc uses. Pages moved by mremap (realloc) are released as soon as
 //     they are freed, so the kernel can merge their mappings back into the arena's.
-// Invariants (checked by IsValid):
+// Invariants (walked by check()):
 //   - no two free spans are adjacent; every free span is on the list for its length;
 //   - pagemap.Span(first page) == pagemap.Span(last page) == s for every free or large span,
 //     and for every page of a small span; pagemap.Class(page) == s->cls for small spans, else 0.
-// Everything is guarded by `lock`; mcentral takes it after its own lock, never before.
+// Everything is guarded by `lock`. Lock order: lockrank.h (mheap ranks above every mcentral).
 #pragma once
 
 #include <cstddef>
@@ -34,6 +34,10 @@ class mheap {
  public:
   static constexpr size_t kMaxPages = 128;  // runs shorter than this have exact lists
 
+  // REQUIRES of the functions that take `lock` (AllocSpan, FreeSpan, GrowInPlace,
+  // ShrinkInPlace, GetStats): the caller does not hold it; a span passed in is in use
+  // (kSmall or kLarge) and the page map points at it.
+
   // Allocates npages pages aligned to align_pages pages (a power of two) as a span in
   // `state` (kSmall with class cls, or kLarge). nullptr when the OS refuses memory.
   mspan* AllocSpan(size_t npages, size_t align_pages, SpanState state, uint8_t cls);
@@ -44,7 +48,7 @@ class mheap {
   void ShrinkInPlace(mspan* s, size_t npages);
 
   void set_retain(size_t bytes) { retain_ = bytes; }
-  bool IsValid();
+  const char* check() const;  // the invariants above; "" when they hold (check.h)
 
   struct Stats {
     uint64_t reserved;       // bytes of address space taken from the OS
@@ -56,9 +60,10 @@ class mheap {
   };
   Stats GetStats();
 
-  Lock lock;
+  Lock lock{LockRank::kMHeap};
 
  private:
+  // REQUIRES (every private function): `lock` held.
   mspan* FindFree(size_t npages, size_t align_pages);
   mspan* Carve(mspan* s, size_t npages, size_t align_pages);
   bool Grow(size_t npages);

@@ -15,7 +15,9 @@ namespace gort::runtime {
 #if GORT_RUNTIME_LIBC
 
 void* allocate(size_t size, size_t align, bool zero) {
-  GORT_ASSERT(size > 0 && (align & (align - 1)) == 0, "runtime::allocate: bad size or alignment");
+  GORT_ASSERT(size > 0, "runtime::allocate: size 0");
+  GORT_ASSERT(align != 0 && (align & (align - 1)) == 0,
+              "runtime::allocate: align is not a power of two");
   if (align <= alloc::kMinAlign) return zero ? std::calloc(1, size) : std::malloc(size);
   void* p = nullptr;
   if (posix_memalign(&p, align, size) != 0) return nullptr;
@@ -23,7 +25,10 @@ void* allocate(size_t size, size_t align, bool zero) {
   return p;
 }
 
-void* reallocate(void* p, size_t size) { return std::realloc(p, size); }
+void* reallocate(void* p, size_t size) {
+  GORT_ASSERT(size > 0, "runtime::reallocate: size 0 (realloc would free the block)");
+  return std::realloc(p, size);
+}
 
 void deallocate(void* p) { std::free(p); }
 
@@ -32,7 +37,9 @@ bool uses_libc() { return true; }
 #else
 
 void* allocate(size_t size, size_t align, bool zero) {
-  GORT_ASSERT(size > 0 && (align & (align - 1)) == 0, "runtime::allocate: bad size or alignment");
+  GORT_ASSERT(size > 0, "runtime::allocate: size 0");
+  GORT_ASSERT(align != 0 && (align & (align - 1)) == 0,
+              "runtime::allocate: align is not a power of two");
   // malloc's alignment: 16 bytes, but 8 for its 8-byte class.
   if (align <= 8 || (align <= alloc::kMinAlign && size > 8))
     return zero ? alloc::Calloc(1, size) : alloc::Malloc(size);
@@ -41,7 +48,10 @@ void* allocate(size_t size, size_t align, bool zero) {
   return p;
 }
 
-void* reallocate(void* p, size_t size) { return alloc::Realloc(p, size); }
+void* reallocate(void* p, size_t size) {
+  GORT_ASSERT(size > 0, "runtime::reallocate: size 0 (realloc would free the block)");
+  return alloc::Realloc(p, size);
+}
 
 void deallocate(void* p) {
   if (p != nullptr) alloc::Free(p);

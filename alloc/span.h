@@ -46,7 +46,7 @@ struct mspan {
   size_t bytes() const { return npages * kPageSize; }
   uint32_t ObjSize() const { return kClassSize[cls]; }
   bool HasFree() const { return freelist != nullptr || freeindex < nelems; }
-  bool IsValid() const;
+  const char* check() const;  // the invariants above; "" when they hold (check.h)
 };
 
 // An intrusive doubly linked list of spans.

@@ -27,6 +27,8 @@ const ThreadHooks* Hooks(int layer) { return g_hooks[layer].load(std::memory_ord
 // The key's destructor: the thread is ending. Its serial stays readable while the hooks run
 // (they settle what the thread owns by comparing serials); it reads 0 afterwards.
 void OnThreadExit(void*) {
+  GORT_ASSERT(tl_state == kLive,
+              "OnThreadExit: the thread is not enrolled, or its hooks ran already");
   tl_state = kExiting;
   for (int l = kNumThreadLayers - 1; l >= 0; l--) {
     const ThreadHooks* h = Hooks(l);
@@ -75,6 +77,7 @@ uint64_t EnrollThread() {
   // Exiting or exited: 0. Enrolling already (pthread_setspecific below allocated, and the
   // allocator asked for the serial): the serial is set.
   if (tl_state != kNew) return tl_serial;
+  GORT_ASSERT(tl_serial == 0, "EnrollThread: a thread that never enrolled has a serial");
   pthread_once(&g_key_once, CreateKey);
   tl_state = kLive;
   tl_serial = g_next_serial.fetch_add(1, std::memory_order_relaxed);
@@ -88,6 +91,7 @@ bool ThreadExiting() { return tl_state == kExiting; }
 
 void SetThreadHooks(ThreadLayer layer, const ThreadHooks* hooks) {
   GORT_ASSERT(layer < kNumThreadLayers, "SetThreadHooks: layer out of range");
+  GORT_ASSERT(hooks != nullptr, "SetThreadHooks: hooks is null");
   const ThreadHooks* none = nullptr;
   g_hooks[layer].compare_exchange_strong(none, hooks, std::memory_order_acq_rel);
 }

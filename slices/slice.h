@@ -50,7 +50,7 @@
 //     like an assignment to s, it must not run concurrently with readers of the object s
 //     on other threads. std::as_const(s) selects the reading form (a counted result).
 //
-// Invariants (IsValid checks them): data == nullptr iff the slice is nil, and then
+// Invariants (check() walks them): data == nullptr iff the slice is nil, and then
 // len == cap == 0 and there is no array; len <= cap; with an array, [data, data + cap) lies
 // inside its elements; without one (zero capacity), cap == 0. All cap elements of an array
 // are constructed, so [len, cap) holds zero values or values written through other slices —
@@ -236,17 +236,21 @@ class slice {
   // True when both slices keep the same backing array alive.
   bool shares_array_with(const slice& o) const noexcept { return arr_ && arr_ == o.arr_; }
 
-  // The invariants of the header comment.
-  bool IsValid() const noexcept {
-    if (data_ == nullptr) return !arr_ && len_ == 0 && cap_ == 0;
-    if (len_ > cap_) return false;
-    if (!arr_) return cap_ == 0;
+  // The invariants of the header comment: names the first broken one, "" when they hold
+  // (the convention of alloc/check.h).
+  const char* check() const noexcept {
+    if (data_ == nullptr)
+      return !arr_ && len_ == 0 && cap_ == 0 ? "" : "slice: nil data with a length, cap or array";
+    if (len_ > cap_) return "slice: len > cap";
+    if (!arr_) return cap_ == 0 ? "" : "slice: a capacity without an array";
     T* first = slices::rt::Elements<T>(arr_);
-    if (data_ < first || data_ + cap_ > first + arr_->cap) return false;
+    if (data_ < first || data_ + cap_ > first + arr_->cap)
+      return "slice: [data, data + cap) is not inside its array";
     // A dirty tail (array.h, "Lazy zeroing") implies one reference.
-    if (slices::rt::Dirty(arr_) && slices::rt::OwnedHere(arr_))
-      return arr_->local == 1 && arr_->word.load(std::memory_order_relaxed) == 0;
-    return true;
+    if (slices::rt::Dirty(arr_) && slices::rt::OwnedHere(arr_) &&
+        (arr_->local != 1 || arr_->word.load(std::memory_order_relaxed) != 0))
+      return "slice: a dirty array has more than one reference";
+    return "";
   }
 
   friend void swap(slice& a, slice& b) noexcept {

@@ -58,7 +58,7 @@ TEST_F(SliceBorrow, AppendLoopHasGoCapsNoRefOpsAndGrowsInPlace) {
   EXPECT_EQ(after.releases - before.releases, 0) << "s = append(s, v) dropped references";
   EXPECT_EQ(after.arrays - before.arrays, 1) << "only the first append (from nil) allocates";
   EXPECT_EQ(after.regrows - before.regrows, int64_t(growths) - 1) << "every later growth is in place";
-  ASSERT_TRUE(s.IsValid());
+  ASSERT_STREQ(s.check(), "");
   for (long i = 0; i < kN; i++) ASSERT_EQ(s[i], i);
   for (size_t i = s.len(); i < s.cap(); i++) ASSERT_EQ(s.sub(0, s.cap())[i], 0) << i;
 }
@@ -86,7 +86,9 @@ TEST_F(SliceBorrow, ResultKeptApartFromAFullSourceGetsItsOwnArray) {
   EXPECT_EQ(s.cap(), 8u);
   EXPECT_EQ(s[4], 7);
   EXPECT_EQ(t[4], 5);
-  EXPECT_TRUE(s.IsValid() && t.IsValid() && u.IsValid());
+  EXPECT_STREQ(s.check(), "");
+  EXPECT_STREQ(t.check(), "");
+  EXPECT_STREQ(u.check(), "");
 }
 
 // append(s, chunk) on a slice with some room left but not enough grows in place too: the
@@ -112,7 +114,7 @@ TEST_F(SliceBorrow, BulkAppendGrowsInPlaceWhenNotFull) {
   for (size_t i = 0; i < s.len(); i++) ASSERT_EQ(s[i], long(i % 1000)) << i;
   slice<long> w = s.sub(0, s.cap());  // the tail past len reads zero
   for (size_t i = s.len(); i < w.len(); i++) ASSERT_EQ(w[i], 0) << i;
-  ASSERT_TRUE(s.IsValid());
+  ASSERT_STREQ(s.check(), "");
 }
 
 TEST_F(SliceBorrow, ResultWithRoomSharesTheArray) {
@@ -156,7 +158,9 @@ TEST_F(SliceBorrow, AssignmentToASliceOfTheSameWindow) {
   EXPECT_EQ(u.data(), s.data());
   EXPECT_EQ(u.len(), 3u);
   EXPECT_EQ(t[2], 8);  // one element, seen through every slice
-  EXPECT_TRUE(s.IsValid() && t.IsValid() && u.IsValid());
+  EXPECT_STREQ(s.check(), "");
+  EXPECT_STREQ(t.check(), "");
+  EXPECT_STREQ(u.check(), "");
 }
 
 // A full unique source grows in place; the result assigned to another slice is a copy (Go
@@ -182,7 +186,10 @@ TEST_F(SliceBorrow, GrownResultsGoToTheRightSlice) {
   EXPECT_FALSE(s.shares_array_with(keep));
   EXPECT_EQ((std::vector<long>(s.begin(), s.end())), (std::vector<long>{1, 2, 5}));
   EXPECT_EQ(keep.len(), 2u);
-  EXPECT_TRUE(s.IsValid() && t.IsValid() && u.IsValid() && keep.IsValid());
+  EXPECT_STREQ(s.check(), "");
+  EXPECT_STREQ(t.check(), "");
+  EXPECT_STREQ(u.check(), "");
+  EXPECT_STREQ(keep.check(), "");
 }
 
 TEST_F(SliceBorrow, SharedArrayNeverGrowsInPlace) {
@@ -220,7 +227,7 @@ TEST_F(SliceBorrow, OffsetWindowGrowsInPlaceKeepingItsOffset) {
   EXPECT_EQ(s.cap(), GrowCap(6, 7, sizeof(long)));
   EXPECT_EQ((std::vector<long>(s.begin(), s.end())), (std::vector<long>{4, 5, 6, 7, 8, 9, 10}));
   for (size_t i = s.len(); i < s.cap(); i++) EXPECT_EQ(s.sub(0, s.cap())[i], 0);
-  EXPECT_TRUE(s.IsValid());
+  EXPECT_STREQ(s.check(), "");
 }
 
 TEST_F(SliceBorrow, ValueFromTheGrowingArray) {
@@ -316,7 +323,7 @@ TEST_F(SliceBorrow, HandOffBetweenThreads) {
   for (long i = 100000; i < 400000; i++) s = append(s, i);
   EXPECT_EQ(Stats().retains - before.retains, 0);
   EXPECT_EQ(s[399999], 399999);
-  EXPECT_TRUE(s.IsValid());
+  EXPECT_STREQ(s.check(), "");
   s = slice<long>();
   kept = slice<long>();
 }

@@ -56,7 +56,7 @@ void CheckRealGrowth(const std::map<size_t, size_t>& want) {
   size_t go_changes = 0;
   for (auto& [len, cap] : want) go_changes += len <= kRealMax;
   EXPECT_EQ(changes, go_changes) << "size " << N;
-  ASSERT_TRUE(s.IsValid());
+  ASSERT_STREQ(s.check(), "");
   for (size_t i = 0; i < s.len(); i += 997)
     ASSERT_EQ(s[i].b[0], static_cast<unsigned char>(i + 1)) << "element " << i << " lost";
 }

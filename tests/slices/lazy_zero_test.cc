@@ -44,7 +44,7 @@ std::vector<L> Seq(L n, size_t cap) {
 // Every element up to cap: s[:cap(s)].
 std::vector<L> All(const slice<L>& s) {
   slice<L> w = s.sub(0, s.cap());
-  EXPECT_TRUE(w.IsValid());
+  EXPECT_STREQ(w.check(), "");
   return {w.begin(), w.end()};
 }
 
@@ -56,7 +56,7 @@ using SliceLazyZero = gort::test::SliceLeakCheck;
 TEST_F(SliceLazyZero, GrowthLeavesTheTailDirty) {
   slice<L> s = Grown(5);
   ASSERT_EQ(s.cap(), 8u);
-  EXPECT_TRUE(s.IsValid());
+  EXPECT_STREQ(s.check(), "");
   EXPECT_EQ(RawPastLen(s), kPoison);  // the tests below do exercise the lazy path
   for (L i = 0; i < 5; i++) EXPECT_EQ(s[i], i + 1);
 }
@@ -218,7 +218,7 @@ TEST_F(SliceLazyZero, SwapAndMoveCarryTheMark) {
   swap(s, t);
   slice<L> u = std::move(t);
   EXPECT_EQ(RawPastLen(u), kPoison);
-  EXPECT_TRUE(u.IsValid());
+  EXPECT_STREQ(u.check(), "");
   EXPECT_EQ(All(u), Seq(5, 8));
 }
 

@@ -19,10 +19,10 @@ TEST(MCache, ListsStayBoundedAndValid) {
     const uint32_t n = ClassCacheLimit(cls) + 1000;
     std::vector<void*> v;
     for (uint32_t i = 0; i < n; i++) v.push_back(Malloc(64));
-    EXPECT_TRUE(tl_mcache.IsValid());
+    EXPECT_STREQ(tl_mcache.check(), "");
     EXPECT_GE(tl_mcache.refills, n / ClassBatch(cls) - 1);
     for (void* p : v) Free(p);
-    EXPECT_TRUE(tl_mcache.IsValid());
+    EXPECT_STREQ(tl_mcache.check(), "");
     EXPECT_LE(tl_mcache.Len(cls), tl_mcache.lists[cls].max);
     EXPECT_LE(tl_mcache.lists[cls].max, ClassCacheLimit(cls));
     EXPECT_GE(tl_mcache.flushes, (n - ClassCacheLimit(cls)) / ClassBatch(cls));
@@ -39,7 +39,7 @@ TEST(MCache, FirstFreeOnAThreadSetsItUp) {
     uint32_t cls = SizeToClass(100);
     EXPECT_EQ(tl_mcache.lists[cls].head, p);
     EXPECT_EQ(tl_mcache.Len(cls), 1u);
-    EXPECT_TRUE(tl_mcache.IsValid());
+    EXPECT_STREQ(tl_mcache.check(), "");
     EXPECT_EQ(Malloc(100), p) << "LIFO: the object just freed comes back first";
   });
   t.join();
@@ -57,7 +57,7 @@ TEST(MCache, ThreadExitDrainsTheCache) {
   t.join();
   EXPECT_EQ(CacheCount(), before) << "the exiting thread's cache left the registry";
   for (int i = 50; i < 100; i++) Free(handed[i]);  // objects of a dead thread, freed here
-  EXPECT_TRUE(tl_mcache.IsValid());
+  EXPECT_STREQ(tl_mcache.check(), "");
   Free(warm);
 }
 
@@ -69,7 +69,7 @@ TEST(MCache, CrossThreadBatchesStayWhole) {
   for (auto& p : first) p = Malloc(64);
   std::thread consumer([&] {
     for (void* p : first) Free(p);
-    EXPECT_TRUE(tl_mcache.IsValid());
+    EXPECT_STREQ(tl_mcache.check(), "");
   });
   consumer.join();  // its cache went back at exit too
   std::set<void*> seen;
@@ -78,8 +78,8 @@ TEST(MCache, CrossThreadBatchesStayWhole) {
     p = Malloc(64);
     ASSERT_TRUE(seen.insert(p).second) << "object handed out twice: " << p;
   }
-  EXPECT_TRUE(tl_mcache.IsValid());
-  EXPECT_TRUE(g_mcentral[SizeToClass(64)].IsValid());
+  EXPECT_STREQ(tl_mcache.check(), "");
+  EXPECT_STREQ(g_mcentral[SizeToClass(64)].check(), "");
   for (void* p : second) Free(p);
 }
 
@@ -105,7 +105,7 @@ TEST(MCache, ListsGrowWithUseWithinTheBudget) {
       for (auto& p : w) p = Malloc(kClassSize[c]);
       for (void* p : w) Free(p);
     }
-    EXPECT_TRUE(tl_mcache.IsValid());
+    EXPECT_STREQ(tl_mcache.check(), "");
     EXPECT_LE(tl_mcache.capacity, uint64_t{4} << 20) << "default GORT_THREAD_CACHE_KB is 4096";
   });
   t.join();
@@ -121,12 +121,37 @@ TEST(MCache, LargeSpansAreParkedAndReused) {
     EXPECT_NE(b, a);
     Free(b);
     Free(a);
-    EXPECT_TRUE(tl_mcache.IsValid());
+    EXPECT_STREQ(tl_mcache.check(), "");
     void* huge = Malloc(8 << 20);  // larger than the park: straight back to the heap
     Free(huge);
     EXPECT_LE(tl_mcache.large_bytes, mcache::kLargeBytes);
   });
   t.join();
+}
+
+// check() names the first broken invariant. A copy of this thread's cache is corrupted, so
+// the cache itself stays whole (the copy's lists alias the real objects; check() only reads).
+TEST(MCache, CheckNamesTheBrokenInvariant) {
+  const uint32_t cls = SizeToClass(64);
+  Free(Malloc(64));  // an active cache whose list for cls holds objects
+  ASSERT_EQ(tl_mcache.state, kCacheActive);
+  ASSERT_GT(tl_mcache.Len(cls), 1u);
+  mcache c = tl_mcache;
+  ASSERT_STREQ(c.check(), "");
+  c.capacity += 8;
+  EXPECT_STREQ(c.check(), "mcache: capacity is not the sum of max(c) * size(c)");
+  c = tl_mcache;
+  c.lists[cls].room = 0;
+  EXPECT_STREQ(c.check(), "mcache: room(c) is outside 1..max(c)");
+  c = tl_mcache;
+  c.lists[cls].room++;  // the list holds one object more than len(c) says
+  EXPECT_STREQ(c.check(), "mcache: len(c) + room(c) != max(c)");
+  c = tl_mcache;
+  void* other = Malloc(1000);
+  c.lists[cls].head = other;
+  EXPECT_STREQ(c.check(), "mcache: an object on list c is not of class c");
+  Free(other);
+  EXPECT_STREQ(tl_mcache.check(), "");
 }
 
 TEST(MCacheDeathTest, FreeOfAParkedLargeSpanIsADoubleFree) {
@@ -146,6 +171,15 @@ TEST(MCacheDeathTest, ImmediateDoubleFreeIsCaught) {
   void* p = Malloc(64);
   Free(p);
   EXPECT_DEATH(Free(p), "double free");
+}
+
+// The slow paths' entry preconditions: what only the fast paths may hand them.
+TEST(MCacheDeathTest, SlowPathPreconditionsNameTheFunction) {
+  const uint32_t cls = SizeToClass(64);
+  Free(Malloc(64));  // the list for cls holds objects and has room
+  EXPECT_DEATH(CacheFlush(cls), "CacheFlush: the list still has room");
+  EXPECT_DEATH(CacheRefill(cls), "CacheRefill: the list is not empty");
+  EXPECT_DEATH(CacheRefill(kNumClasses), "CacheRefill: size class out of range");
 }
 #endif
 

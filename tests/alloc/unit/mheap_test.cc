@@ -27,13 +27,13 @@ TEST(MHeap, FreedNeighboursCoalesce) {
   uintptr_t base = a->base;
   g_mheap.FreeSpan(a);
   g_mheap.FreeSpan(c);
-  EXPECT_TRUE(g_mheap.IsValid());
+  EXPECT_STREQ(g_mheap.check(), "");
   mspan* hole = g_pagemap.Span(base);
   ASSERT_NE(hole, nullptr);
   EXPECT_EQ(hole->state, SpanState::kFree);
   EXPECT_EQ(hole->npages, 200u) << "a is bounded by b, which is still in use";
   g_mheap.FreeSpan(b);
-  EXPECT_TRUE(g_mheap.IsValid());
+  EXPECT_STREQ(g_mheap.check(), "");
   mspan* merged = g_pagemap.Span(base);
   EXPECT_EQ(merged->state, SpanState::kFree);
   EXPECT_EQ(merged->base, base);
@@ -52,7 +52,7 @@ TEST(MHeap, AlignedSpans) {
     EXPECT_EQ(s->base % (align * kPageSize), 0u) << align;
     EXPECT_EQ(s->npages, 5u);
     g_mheap.FreeSpan(s);
-    EXPECT_TRUE(g_mheap.IsValid());
+    EXPECT_STREQ(g_mheap.check(), "");
   }
   g_mheap.FreeSpan(pad);
 }
@@ -63,7 +63,7 @@ TEST(MHeap, HugeAlignmentGrowsTheHeap) {
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->base % (size_t{1} << 30), 0u);
   g_mheap.FreeSpan(s);
-  EXPECT_TRUE(g_mheap.IsValid());
+  EXPECT_STREQ(g_mheap.check(), "");
 }
 
 TEST(MHeap, GrowAndShrinkInPlace) {
@@ -82,10 +82,10 @@ TEST(MHeap, GrowAndShrinkInPlace) {
   mspan* freed = g_pagemap.Span(s->limit());
   EXPECT_EQ(freed->state, SpanState::kFree);
   EXPECT_EQ(freed->npages, 200u);
-  EXPECT_TRUE(g_mheap.IsValid());
+  EXPECT_STREQ(g_mheap.check(), "");
   g_mheap.FreeSpan(wall);
   g_mheap.FreeSpan(s);
-  EXPECT_TRUE(g_mheap.IsValid());
+  EXPECT_STREQ(g_mheap.check(), "");
 }
 
 TEST(MHeap, ReleasedPagesReadZero) {
@@ -118,6 +118,88 @@ TEST(MHeap, StatsAddUp) {
   g_mheap.FreeSpan(s);
   st = g_mheap.GetStats();
   EXPECT_EQ(st.reserved, st.free_bytes + st.large_inuse + st.small_spans);
+}
+
+// check() names the first broken invariant: first a span's own, on a small span the test
+// owns (no mcentral lists it), then the heap's. Each corruption is undone before the heap is
+// used again.
+TEST(MHeap, CheckNamesTheBrokenInvariant) {
+  EnsureInit();
+  const uint8_t cls = 5;
+  mspan* s = g_mheap.AllocSpan(kClassPages[cls], 1, SpanState::kSmall, cls);
+  ASSERT_NE(s, nullptr);
+  s->nelems = ClassObjects(cls);  // as mcentral::NewSpan sets a span up
+  ASSERT_STREQ(s->check(), "");
+  s->allocCount = 1;
+  EXPECT_STREQ(s->check(), "mspan: allocCount + |freelist| + (nelems - freeindex) != nelems");
+  s->allocCount = 0;
+  s->freeindex = s->nelems + 1;
+  EXPECT_STREQ(s->check(), "mspan: freeindex is past nelems");
+  s->freeindex = 0;
+  s->freelist = reinterpret_cast<void*>(s->base + 1);
+  EXPECT_STREQ(s->check(), "mspan: a freelist object is not an object of the span");
+  s->freelist = nullptr;
+  const mspan copy = *s;  // the page map leads to s, not to a copy of it
+  EXPECT_STREQ(copy.check(),
+               "mspan: the page map does not point at the span from its first and last page");
+  g_mheap.FreeSpan(s);
+
+  mspan* a = Large(200);
+  mspan* b = Large(200);
+  ASSERT_EQ(b->base, a->limit());
+  g_mheap.FreeSpan(a);
+  ASSERT_STREQ(g_mheap.check(), "");
+  b->state = SpanState::kFree;  // as if b had been freed without merging
+  EXPECT_STREQ(g_mheap.check(), "mheap: two free spans are adjacent");
+  b->state = SpanState::kLarge;
+  EXPECT_STREQ(g_mheap.check(), "");
+  g_mheap.FreeSpan(b);
+}
+
+// At tier 3 the heap walks itself after each AllocSpan and FreeSpan, and dies naming what broke.
+TEST(MHeapDeathTest, TheTier3WalkNamesTheBrokenInvariant) {
+#if GORT_CHECKS < 3
+  GTEST_SKIP() << "the walks run at GORT_CHECKS >= 3; this build has " << GORT_CHECKS;
+#else
+  EnsureInit();
+  mspan* a = Large(200);
+  mspan* b = Large(200);
+  g_mheap.FreeSpan(a);
+  EXPECT_DEATH(
+      {
+        b->state = SpanState::kFree;
+        g_mheap.AllocSpan(1, 1, SpanState::kLarge, 0);
+      },
+      "fatal error: mheap: two free spans are adjacent");
+  g_mheap.FreeSpan(b);
+#endif
+}
+
+// At tier >= 2 the entry of each heap function checks its preconditions and dies naming the
+// function and what the caller got wrong.
+TEST(MHeapDeathTest, PreconditionsNameTheFunction) {
+#if GORT_CHECKS < 2
+  GTEST_SKIP() << "preconditions are asserted at GORT_CHECKS >= 2; this build has " << GORT_CHECKS;
+#else
+  EnsureInit();
+  EXPECT_DEATH(g_mheap.AllocSpan(0, 1, SpanState::kLarge, 0),
+               "mheap::AllocSpan: npages is not in 1..kMaxRequest/kPageSize");
+  EXPECT_DEATH(g_mheap.AllocSpan(4, 3, SpanState::kLarge, 0),
+               "mheap::AllocSpan: align_pages is not a power of two");
+  EXPECT_DEATH(g_mheap.AllocSpan(4, 1, SpanState::kSmall, 0),
+               "mheap::AllocSpan: state and class disagree");
+  mspan* s = Large(10);
+  uintptr_t base = s->base;
+  g_mheap.FreeSpan(s);
+  mspan* free_run = g_pagemap.Span(base);
+  EXPECT_DEATH(g_mheap.FreeSpan(free_run),
+               "internal invariant broken: mheap::FreeSpan: the span is not in an allocated state");
+  mspan* t = Large(10);
+  mspan copy = *t;
+  EXPECT_DEATH(g_mheap.FreeSpan(&copy), "mheap::FreeSpan: the page map does not point at the span");
+  EXPECT_DEATH(g_mheap.GrowInPlace(t, 5), "mheap::GrowInPlace: npages does not grow the span");
+  g_mheap.FreeSpan(t);
+#endif
 }
 
 }  // namespace
