@@ -125,6 +125,9 @@ def measure(ctx: rc.Context, bench: Path, plan_name: str, reps: int):
     plan = PLANS[plan_name]
     rows, raw, context = [], [], {}
     for name, matrix, extra in plan["runs"]:
+        if "sharded_only" in extra and context.get("sharded_map", "absent") == "absent":
+            rc.log(f"concurrent: run {name} skipped: no gort::sharded_map in this build")
+            continue
         args = [f"--cb_{k}={','.join(str(v) for v in vals)}" for k, vals in matrix.items()]
         args.append(f"--benchmark_min_time={plan['min_time']}")
         if "sharded_only" in extra:
@@ -161,7 +164,11 @@ def run_bench(ctx: rc.Context, bench: Path, args: list[str], what: str, timeout:
             ctx.notes.append(f"concurrent: run {what} failed ({rc.failure(res)}): "
                              f"{res.stderr.strip()[-200:]}")
             return None
-        return json.loads(Path(out.name).read_text())
+        text = Path(out.name).read_text()
+        if not text.strip():
+            ctx.notes.append(f"concurrent: run {what} wrote no results ({res.stderr.strip()[-200:]})")
+            return None
+        return json.loads(text)
 
 
 def parse_row(ctx: rc.Context, b: dict, run_name: str) -> dict | None:
