@@ -24,7 +24,8 @@ from pathlib import Path
 
 import report_common as rc
 
-SECTIONS = [("alloc", "report_alloc"), ("slices", "report_slices"), ("maps", "report_maps")]  # (directory under <out>, module)
+SECTIONS = [("alloc", "report_alloc"), ("slices", "report_slices"), ("maps", "report_maps"),
+            ("concurrent", "report_concurrent")]  # (directory under <out>, module)
 
 
 def main() -> int:
@@ -32,7 +33,8 @@ def main() -> int:
     repo = Path(__file__).resolve().parent.parent
     ctx = rc.Context(build=args.build.resolve(), out=args.out.resolve(), repo=repo,
                      contenders=rc.find_contenders(args.build.resolve(), repo),
-                     rounds=1 if args.quick else args.rounds, quick=args.quick)
+                     rounds=1 if args.quick else args.rounds, quick=args.quick,
+                     full=args.full or os.environ.get("REPORT_FULL", "") not in ("", "0"))
     ctx.out.mkdir(parents=True, exist_ok=True)
     announce(ctx)
     machine = describe_machine()
@@ -55,6 +57,9 @@ def parse_args() -> argparse.Namespace:
                    help="run only this section (repeatable)")
     p.add_argument("--quick", action="store_true",
                    help="one short round: checks the pipeline, numbers are not to be quoted")
+    p.add_argument("--full", action="store_true",
+                   help="the full sweeps where a section has them (concurrent: every size and "
+                        "shard count; tens of minutes); also REPORT_FULL=1")
     return p.parse_args()
 
 
@@ -99,6 +104,7 @@ def render(ctx: rc.Context, machine: dict[str, str], bodies: list[tuple[str, str
         "# gort — benchmark report",
         f"Made by `bench/report.py` on {time.strftime('%Y-%m-%d %H:%M %Z')}"
         + (" with **--quick** (one short round: do not quote these numbers)" if ctx.quick else "")
+        + (" with **--full** (the long sweeps)" if ctx.full and not ctx.quick else "")
         + ". Every figure in this document comes from that run; the raw data sits beside it.",
         "## Machine\n\n" + rc.md_table(["", ""], [[k, v] for k, v in machine.items()], "ll"),
         "## Contenders\n\n" + render_contenders(ctx),

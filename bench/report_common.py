@@ -62,6 +62,7 @@ class Context:
     contenders: list[Contender]
     rounds: int
     quick: bool
+    full: bool = False    # --full or REPORT_FULL=1: the long sweeps where a section has them
     notes: list[str] = field(default_factory=list)
 
     def usable(self) -> list[Contender]:
