@@ -1,7 +1,9 @@
 // escape/ir.cc — reader of the IR described in ir.h.
 #include "escape/ir.h"
 
+#include <algorithm>
 #include <charconv>
+#include <set>
 
 namespace gort::escape {
 
@@ -98,7 +100,16 @@ class Reader {
     return NodeRec(f);
   }
 
-  bool Done() { return fn_ < 0 ? true : Fail("missing end"); }
+  bool Done() {
+    if (n_ == 0) return Fail("empty input");
+    if (fn_ >= 0) return Fail("missing end");
+    for (const Func& f : p_->funcs)
+      if (f.parent >= static_cast<int>(p_->funcs.size()) || f.parent >= f.id)
+        return Fail("func " + std::to_string(f.id) + ": bad parent");
+    for (const Func& f : p_->funcs)
+      if (!Check(f.stmts)) return false;
+    return true;
+  }
 
  private:
   bool Fail(const std::string& what) {
@@ -159,6 +170,7 @@ class Reader {
     }
     v.name = Unescape(f[6]);
     if (p_->vars.size() <= static_cast<size_t>(id)) p_->vars.resize(id + 1);
+    if (!defined_.insert(static_cast<int>(id)).second) return Fail("var defined twice");
     p_->vars[id] = std::move(v);
     p_->funcs[fn_].vars.push_back(static_cast<int>(id));
     return true;
@@ -190,6 +202,65 @@ class Reader {
     return true;
   }
 
+  // Check: the shape every node must have for the walker (operand counts, references to
+  // existing vars and funcs), so that no IR can make the engine index out of range.
+  bool Check(const std::vector<Node>& list) {
+    for (const Node& n : list)
+      if (!CheckNode(n)) return false;
+    return true;
+  }
+
+  bool CheckNode(const Node& n) {
+    static const std::pair<const char*, size_t> kArity[] = {
+        {"if", 3}, {"for", 3}, {"range", 4}, {"switch", 1}, {"case", 1}, {"typeswitch", 1},
+        {"tcase", 1}, {"scase", 2}, {"send", 2}, {"go", 1}, {"defer", 1}, {"addr", 1},
+        {"deref", 1}, {"dot", 1}, {"dotptr", 1}, {"dottype", 1}, {"conv", 1}, {"unsafeval", 1},
+        {"conviface", 1}, {"ptrlit", 1}, {"methvalue", 1}, {"index", 2}, {"indexmap", 2},
+        {"slice", 1}, {"call", 1}, {"append", 1}, {"copy", 2}, {"panic", 1}, {"unsafeadd", 2}};
+    size_t want = 0;
+    for (const auto& [op, k] : kArity)
+      if (n.op == op) want = k;
+    if (n.is("as") || n.is("as2func") || n.is("case")) want = std::max(want, static_cast<size_t>(n.num("n", 1)) + (n.is("as") ? 0 : 1));
+    if (n.is("append") && n.has("ddd")) want = 2;
+    if (n.kids.size() < want || ((n.is("as") || n.is("as2func")) && n.num("n", 1) < 1))
+      return Fail(p_->where(n.pos) + ": node " + n.op + " has too few operands");
+    if (n.is("scase") && !n.kids[0].is("block")) return Fail(p_->where(n.pos) + ": bad select case");
+    if ((n.is("range") && !n.kids[3].is("block")) || (n.is("if") && !n.kids[1].is("block")) ||
+        (n.is("for") && !n.kids[2].is("block")))
+      return Fail(p_->where(n.pos) + ": node " + n.op + " without a body block");
+    if (n.is("typeswitch"))
+      for (size_t i = 1; i < n.kids.size(); i++)
+        if (!n.kids[i].is("tcase") || !n.kids[i].kids[0].is("block")) return Fail(p_->where(n.pos) + ": bad type switch");
+    if (n.is("switch"))
+      for (size_t i = 1; i < n.kids.size(); i++)
+        if (!n.kids[i].is("case") || !n.kids[i].kids.back().is("block")) return Fail(p_->where(n.pos) + ": bad switch");
+    if (n.is("select"))
+      for (const Node& c : n.kids)
+        if (!c.is("scase")) return Fail(p_->where(n.pos) + ": bad select");
+    if ((n.has("var") || n.is("name") || n.is("dcl")) && !VarOK(n.num("var")))
+      return Fail(p_->where(n.pos) + ": bad var reference");
+    if (n.has("fn") || n.is("closure")) {
+      int fn = n.num("fn");
+      if (fn < 0 || fn >= static_cast<int>(p_->funcs.size())) return Fail(p_->where(n.pos) + ": bad func reference");
+      if (n.is("closure") && p_->funcs[fn].parent < 0) return Fail(p_->where(n.pos) + ": closure of a top-level func");
+    }
+    std::string_view caps = n.get("cap");
+    while (!caps.empty()) {
+      size_t semi = caps.find(';');
+      int64_t v;
+      if (!Int(caps.substr(0, semi), &v) || !VarOK(static_cast<int>(v)))
+        return Fail(p_->where(n.pos) + ": bad capture");
+      if (semi == std::string_view::npos) break;
+      caps.remove_prefix(semi + 1);
+    }
+    return Check(n.kids);
+  }
+
+  bool VarOK(int v) const {
+    return v >= 0 && v < static_cast<int>(p_->vars.size()) && defined_.count(v) != 0;
+  }
+
+  std::set<int> defined_;
   Program* p_;
   std::string* err_;
   int n_ = 0, fn_ = -1;

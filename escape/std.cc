@@ -1,7 +1,7 @@
 // escape/std.cc — escape summaries of imported standard-library functions.
 //
 // The compiler reads these from the export data of the imported package (each parameter's
-// leak tag); gort keeps a reviewed table instead. Each row is what `go build -gcflags=-m`
+// leak tag); gort keeps a reviewed table instead. Each row is what the compiler's -m flag
 // reports for the function in Go 1.19: the parameter's dereference count to the heap and
 // to results 0 and 1 (-1: never). Parameters without pointers are not listed. A call to an
 // imported function missing here is analysed conservatively (every argument escapes) and

@@ -413,11 +413,26 @@ func (l *lowerer) conv(e ast.Expr, to types.Type, pos token.Pos) *node {
 	return c
 }
 
-// argPos: a conversion of a call argument is reported at the call's "(" when the argument
-// is a plain name, else at the argument.
+// argPositions gives the positions the compiler reports conversions of call arguments at:
+// an argument that is not a plain name at its own position; a plain name at the position
+// of the nearest argument before it that is not a plain name, or at the call's "(".
+func argPositions(call *ast.CallExpr) []token.Pos {
+	last := call.Lparen
+	var out []token.Pos
+	for _, a := range call.Args {
+		if _, ok := unparen(a).(*ast.Ident); !ok {
+			last = synPos(a)
+		}
+		out = append(out, last)
+	}
+	return out
+}
+
 func argPos(call *ast.CallExpr, arg ast.Expr) token.Pos {
-	if _, ok := unparen(arg).(*ast.Ident); ok {
-		return call.Lparen
+	for i, a := range call.Args {
+		if a == arg {
+			return argPositions(call)[i]
+		}
 	}
 	return synPos(arg)
 }

@@ -175,7 +175,11 @@ func (p *printer) exprs(es []ast.Expr) string {
 // expr prints e as the compiler's -m messages do.
 func (p *printer) expr(e ast.Expr) string {
 	if tv, ok := p.info.Types[e]; ok && tv.Value != nil {
-		return p.constant(e, tv.Value)
+		switch e.(type) {
+		case *ast.BasicLit, *ast.Ident, *ast.SelectorExpr:
+			return p.constant(e, tv.Value)
+		}
+		// a constant expression keeps its spelling (1 << 20), as the compiler's Orig
 	}
 	switch e := e.(type) {
 	case *ast.Ident:
