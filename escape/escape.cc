@@ -235,7 +235,7 @@ void Analysis::Flow(const Hole& k, Location* src) {
     if (opts_.explain && !src->escapes) {
       std::vector<std::string> path = ExplainFlow(dst, src, k.derefs, k.notes);
       if (opts_.level >= 2) {
-        Emit(LocPos(src), LocName(src) + " escapes to heap:", true);
+        Emit(LocPos(src), NodeText(src) + " escapes to heap:", true);
         for (const std::string& line : path) Emit(LocPos(src), line, true);
       }
       src->explanation = std::move(path);
@@ -266,6 +266,11 @@ std::string Analysis::LocName(const Location* l) const {
     case LocKind::Expr: return "{storage for " + l->n->text + "}";
     default: return "{temp}";
   }
+}
+
+std::string Analysis::NodeText(const Location* l) const {
+  if (l->kind == LocKind::Expr) return l->n->text;
+  return LocName(l);
 }
 
 void Analysis::Emit(Pos pos, std::string text, bool explain) {

@@ -36,7 +36,8 @@ class Analysis {
   const std::vector<std::string>& notes() const { return notes_; }
   // Every location of every batch, for --json and --dot.
   const std::deque<Location>& locations() const { return all_; }
-  std::string LocName(const Location* l) const;
+  std::string LocName(const Location* l) const;   // as in flow lines: {storage for X}
+  std::string NodeText(const Location* l) const;  // the variable or expression itself
 
  private:
   friend class Walker;

@@ -75,7 +75,7 @@ void Analysis::WalkOne(Location* root, uint32_t walkgen, std::vector<Location*>&
         if (opts_.explain) {
           std::vector<std::string> path = ExplainPath(root, l);
           if (opts_.level >= 2) {
-            Emit(LocPos(l), LocName(l) + " escapes to heap:", true);
+            Emit(LocPos(l), NodeText(l) + " escapes to heap:", true);
             for (const std::string& line : path) Emit(LocPos(l), line, true);
           }
           l->explanation = std::move(path);
