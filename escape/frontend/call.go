@@ -1,0 +1,285 @@
+package main
+
+// Lowering of calls: conversions, builtins, and function and method calls.
+
+import (
+	"go/ast"
+	"go/constant"
+	"go/types"
+	"math"
+)
+
+func (l *lowerer) call(e *ast.CallExpr) *node {
+	if tv := l.info.Types[e.Fun]; tv.IsType() {
+		return l.conversion(e, tv.Type)
+	}
+	if id, ok := unparen(e.Fun).(*ast.Ident); ok {
+		if b, ok := l.info.Uses[id].(*types.Builtin); ok {
+			return l.builtin(e, b.Name())
+		}
+	}
+	if sel, ok := unparen(e.Fun).(*ast.SelectorExpr); ok {
+		if b, ok := l.info.Uses[sel.Sel].(*types.Builtin); ok { // unsafe.Add, unsafe.Slice
+			return l.builtin(e, b.Name())
+		}
+	}
+	sig, ok := l.typeOf(e.Fun).Underlying().(*types.Signature)
+	if !ok {
+		l.unsupportedNote(e.Pos(), "unsupported call")
+		return l.unsupported(e)
+	}
+	n := l.mk("call", e.Lparen, e)
+	n.attr("nres=%d", sig.Results().Len())
+	callee, args := l.callee(e, n)
+	n.kids = append([]*node{callee}, args...)
+	return n.withArgs(l.args(e, sig))
+}
+
+func (n *node) withArgs(args []*node) *node {
+	n.kids = append(n.kids, args...)
+	return n
+}
+
+// callee classifies the call (attribute kind) and returns the callee operand and, for a
+// method, the receiver argument.
+func (l *lowerer) callee(e *ast.CallExpr, n *node) (*node, []*node) {
+	fun := unparen(e.Fun)
+	if sel, ok := fun.(*ast.SelectorExpr); ok {
+		if s := l.info.Selections[sel]; s != nil && s.Kind() == types.MethodVal {
+			recv, fn, ext, iface := l.receiver(sel, s)
+			n.attr("recv")
+			switch {
+			case iface:
+				n.attr("kind=iface")
+			case fn != nil:
+				n.attr("kind=static").attr("fn=%d", fn.id)
+			default:
+				n.attr("kind=ext").attr("ext=%s", ext)
+			}
+			return &node{op: "lit", pos: synPos(sel)}, []*node{recv}
+		}
+		if s := l.info.Selections[sel]; s != nil && s.Kind() == types.MethodExpr {
+			m := s.Obj().(*types.Func)
+			if fn, ok := l.funcOf[m]; ok {
+				n.attr("kind=static").attr("fn=%d", fn.id).attr("recv")
+			} else {
+				n.attr("kind=ext").attr("ext=%s", m.FullName()).attr("recv")
+			}
+			return l.expr(fun), nil
+		}
+	}
+	var obj types.Object
+	switch f := fun.(type) {
+	case *ast.Ident:
+		obj = l.objOf(f)
+	case *ast.SelectorExpr:
+		obj = l.objOf(f.Sel)
+	case *ast.FuncLit:
+		c := l.expr(f)
+		fn := l.cloFn[f]
+		fn.flags = append(fn.flags, "called")
+		n.attr("kind=static").attr("fn=%d", fn.id)
+		return c, nil
+	}
+	switch o := obj.(type) {
+	case *types.Func:
+		if fn, ok := l.funcOf[o]; ok {
+			n.attr("kind=static").attr("fn=%d", fn.id)
+		} else if o.Pkg() != nil && o.Pkg() != l.pkg {
+			n.attr("kind=ext").attr("ext=%s", o.FullName())
+		} else {
+			n.attr("kind=dyn")
+		}
+		return l.expr(fun), nil
+	case *types.Var:
+		if lit, ok := l.staticClo[o]; ok && !l.reassigned[o] {
+			if fn, ok := l.cloFn[lit]; ok {
+				fn.flags = append(fn.flags, "called")
+				n.attr("kind=static").attr("fn=%d", fn.id)
+				return l.expr(fun), nil
+			}
+		}
+	}
+	n.attr("kind=dyn")
+	return l.expr(fun), nil
+}
+
+// args lowers the arguments against the signature: conversions to the parameter types,
+// the "... argument" slice of a variadic call, temporaries for f(g()).
+func (l *lowerer) args(e *ast.CallExpr, sig *types.Signature) []*node {
+	params := sig.Params()
+	if len(e.Args) == 1 && params.Len() > 1 {
+		if tup, ok := l.typeOf(e.Args[0]).(*types.Tuple); ok {
+			return l.tupleArgs(e, tup)
+		}
+	}
+	var out []*node
+	np := params.Len()
+	for i, a := range e.Args {
+		if sig.Variadic() && !e.Ellipsis.IsValid() && i >= np-1 {
+			break
+		}
+		out = append(out, l.conv(a, params.At(i).Type(), argPos(e, a)))
+	}
+	if sig.Variadic() && !e.Ellipsis.IsValid() {
+		extra := e.Args[np-1:]
+		if len(extra) == 0 {
+			return append(out, &node{op: "lit", pos: e.Lparen, text: "nil"})
+		}
+		elem := params.At(np - 1).Type().(*types.Slice).Elem()
+		dots := &node{op: "slicelit", pos: e.Lparen, text: "... argument"}
+		dots.attr("p")
+		for _, a := range extra {
+			dots.kids = append(dots.kids, l.conv(a, elem, argPos(e, a)))
+		}
+		out = append(out, dots)
+	}
+	return out
+}
+
+func (l *lowerer) tupleArgs(e *ast.CallExpr, tup *types.Tuple) []*node {
+	as := &node{op: "as2func", pos: e.Lparen}
+	as.attr("n=%d", tup.Len())
+	var temps []*node
+	for i := 0; i < tup.Len(); i++ {
+		t := l.temp(tup.At(i).Type(), e.Lparen)
+		as.kids = append(as.kids, t)
+		temps = append(temps, t)
+	}
+	as.kids = append(as.kids, l.expr(e.Args[0]))
+	l.pending = append(l.pending, as)
+	return temps
+}
+
+func isByteOrRuneSlice(t types.Type) bool {
+	s, ok := t.Underlying().(*types.Slice)
+	if !ok {
+		return false
+	}
+	b, ok := s.Elem().Underlying().(*types.Basic)
+	return ok && (b.Kind() == types.Byte || b.Kind() == types.Rune)
+}
+
+func isKind(t types.Type, info types.BasicInfo) bool {
+	b, ok := t.Underlying().(*types.Basic)
+	return ok && b.Info()&info != 0
+}
+
+func (l *lowerer) conversion(e *ast.CallExpr, to types.Type) *node {
+	arg := e.Args[0]
+	from := l.typeOf(arg)
+	switch {
+	case isInterface(to) && !isInterface(from) && !isUntypedNil(from):
+		c := &node{op: "conviface", pos: e.Lparen, text: l.p.expr(e), kids: []*node{l.expr(arg)}}
+		c.attr("p")
+		if !isDirectIface(types.Default(from)) {
+			c.attr("spill")
+		}
+		return c
+	case isKind(to, types.IsString) && (isByteOrRuneSlice(from) || isKind(from, types.IsInteger)),
+		isByteOrRuneSlice(to) && isKind(from, types.IsString):
+		return l.mk("strconv", e.Lparen, e, l.expr(arg))
+	case isUnsafePointer(to) && isKind(from, types.IsInteger):
+		return l.mk("unsafeval", e.Lparen, e, l.expr(arg))
+	}
+	n := l.mk("conv", e.Lparen, e, l.expr(arg))
+	if isUnsafePointer(from) {
+		n.attr("fromunsafe")
+	}
+	return n
+}
+
+func isUnsafePointer(t types.Type) bool {
+	b, ok := t.Underlying().(*types.Basic)
+	return ok && b.Kind() == types.UnsafePointer
+}
+
+func (l *lowerer) builtin(e *ast.CallExpr, name string) *node {
+	args := func() []*node {
+		var out []*node
+		for _, a := range e.Args {
+			out = append(out, l.expr(a))
+		}
+		return out
+	}
+	switch name {
+	case "new":
+		n := l.mk("new", e.Lparen, e)
+		if l.sizeof(l.typeOf(e.Args[0])) > maxImplicitStackVarSize {
+			n.attr("why=too large for stack")
+		}
+		return n
+	case "make":
+		return l.makeCall(e)
+	case "append":
+		return l.appendCall(e)
+	case "copy":
+		n := l.mk("copy", e.Lparen, e, args()...)
+		if s, ok := l.typeOf(e.Args[1]).Underlying().(*types.Slice); ok && hasPointers(s.Elem()) {
+			n.attr("srcptr")
+		}
+		return n
+	case "panic":
+		return l.mk("panic", e.Lparen, e, l.conv(e.Args[0], types.NewInterfaceType(nil, nil), argPos(e, e.Args[0])))
+	case "Add", "Slice": // unsafe
+		return l.mk("unsafeadd", e.Lparen, e, args()...)
+	}
+	// len, cap, close, delete, print, println, recover, complex, real, imag, ...: their
+	// operands flow nowhere.
+	return l.mk("builtin", e.Lparen, e, args()...)
+}
+
+func (l *lowerer) makeCall(e *ast.CallExpr) *node {
+	t := l.typeOf(e.Args[0])
+	var kids []*node
+	for _, a := range e.Args[1:] {
+		kids = append(kids, l.expr(a))
+	}
+	switch u := t.Underlying().(type) {
+	case *types.Slice:
+		n := l.mk("makeslice", e.Lparen, e, kids...)
+		size := e.Args[len(e.Args)-1]
+		v := l.info.Types[size].Value
+		if v != nil {
+			v = constant.ToInt(v)
+		}
+		c, exact := int64(0), false
+		if v != nil && v.Kind() == constant.Int {
+			c, exact = constant.Int64Val(v)
+		}
+		elem := l.sizeof(u.Elem())
+		switch {
+		case !exact || c < math.MinInt32 || c > math.MaxInt32:
+			n.attr("why=non-constant size")
+		case elem != 0 && c > maxImplicitStackVarSize/elem:
+			n.attr("why=too large for stack")
+		}
+		return n
+	case *types.Map:
+		return l.mk("makemap", e.Lparen, e, kids...)
+	}
+	return l.mk("makechan", e.Lparen, e, kids...)
+}
+
+func (l *lowerer) appendCall(e *ast.CallExpr) *node {
+	n := l.mk("append", e.Lparen, e, l.expr(e.Args[0]))
+	st, _ := l.typeOf(e.Args[0]).Underlying().(*types.Slice)
+	if st == nil {
+		l.unsupportedNote(e.Pos(), "unsupported append")
+		return l.unsupported(e)
+	}
+	if hasPointers(st.Elem()) {
+		n.attr("elemptr")
+	}
+	if e.Ellipsis.IsValid() {
+		n.attr("ddd")
+		if s, ok := l.typeOf(e.Args[1]).Underlying().(*types.Slice); ok && hasPointers(s.Elem()) {
+			n.attr("srcptr")
+		}
+		return n.withArgs([]*node{l.expr(e.Args[1])})
+	}
+	for _, a := range e.Args[1:] {
+		n.kids = append(n.kids, l.conv(a, st.Elem(), argPos(e, a)))
+	}
+	return n
+}

@@ -1,0 +1,3 @@
+module gort/escape/frontend
+
+go 1.19

@@ -1,0 +1,368 @@
+package main
+
+// Lowering of statements.
+
+import (
+	"fmt"
+	"go/ast"
+	"go/token"
+	"go/types"
+	"strings"
+)
+
+func (l *lowerer) stmts(list []ast.Stmt) []*node {
+	var out []*node
+	for _, s := range list {
+		out = append(out, l.stmt(s)...)
+	}
+	return out
+}
+
+// stmt lowers s, preceded by the statements its expressions needed (temporaries).
+func (l *lowerer) stmt(s ast.Stmt) []*node {
+	saved := l.pending
+	l.pending = nil
+	ns := l.stmt1(s)
+	out := append(l.pending, ns...)
+	l.pending = saved
+	return out
+}
+
+func (l *lowerer) stmt1(s ast.Stmt) []*node {
+	switch s := s.(type) {
+	case nil, *ast.EmptyStmt, *ast.BranchStmt:
+		return nil
+	case *ast.BlockStmt:
+		return []*node{l.block(s.List, s.Lbrace)}
+	case *ast.ExprStmt:
+		return []*node{l.expr(s.X)}
+	case *ast.AssignStmt:
+		return l.assign(s)
+	case *ast.IncDecStmt:
+		n := &node{op: "as", pos: s.TokPos, text: l.p.expr(s.X) + s.Tok.String()}
+		n.attr("n=1").attr("why=assign")
+		n.kids = []*node{l.lhs(s.X, false), {op: "lit", pos: s.TokPos}}
+		return []*node{n}
+	case *ast.DeclStmt:
+		gd, ok := s.Decl.(*ast.GenDecl)
+		if !ok || gd.Tok != token.VAR {
+			return nil
+		}
+		var out []*node
+		for _, spec := range gd.Specs {
+			out = append(out, l.valueSpec(spec.(*ast.ValueSpec), true)...)
+		}
+		return out
+	case *ast.ReturnStmt:
+		return l.ret(s)
+	case *ast.IfStmt:
+		n := &node{op: "if", pos: s.If}
+		n.kids = []*node{l.expr(s.Cond), l.block(s.Body.List, s.Body.Lbrace), none()}
+		if s.Else != nil {
+			n.kids[2] = &node{op: "block", pos: s.Else.Pos(), kids: l.stmt(s.Else)}
+		}
+		return l.withInit(s.Init, n)
+	case *ast.ForStmt:
+		n := &node{op: "for", pos: s.For}
+		cond, post := none(), none()
+		if s.Cond != nil {
+			cond = l.expr(s.Cond)
+		}
+		if s.Post != nil {
+			post = &node{op: "block", pos: s.Post.Pos(), kids: l.stmt(s.Post)}
+		}
+		n.kids = []*node{cond, post, l.block(s.Body.List, s.Body.Lbrace)}
+		return l.withInit(s.Init, n)
+	case *ast.RangeStmt:
+		return l.rangeStmt(s)
+	case *ast.SwitchStmt:
+		return l.switchStmt(s)
+	case *ast.TypeSwitchStmt:
+		return l.typeSwitch(s)
+	case *ast.SelectStmt:
+		n := &node{op: "select", pos: s.Select}
+		for _, c := range s.Body.List {
+			cc := c.(*ast.CommClause)
+			comm := &node{op: "block", pos: cc.Case, kids: l.stmt(cc.Comm)}
+			n.kids = append(n.kids, &node{op: "scase", pos: cc.Case,
+				kids: []*node{comm, l.block(cc.Body, cc.Colon)}})
+		}
+		return []*node{n}
+	case *ast.SendStmt:
+		ch := l.typeOf(s.Chan).Underlying().(*types.Chan)
+		n := &node{op: "send", pos: s.Arrow, text: l.p.expr(s.Chan) + " <- " + l.p.expr(s.Value)}
+		n.kids = []*node{l.expr(s.Chan), l.conv(s.Value, ch.Elem(), s.Value.Pos())}
+		return []*node{n}
+	case *ast.GoStmt:
+		return []*node{{op: "go", pos: s.Go, text: "go " + l.p.expr(s.Call), kids: []*node{l.expr(s.Call)}}}
+	case *ast.DeferStmt:
+		return []*node{{op: "defer", pos: s.Defer, text: "defer " + l.p.expr(s.Call), kids: []*node{l.expr(s.Call)}}}
+	case *ast.LabeledStmt:
+		n := &node{op: "label", pos: s.Label.Pos(), text: s.Label.Name}
+		if l.cur.looping[s.Label.Name] {
+			n.attr("looping")
+		}
+		return append([]*node{n}, l.stmt(s.Stmt)...)
+	}
+	l.unsupportedNote(s.Pos(), "unsupported statement %T", s)
+	return []*node{l.unsupported(s)}
+}
+
+func (l *lowerer) withInit(init ast.Stmt, n *node) []*node {
+	if init == nil {
+		return []*node{n}
+	}
+	return []*node{{op: "block", pos: init.Pos(), kids: append(l.stmt(init), n)}}
+}
+
+// unsupported stands for a construct the lowering does not know: every local variable it
+// mentions has its address flow to the heap, so the analysis stays conservative.
+func (l *lowerer) unsupported(n ast.Node) *node {
+	u := &node{op: "unsup", pos: n.Pos()}
+	ast.Inspect(n, func(x ast.Node) bool {
+		if id, ok := x.(*ast.Ident); ok {
+			if v, ok := l.info.Uses[id].(*types.Var); ok {
+				if vid, ok := l.varID[v]; ok {
+					u.kids = append(u.kids, (&node{op: "name", pos: id.Pos(), text: id.Name}).attr("var=%d", vid))
+				}
+			}
+		}
+		return true
+	})
+	return u
+}
+
+// lhs lowers an assignment's destination. define: the statement declares it.
+func (l *lowerer) lhs(e ast.Expr, define bool) *node {
+	if id, ok := unparen(e).(*ast.Ident); ok {
+		if id.Name == "_" {
+			return &node{op: "blank", pos: id.Pos()}
+		}
+		if v, ok := l.objOf(id).(*types.Var); ok {
+			if vid, ok := l.varID[v]; ok {
+				n := l.mk("name", id.Pos(), id).attr("var=%d", vid)
+				if define {
+					n.attr("def")
+				}
+				return n
+			}
+			return l.mk("global", id.Pos(), id)
+		}
+	}
+	return l.expr(e)
+}
+
+func (l *lowerer) objOf(id *ast.Ident) types.Object {
+	if o := l.info.Defs[id]; o != nil {
+		return o
+	}
+	return l.info.Uses[id]
+}
+
+func (l *lowerer) dcl(id *ast.Ident, class string) *node {
+	v, ok := l.info.Defs[id].(*types.Var)
+	if !ok || id.Name == "_" {
+		return nil
+	}
+	vid := l.declare(v, class, id.Pos(), id.Name)
+	return (&node{op: "dcl", pos: id.Pos(), text: id.Name}).attr("var=%d", vid)
+}
+
+func (l *lowerer) assign(s *ast.AssignStmt) []*node {
+	var out []*node
+	define := s.Tok == token.DEFINE
+	if define {
+		for _, e := range s.Lhs {
+			if d := l.dcl(e.(*ast.Ident), "local"); d != nil {
+				out = append(out, d)
+			}
+		}
+	}
+	text := l.p.exprs(s.Lhs) + " " + s.Tok.String() + " " + l.p.exprs(s.Rhs)
+	n := &node{op: "as", pos: s.TokPos, text: text}
+	n.attr("n=%d", len(s.Lhs))
+	for _, e := range s.Lhs {
+		isNew := false
+		if id, ok := e.(*ast.Ident); ok && define {
+			isNew = l.info.Defs[id] != nil
+		}
+		n.kids = append(n.kids, l.lhs(e, isNew))
+	}
+	if len(s.Lhs) == len(s.Rhs) {
+		why := "assign"
+		if len(s.Lhs) > 1 {
+			why = "assign-pair"
+		}
+		n.attr("why=%s", why)
+		convPos := s.Lhs[len(s.Lhs)-1].Pos()
+		for i, r := range s.Rhs {
+			var to types.Type
+			if !define && s.Tok == token.ASSIGN {
+				to = l.typeOf(s.Lhs[i])
+			}
+			n.kids = append(n.kids, l.conv(r, to, convPos))
+		}
+		return append(out, n)
+	}
+	// v, ok = x.(T) / m[k] / <-ch, or a, b = f()
+	r := unparen(s.Rhs[0])
+	switch r := r.(type) {
+	case *ast.CallExpr:
+		n.op = "as2func"
+		n.kids = append(n.kids, l.expr(r))
+		return append(out, n)
+	case *ast.TypeAssertExpr:
+		n.attr("why=assign-pair-dot-type")
+	case *ast.IndexExpr:
+		n.attr("why=assign-pair-mapr")
+	default:
+		n.attr("why=assign-pair-receive")
+	}
+	n.kids = append(n.kids, l.expr(r))
+	return append(out, n)
+}
+
+func (l *lowerer) valueSpec(vs *ast.ValueSpec, local bool) []*node {
+	var out []*node
+	var lhs []*node
+	for _, id := range vs.Names {
+		if local {
+			if d := l.dcl(id, "local"); d != nil {
+				out = append(out, d)
+			}
+		}
+		lhs = append(lhs, l.lhs(id, local))
+	}
+	if len(vs.Values) == 0 {
+		return out
+	}
+	var names []ast.Expr
+	for _, id := range vs.Names {
+		names = append(names, id)
+	}
+	text := l.p.exprs(names) + " = " + l.p.exprs(vs.Values)
+	n := &node{op: "as", pos: vs.Names[0].Pos(), text: text, kids: lhs}
+	n.attr("n=%d", len(lhs))
+	if len(vs.Values) == 1 && len(vs.Names) > 1 {
+		n.op = "as2func"
+		if _, ok := unparen(vs.Values[0]).(*ast.CallExpr); !ok {
+			n.op = "as"
+			n.attr("why=assign-pair")
+		}
+		n.kids = append(n.kids, l.expr(vs.Values[0]))
+		return append(out, n)
+	}
+	n.attr("why=assign")
+	for i, v := range vs.Values {
+		n.kids = append(n.kids, l.conv(v, l.typeOf(vs.Names[i]), synPos(v)))
+	}
+	return append(out, n)
+}
+
+func (l *lowerer) ret(s *ast.ReturnStmt) []*node {
+	res := l.cur.sig.Results()
+	n := &node{op: "return", pos: s.Return, text: "return " + l.p.exprs(s.Results)}
+	if len(s.Results) == 1 && res.Len() > 1 {
+		// return f(): the results go through temporaries, as the compiler rewrites it.
+		as := &node{op: "as2func", pos: s.Return}
+		as.attr("n=%d", res.Len())
+		var temps []*node
+		for i := 0; i < res.Len(); i++ {
+			t := l.temp(res.At(i).Type(), s.Return)
+			as.kids = append(as.kids, t)
+			temps = append(temps, t)
+		}
+		as.kids = append(as.kids, l.expr(s.Results[0]))
+		n.kids = temps
+		return []*node{as, n}
+	}
+	for i, r := range s.Results {
+		n.kids = append(n.kids, l.conv(r, res.At(i).Type(), synPos(r)))
+	}
+	return []*node{n}
+}
+
+func (l *lowerer) rangeStmt(s *ast.RangeStmt) []*node {
+	var out []*node
+	xt := l.typeOf(s.X).Underlying()
+	n := &node{op: "range", pos: s.For, text: "range " + l.p.expr(s.X)}
+	if _, ok := xt.(*types.Array); ok {
+		n.attr("array")
+	}
+	x := l.expr(s.X)
+	kv := []*node{none(), none()}
+	for i, e := range []ast.Expr{s.Key, s.Value} {
+		if e == nil {
+			continue
+		}
+		if s.Tok == token.DEFINE {
+			if d := l.dcl(e.(*ast.Ident), "local"); d != nil {
+				out = append(out, d)
+			}
+		}
+		kv[i] = l.lhs(e, s.Tok == token.DEFINE)
+	}
+	n.kids = []*node{x, kv[0], kv[1], l.block(s.Body.List, s.Body.Lbrace)}
+	return append(out, n)
+}
+
+func (l *lowerer) switchStmt(s *ast.SwitchStmt) []*node {
+	n := &node{op: "switch", pos: s.Switch}
+	tag := none()
+	if s.Tag != nil {
+		tag = l.expr(s.Tag)
+	}
+	n.kids = []*node{tag}
+	for _, c := range s.Body.List {
+		cc := c.(*ast.CaseClause)
+		cn := &node{op: "case", pos: cc.Case}
+		cn.attr("n=%d", len(cc.List))
+		for _, e := range cc.List {
+			cn.kids = append(cn.kids, l.expr(e))
+		}
+		cn.kids = append(cn.kids, l.block(cc.Body, cc.Colon))
+		n.kids = append(n.kids, cn)
+	}
+	return l.withInit(s.Init, n)
+}
+
+func (l *lowerer) typeSwitch(s *ast.TypeSwitchStmt) []*node {
+	var x ast.Expr
+	switch a := s.Assign.(type) {
+	case *ast.AssignStmt:
+		x = a.Rhs[0].(*ast.TypeAssertExpr).X
+	case *ast.ExprStmt:
+		x = a.X.(*ast.TypeAssertExpr).X
+	}
+	n := &node{op: "typeswitch", pos: s.Switch, kids: []*node{l.expr(x)}}
+	for _, c := range s.Body.List {
+		cc := c.(*ast.CaseClause)
+		cn := &node{op: "tcase", pos: cc.Case}
+		if v, ok := l.info.Implicits[cc].(*types.Var); ok && v.Name() != "_" {
+			vid := l.declare(v, "local", cc.Colon, v.Name()) // the compiler's clause variable sits at the ":"
+			cn.attr("var=%d", vid)
+			t := v.Type()
+			if isInterface(t) {
+				cn.attr("iface")
+			}
+			if isDirectIface(t) {
+				cn.attr("direct")
+			}
+			if hasPointers(t) {
+				cn.attr("p")
+			}
+		}
+		cn.kids = []*node{l.block(cc.Body, cc.Colon)}
+		n.kids = append(n.kids, cn)
+	}
+	return l.withInit(s.Init, n)
+}
+
+// closureName follows the compiler: outer.func1, outer.func2, outer.func1.1, ...
+func (l *lowerer) closureName() string {
+	l.cur.nclosures++
+	if l.cur.parent < 0 {
+		return fmt.Sprintf("%s.func%d", strings.TrimPrefix(l.cur.name, "*"), l.cur.nclosures)
+	}
+	return fmt.Sprintf("%s.%d", l.cur.name, l.cur.nclosures)
+}
