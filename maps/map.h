@@ -261,10 +261,14 @@ class map {
 
   map() : buckets_(empty_bucket()), seed_(gort::fastrand64()) {}
   explicit map(size_t hint) : map() { reserve(hint); }
+  // A map with this hasher (one that carries state: sharded_map's, which brings its own seed).
+  explicit map(const Hash& hash)
+      : buckets_(empty_bucket()), seed_(gort::fastrand64()), hash_(hash) {}
   map(std::initializer_list<value_type> init) : map(init.size()) {
     for (const auto& kv : init) insert(kv);
   }
-  map(const map& o) : map(o.size()) {
+  map(const map& o) : map(o.hash_) {
+    reserve(o.size());
     for (auto [k, v] : o) try_emplace(k, v);
   }
   map(map&& o) noexcept : map() { swap(o); }
@@ -395,6 +399,31 @@ class map {
   void clear();
   void reserve(size_t n);
   void swap(map& o) noexcept;
+
+  // ---- For containers built of maps (sharded_map.h) -------------------------------------
+  // lookup, try_emplace and erase with k's hash h supplied by the caller, who has computed it
+  // already (to choose a shard), so that k is hashed once. k is a K, or a key-like Q when
+  // Hash and Eq are transparent. Precondition: h is the hash this map computes for k; a
+  // caller can know it only when Hash ignores the seed the map passes it (a hasher built
+  // with map(const Hash&) that carries its own seed). Checked at GORT_CHECKS >= 2.
+  template <class Q = K>
+  V* lookup_hashed(uint64_t h, const key_arg<Q>& k) {
+    GORT_ASSERT(h == hash_of(k), "map: lookup_hashed: h is not the map's hash of k");
+    return search<V*>(k, h, [](bucket* b, uint64_t lane) { return b->val_at_lane(lane); });
+  }
+  template <class KK, class... Args>
+  std::pair<iterator, bool> try_emplace_hashed(uint64_t h, KK&& k, Args&&... args) {
+    static_assert(std::is_same_v<std::remove_cvref_t<KK>, K> ||
+                  (maps::transparent<Hash> && maps::transparent<Eq>));
+    GORT_ASSERT(h == hash_of(k), "map: try_emplace_hashed: h is not the map's hash of k");
+    return assign_hashed(h, std::forward<KK>(k),
+                         [&](void* p) { ::new (p) V(std::forward<Args>(args)...); });
+  }
+  template <class Q = K>
+  bool erase_hashed(uint64_t h, const key_arg<Q>& k) {
+    GORT_ASSERT(h == hash_of(k), "map: erase_hashed: h is not the map's hash of k");
+    return remove_hashed(h, k);
+  }
 
  private:
   struct slot {
@@ -529,9 +558,23 @@ class map {
   }
 
   template <class KK, class Make>
-  std::pair<iterator, bool> assign(KK&& k, Make&& make);
+  std::pair<iterator, bool> assign(KK&& k, Make&& make) {
+    if constexpr (!std::is_same_v<std::remove_cvref_t<KK>, K> &&
+                  !(maps::transparent<Hash> && maps::transparent<Eq>)) {
+      return assign(K(std::forward<KK>(k)), std::forward<Make>(make));  // one K, not one per probe
+    } else {
+      const uint64_t h = hash_of(k);
+      return assign_hashed(h, std::forward<KK>(k), std::forward<Make>(make));
+    }
+  }
+  template <class KK, class Make>
+  std::pair<iterator, bool> assign_hashed(uint64_t h, KK&& k, Make&& make);
   template <class Q>
-  bool remove(const Q& k);
+  bool remove(const Q& k) {
+    return count_ != 0 && remove_hashed(hash_of(k), k);  // an empty map hashes nothing
+  }
+  template <class Q>
+  bool remove_hashed(uint64_t h, const Q& k);
   void mark_deleted(bucket* head, size_t hj, bucket* b, unsigned i);
   void destroy_slot(bucket* b, unsigned i);
   void clear_chain(bucket* b, uint8_t mark);

@@ -7,68 +7,64 @@
 
 namespace gort {
 
-// mapassign: find k, or make room for it (growing first when the map is full).
+// mapassign: find k (hashed to h by the caller: assign or try_emplace_hashed), or make room
+// for it (growing first when the map is full).
 template <class K, class V, class H, class E>
 template <class KK, class Make>
-std::pair<typename map<K, V, H, E>::iterator, bool> map<K, V, H, E>::assign(KK&& k, Make&& make) {
-  if constexpr (!std::is_same_v<std::remove_cvref_t<KK>, K> &&
-                !(maps::transparent<H> && maps::transparent<E>)) {
-    return assign(K(std::forward<KK>(k)), std::forward<Make>(make));  // one K, not one per probe
-  } else {
-    const uint64_t h = hash_of(k);
-    maps::write_guard guard(flags_);  // after hashing, as Go: a throwing hash is no write
-    if (nalloc_ == 0) [[unlikely]] first_bucket();
-    const uint64_t w = maps::kTopSpread.w[h >> 56];
-    const auto top = static_cast<uint8_t>(w);  // maps::tophash(h)
+std::pair<typename map<K, V, H, E>::iterator, bool> map<K, V, H, E>::assign_hashed(uint64_t h,
+                                                                                   KK&& k,
+                                                                                   Make&& make) {
+  maps::write_guard guard(flags_);  // after hashing, as Go: a throwing hash is no write
+  if (nalloc_ == 0) [[unlikely]] first_bucket();
+  const uint64_t w = maps::kTopSpread.w[h >> 56];
+  const auto top = static_cast<uint8_t>(w);  // maps::tophash(h)
+  for (;;) {
+    const size_t bi = h & mask_;
+    bucket* b = buckets_ + bi;
+    if (B_ >= maps::kPrefetchMinB) b->prefetch_write();  // the lines a new key writes
+    if (growing()) grow_work(bi);
+    // The head bucket's tophash bytes come from the mirror when there is one (M6), as in
+    // search (lookups): then inserting a new key reads none of the bucket lines it writes.
+    const uint8_t* th = tops_ ? reinterpret_cast<const uint8_t*>(tops_ + bi) : b->tophash;
+    bucket* ins = nullptr;
+    unsigned ins_i = 0;
     for (;;) {
-      const size_t bi = h & mask_;
-      bucket* b = buckets_ + bi;
-      if (B_ >= maps::kPrefetchMinB) b->prefetch_write();  // the lines a new key writes
-      if (growing()) grow_work(bi);
-      // The head bucket's tophash bytes come from the mirror when there is one (M6), as in
-      // search (lookups): then inserting a new key reads none of the bucket lines it writes.
-      const uint8_t* th = tops_ ? reinterpret_cast<const uint8_t*>(tops_ + bi) : b->tophash;
-      bucket* ins = nullptr;
-      unsigned ins_i = 0;
-      for (;;) {
-        const maps::group g(th);
-        for (const unsigned i : g.match(w))
-          if (eq_(*b->key(i), k)) return {iterator(this, bi, b, i), false};
-        const maps::slot_mask empty = g.at_most(maps::kEmptyOne);
-        if (empty && ins == nullptr) [[likely]] {  // a new key mostly goes into its head bucket
-          ins = b;
-          ins_i = empty.first();
-        }
-        if (th[maps::kBucketCnt - 1] == maps::kEmptyRest || b->overflow == nullptr) break;
-        b = b->overflow;
-        th = b->tophash;
+      const maps::group g(th);
+      for (const unsigned i : g.match(w))
+        if (eq_(*b->key(i), k)) return {iterator(this, bi, b, i), false};
+      const maps::slot_mask empty = g.at_most(maps::kEmptyOne);
+      if (empty && ins == nullptr) [[likely]] {  // a new key mostly goes into its head bucket
+        ins = b;
+        ins_i = empty.first();
       }
-      if ((count_ >= max_count_ || noverflow_ >= max_overflow_) && !growing() &&
-          maps::grow_decision(count_, B_, noverflow_, false) != maps::grow_kind::none) {
-        hash_grow();
-        continue;  // the table changed: search again
-      }
-      if (ins == nullptr) ins = new_overflow(b);
-      ::new (ins->key_slot(ins_i)) K(std::forward<KK>(k));
-      try {
-        make(ins->val_slot(ins_i));
-      } catch (...) {
-        ins->key(ins_i)->~K();
-        throw;
-      }
-      set_top_at(ins, ins == buckets_ + bi ? bi : kNoCheck, ins_i, top);
-      count_++;
-      return {iterator(this, bi, ins, ins_i), true};
+      if (th[maps::kBucketCnt - 1] == maps::kEmptyRest || b->overflow == nullptr) break;
+      b = b->overflow;
+      th = b->tophash;
     }
+    if ((count_ >= max_count_ || noverflow_ >= max_overflow_) && !growing() &&
+        maps::grow_decision(count_, B_, noverflow_, false) != maps::grow_kind::none) {
+      hash_grow();
+      continue;  // the table changed: search again
+    }
+    if (ins == nullptr) ins = new_overflow(b);
+    ::new (ins->key_slot(ins_i)) K(std::forward<KK>(k));
+    try {
+      make(ins->val_slot(ins_i));
+    } catch (...) {
+      ins->key(ins_i)->~K();
+      throw;
+    }
+    set_top_at(ins, ins == buckets_ + bi ? bi : kNoCheck, ins_i, top);
+    count_++;
+    return {iterator(this, bi, ins, ins_i), true};
   }
 }
 
 // mapdelete.
 template <class K, class V, class H, class E>
 template <class Q>
-bool map<K, V, H, E>::remove(const Q& k) {
+bool map<K, V, H, E>::remove_hashed(uint64_t h, const Q& k) {
   if (count_ == 0) return false;
-  const uint64_t h = hash_of(k);
   maps::write_guard guard(flags_);
   const size_t bi = h & mask_;
   bucket* head = buckets_ + bi;
