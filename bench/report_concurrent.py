@@ -48,8 +48,8 @@ DESIGNS = ["mutex", "shared_mutex", "tbb", "cuckoo", "boost", "sharded_mutex", "
 LABELS = {"mutex": "one std::mutex + gort::map", "shared_mutex": "one std::shared_mutex + gort::map",
           "tbb": "tbb::concurrent_hash_map", "cuckoo": "libcuckoo::cuckoohash_map",
           "boost": "boost::concurrent_flat_map", "sharded_mutex": "gort::sharded_map (std::mutex)",
-          "sharded_rw": "gort::sharded_map (std::shared_mutex)", "sync_map": "gort::sync_map"}
-SHORT = {"mutex": "mutex", "shared_mutex": "rwlock", "tbb": "tbb", "cuckoo": "cuckoo",
+          "sharded_rw": "gort::sharded_map (gort::rwlock)", "sync_map": "gort::sync_map"}
+SHORT = {"mutex": "mutex", "shared_mutex": "shared_mutex", "tbb": "tbb", "cuckoo": "cuckoo",
          "boost": "boost", "sharded_mutex": "sharded/mutex", "sharded_rw": "sharded/rw",
          "sync_map": "sync_map"}
 COLORS = {"mutex": "#7f7f7f", "shared_mutex": "#bcbd22", "tbb": "#1f77b4", "cuckoo": "#ff7f0e",

@@ -165,7 +165,11 @@ void PrintJSON(const Program& p, const Analysis& a) {
 
 void PrintDot(const Analysis& a) {
   std::cout << "digraph escape {\n  rankdir=LR;\n  node [shape=box, fontname=monospace];\n";
-  auto id = [](const Location* l) { return "L" + std::to_string(reinterpret_cast<uintptr_t>(l)); };
+  auto id = [](const Location* l) {
+    std::ostringstream o;  // not "L" + to_string: GCC 12 warns -Wrestrict inside libstdc++ there
+    o << 'L' << reinterpret_cast<uintptr_t>(l);
+    return o.str();
+  };
   for (const Location& l : a.locations()) {
     if (l.kind == LocKind::Blank) continue;
     if (l.kind == LocKind::Temp && l.edges.empty()) continue;

@@ -10,7 +10,7 @@
 //   cuckoo                libcuckoo::cuckoohash_map (libcuckoo-dev)
 //   boost                 boost::concurrent_flat_map (Boost 1.83)
 //   sharded_mutex.S       gort::sharded_map with S shards, Lock = std::mutex
-//   sharded_rw.S          gort::sharded_map with S shards, Lock = std::shared_mutex
+//   sharded_rw.S          gort::sharded_map with S shards, Lock = gort::rwlock (its default)
 //   sync_map              gort::sync_map (Go's sync.Map)
 // The gort rows are compiled only when maps/sharded_map.h and maps/sync_map.h exist. Built with
 // GORT_CBENCH_STANDIN defined and the headers absent, stand-ins below take their place so the
@@ -331,12 +331,14 @@ namespace gort::bench {
 namespace {
 
 #ifdef GORT_CB_SHARDED
-// sharded_map's own contention counters, summed over its shards. Read from m.contention()
-// when it returns fields contended and wait_ns; a sharded_map without that member gives no
-// counters (its rows then have none), and this function is where to adapt to its API.
+// sharded_map's own contention counters, summed over its shards (m.stats()); the stand-in
+// has contention() with the same fields.
 template <class M>
 std::optional<lock_stats> own_stats(const M& m) {
-  if constexpr (requires { m.contention().contended; m.contention().wait_ns; }) {
+  if constexpr (requires { m.stats().contended; m.stats().wait_ns; }) {
+    const auto c = m.stats();
+    return lock_stats{uint64_t(c.contended), uint64_t(c.wait_ns)};
+  } else if constexpr (requires { m.contention().contended; m.contention().wait_ns; }) {
     const auto c = m.contention();
     return lock_stats{uint64_t(c.contended), uint64_t(c.wait_ns)};
   } else {
@@ -676,7 +678,7 @@ std::vector<contender> contenders(const matrix& mx) {
   };
 #ifdef GORT_CB_SHARDED
   for (int64_t s : mx.shards) c.push_back({"sharded_mutex." + std::to_string(s), int(s), &mixed<sharded<std::mutex>>});
-  for (int64_t s : mx.shards) c.push_back({"sharded_rw." + std::to_string(s), int(s), &mixed<sharded<std::shared_mutex>>});
+  for (int64_t s : mx.shards) c.push_back({"sharded_rw." + std::to_string(s), int(s), &mixed<sharded<gort::rwlock>>});
 #endif
 #ifdef GORT_CB_SYNC_MAP
   c.push_back({"sync_map", 0, &mixed<sync_map_adapter>});
