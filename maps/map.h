@@ -399,6 +399,15 @@ class map {
   void clear();
   void reserve(size_t n);
   void swap(map& o) noexcept;
+  // Not Go's: evacuates what an incremental grow has left (as the writes to come would), so
+  // that lookups never read an old bucket again. For a map about to be read and no longer
+  // written (sync_map publishes its dirty table as the read table), whose grow would
+  // otherwise never end. Invalidates iterators, as a write does.
+  void complete_grow() {
+    if (!growing()) return;
+    maps::write_guard guard(flags_);
+    finish_grow();
+  }
 
   // ---- For containers built of maps (sharded_map.h) -------------------------------------
   // lookup, try_emplace and erase with k's hash h supplied by the caller, who has computed it

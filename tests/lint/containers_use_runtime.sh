@@ -6,7 +6,7 @@ set -eu
 src=$1
 status=0
 check() {  # check WHAT PATTERN
-  hits=$(grep -nE "$2" "$src"/slices/*.h "$src"/slices/*.cc "$src"/maps/*.h 2>/dev/null |
+  hits=$(grep -nE "$2" "$src"/slices/*.h "$src"/slices/*.cc "$src"/maps/*.h "$src"/maps/*.cc 2>/dev/null |
          grep -vE '^[^:]+:[0-9]+:[[:space:]]*//' || true)
   if [ -n "$hits" ]; then
     echo "FAIL: $1:"
