@@ -6,8 +6,10 @@
 //   2. A pool of threads (kept across histories: starting threads would cost more than the
 //      calls, ten times more under ThreadSanitizer) wakes; the threads of this history meet
 //      at a start line and leave it together, so that their calls overlap.
-//   3. Each thread plays its script: a random pause (0 to max_pause spin-loop hints, so
-//      that the interleavings vary), a tick of the clock, the call, a tick.
+//   3. Each thread plays its script: a random pause, a tick of the clock, the call, a tick.
+//      The pause is a yield one time in four, else 0 to max_pause spin-loop hints: spins
+//      vary the interleavings of threads that run at once; yields make threads that share
+//      a core (2 cores, up to 4 threads, other builds) take turns between calls too.
 //   4. The caller gets the events back once every thread is done.
 // The clock is one std::atomic counter advanced with seq_cst fetch_add, so a call's ticks
 // bracket it in an order every thread agrees on (see "Time" in lincheck.h).
