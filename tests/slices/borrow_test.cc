@@ -27,6 +27,7 @@ static_assert(std::is_same_v<decltype(append(std::declval<const slice<long>&>(),
 rt::ref_stats Stats() { return rt::tls_stats; }
 
 using SliceBorrow = gort::test::SliceLeakCheck;
+using SliceBorrowThreads = gort::test::SliceLeakCheck;  // tests that start threads
 
 // Go's capacity sequence for 8-byte elements: len that grew -> cap (growth.txt).
 std::map<size_t, size_t> GoldenGrowth8() {
@@ -303,7 +304,7 @@ TEST_F(SliceBorrow, AppendedAsSourceOfAnotherAppend) {
   EXPECT_TRUE(append(nil, slice<long>()).is_nil());
 }
 
-TEST_F(SliceBorrow, HandOffBetweenThreads) {
+TEST_F(SliceBorrowThreads, HandOffBetweenThreads) {
   slice<long> s;
   for (long i = 0; i < 100; i++) s = append(s, i);
   slice<long> kept = s;  // the owner keeps a copy: the other thread must not regrow it
@@ -328,7 +329,7 @@ TEST_F(SliceBorrow, HandOffBetweenThreads) {
   kept = slice<long>();
 }
 
-TEST_F(SliceBorrow, UniqueArrayFromAnotherLiveThreadIsNotRegrownLocally) {
+TEST_F(SliceBorrowThreads, UniqueArrayFromAnotherLiveThreadIsNotRegrownLocally) {
   slice<long> s{1, 2};  // owned here, local count 1
   std::thread([&s] {
     rt::ref_stats before = Stats();

@@ -52,6 +52,7 @@ std::vector<L> All(const slice<L>& s) {
 L RawPastLen(const slice<L>& s) { return s.data()[s.len()]; }
 
 using SliceLazyZero = gort::test::SliceLeakCheck;
+using SliceLazyZeroThreads = gort::test::SliceLeakCheck;  // tests that start threads
 
 TEST_F(SliceLazyZero, GrowthLeavesTheTailDirty) {
   slice<L> s = Grown(5);
@@ -241,7 +242,7 @@ TEST_F(SliceLazyZero, NonTrivialElementsStayValueInitialised) {
   EXPECT_EQ(w[4], std::string(40, 'e'));
 }
 
-TEST_F(SliceLazyZero, ConcurrentCopiesOfOneDirtySlice) {
+TEST_F(SliceLazyZeroThreads, ConcurrentCopiesOfOneDirtySlice) {
   for (int round = 0; round < 200; round++) {
     const slice<L> s = Grown(300 + round);  // tails of 212..
     std::vector<std::vector<L>> seen(2);
@@ -255,7 +256,7 @@ TEST_F(SliceLazyZero, ConcurrentCopiesOfOneDirtySlice) {
   }
 }
 
-TEST_F(SliceLazyZero, AppendOnAConstSliceOfAnotherThreadSettles) {  // AppendSlow
+TEST_F(SliceLazyZeroThreads, AppendOnAConstSliceOfAnotherThreadSettles) {  // AppendSlow
   slice<L> s = Grown(5);
   slice<L> t;
   std::thread([&] { t = append(std::as_const(s), L{6}); }).join();
@@ -263,7 +264,7 @@ TEST_F(SliceLazyZero, AppendOnAConstSliceOfAnotherThreadSettles) {  // AppendSlo
   EXPECT_EQ(All(t), Seq(6, 8));
 }
 
-TEST_F(SliceLazyZero, HandedToAnotherThreadAndSettledThere) {
+TEST_F(SliceLazyZeroThreads, HandedToAnotherThreadAndSettledThere) {
   slice<L> s = Grown(100);
   std::vector<L> seen;
   std::thread t([&, m = std::move(s)]() mutable {
