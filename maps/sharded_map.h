@@ -36,11 +36,13 @@
 //
 // Shard count. A power of two in [1, kMaxShards] (4096, a guard against mistakes: each shard
 // is a 128-byte-aligned block and a map), fixed at construction. The default
-// (default_shards()) is 4 shards per CPU the process may run on (sched_getaffinity),
-// rounded up to a power of two: with T threads busy on distinct keys, an operation finds
-// its shard held by another thread with a chance near (T - 1) x busy / N, which 4 per CPU
-// keeps under a quarter when T is the CPU count. It is a starting rule; the benchmark study
-// of the concurrent maps is to refine it.
+// (default_shards()) is 64 shards per CPU the process may run on (sched_getaffinity),
+// rounded up to a power of two. With T threads busy on distinct keys, an operation finds its
+// shard held by another thread with a chance near (T - 1) x busy / N; the benchmark study
+// (bench/report_concurrent.py, its shard sweep) finds throughput still rising well past the
+// few shards per CPU that keep that chance small, and flat from about 64 per CPU on, in every
+// workload with two threads or more, for both kinds of lock. A shard costs 128 bytes and an
+// empty map until its first key.
 //
 // Layout. The shards are one array from runtime::allocate. Each shard is aligned to and
 // padded to kShardAlign (128) bytes: its lock, counters and map header share its first
@@ -187,9 +189,9 @@ class sharded_map {
   template <class Q>
   using key_arg = typename inner_map::template key_arg<Q>;
 
-  // 4 shards per usable CPU, rounded up to a power of two, at most kMaxShards (see above).
+  // 64 shards per usable CPU, rounded up to a power of two, at most kMaxShards (see above).
   static size_t default_shards() {
-    return std::min(std::bit_ceil(4 * maps::usable_cpus()), maps::kMaxShards);
+    return std::min(std::bit_ceil(64 * maps::usable_cpus()), maps::kMaxShards);
   }
 
   // shards: a power of two in [1, kMaxShards], else std::invalid_argument.

@@ -519,7 +519,7 @@ TEST(ShardedMap, ShardCountsAreCheckedAndDefaultFollowsTheCpus) {
   EXPECT_EQ(M(maps::kMaxShards).shards(), maps::kMaxShards);
   const size_t d = M::default_shards();
   EXPECT_TRUE(std::has_single_bit(d));
-  EXPECT_EQ(d, std::min<size_t>(std::bit_ceil(4 * maps::usable_cpus()), maps::kMaxShards));
+  EXPECT_EQ(d, std::min<size_t>(std::bit_ceil(64 * maps::usable_cpus()), maps::kMaxShards));
 }
 
 // A hasher that counts its calls.
