@@ -38,11 +38,12 @@
 // is a 128-byte-aligned block and a map), fixed at construction. The default
 // (default_shards()) is 64 shards per CPU the process may run on (sched_getaffinity),
 // rounded up to a power of two. With T threads busy on distinct keys, an operation finds its
-// shard held by another thread with a chance near (T - 1) x busy / N; the benchmark study
+// shard held by another thread with a chance near (T - 1) x busy / N. The benchmark study
 // (bench/report_concurrent.py, its shard sweep) finds throughput still rising well past the
-// few shards per CPU that keep that chance small, and flat from about 64 per CPU on, in every
-// workload with two threads or more, for both kinds of lock. A shard costs 128 bytes and an
-// empty map until its first key.
+// few shards per CPU that keep that chance small, in every workload with two threads or
+// more; with gort::rwlock it gains little past about 64 per CPU, with std::mutex a little
+// more (the report gives, per workload, the smallest count near the best). A shard costs
+// 128 bytes and an empty map until its first key.
 //
 // Layout. The shards are one array from runtime::allocate. Each shard is aligned to and
 // padded to kShardAlign (128) bytes: its lock, counters and map header share its first
