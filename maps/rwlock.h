@@ -73,7 +73,7 @@ class rwlock {
 
   bool try_lock() {
     uint32_t s = 0;
-    return word_.compare_exchange_strong(s, kWriter, std::memory_order_acquire) ||
+    return word_.compare_exchange_strong(s, kWriter, std::memory_order_seq_cst) ||
            try_lock_flagged(s);
   }
   void lock() {
@@ -98,6 +98,12 @@ class rwlock {
     if ((s & kSleepers) || (s & kReaders) == 0) [[unlikely]] unlock_shared_slow(s);
   }
 
+  // Whether a writer holds the lock or waits for it (a seq_cst load): readers that count
+  // themselves outside the word (reader_slots.h) check it after announcing themselves.
+  bool excludes_readers() const {
+    return word_.load(std::memory_order_seq_cst) & (kWriter | kPending);
+  }
+
   // The word, for tests: no writer, no reader, no waiter is 0.
   uint32_t state() const { return word_.load(std::memory_order_relaxed); }
 
@@ -111,7 +117,7 @@ class rwlock {
   // try_lock when the word is not 0: free, but with kPending or kSleepers set.
   bool try_lock_flagged(uint32_t s) {
     while (!(s & (kWriter | kReaders)))
-      if (word_.compare_exchange_weak(s, (s | kWriter) & ~kPending, std::memory_order_acquire))
+      if (word_.compare_exchange_weak(s, (s | kWriter) & ~kPending, std::memory_order_seq_cst))
         return true;
     return false;
   }

@@ -53,9 +53,14 @@
 //
 // Locks. Lock is any type with lock, try_lock and unlock; with lock_shared, try_lock_shared
 // and unlock_shared too, get takes it shared. gort::rwlock (rwlock.h, the default: its
-// comment says why), std::shared_mutex, std::mutex. With std::mutex the try before the lock
-// makes the uncontended path a trylock, dearer than glibc's lock; rwlock's tries are its
-// lock paths.
+// comment says why), gort::slotted_rwlock, std::shared_mutex, std::mutex. With std::mutex the
+// try before the lock makes the uncontended path a trylock, dearer than glibc's lock;
+// rwlock's tries are its lock paths.
+//   slotted_rwlock is a gort::rwlock whose readers count themselves in per-CPU reader slots
+// (reader_slots.h) instead of its word, so that a read writes no line another CPU uses; the
+// price is paid by writers, which wait for every CPU's slot of their shard to drain. It wins
+// where reads dominate and loses where writes are frequent (the concurrent section of the
+// report has the crossing), so it is a choice, not the default.
 //
 // Consistency. Each operation on a key is atomic: it runs whole under its shard's lock, so
 // the operations on one key are linearizable, and so are those on keys of one shard.
@@ -114,6 +119,7 @@
 
 #include "alloc/runtime.h"
 #include "maps/map.h"
+#include "maps/reader_slots.h"
 #include "maps/rwlock.h"
 
 namespace gort {
@@ -167,6 +173,12 @@ inline size_t usable_cpus() {
   return std::max(std::thread::hardware_concurrency(), 1u);
 }
 
+// Stands in for the reader slots when Lock is not slotted_rwlock.
+struct no_slots {
+  no_slots() = default;
+  explicit no_slots(size_t) {}
+};
+
 #if GORT_CHECKS >= 2
 // The sharded map whose lock this thread holds while it runs a user callback (debug tiers).
 inline thread_local const void* tl_callback_map = nullptr;
@@ -181,6 +193,7 @@ class sharded_map {
   using inner_map = gort::map<K, V, shard_hasher, Eq>;
   static constexpr bool kShared = maps::shared_lockable<Lock>;
   static constexpr bool kCountAll = Stats == maps::lock_stats::all;
+  static constexpr bool kSlotted = std::is_same_v<Lock, slotted_rwlock>;
 
  public:
   using key_type = K;
@@ -296,20 +309,41 @@ class sharded_map {
   };
   static_assert(sizeof(shard) % maps::kShardAlign == 0);
 
-  // Hold a shard's lock for one operation: shared (when Lock has it) or exclusive. A write's
-  // guard stores the shard's count before it unlocks (S2), on every way out.
+  // Hold a shard's lock for one operation: shared (when Lock has it) or exclusive. With
+  // slotted_rwlock a shared hold goes through the reader slots when no writer is there, and
+  // an exclusive one waits for the slots' readers to drain. A write's guard stores the
+  // shard's count before it unlocks (S2), on every way out.
   template <bool Shared>
   class guard {
    public:
-    guard([[maybe_unused]] const sharded_map* owner, shard& s) : s_(s) {
+    guard(const sharded_map* owner, shard& s) : s_(s) {
 #if GORT_CHECKS >= 2
       if (maps::tl_callback_map == owner)
         runtime::fatal("sharded_map: a callback run under a shard lock called into its map");
 #endif
-      acquire<Shared>(s_);
+      if constexpr (kSlotted && Shared) {
+        slot_ = owner->slots_.enter(static_cast<size_t>(&s - owner->shards_), s.lock);
+        if (slot_ != nullptr) [[likely]] {
+          if constexpr (kCountAll) count_acquisition<true>(s);
+          return;
+        }
+        acquire_contended<true>(s);
+      } else {
+        acquire<Shared>(s_);
+        if constexpr (kSlotted) {
+          const size_t i = static_cast<size_t>(&s - owner->shards_);
+          if (!owner->slots_.drained(i)) [[unlikely]] drain_contended(owner->slots_, i, s);
+        }
+      }
     }
     ~guard() {
       if constexpr (Shared) {
+        if constexpr (kSlotted) {
+          if (slot_ != nullptr) [[likely]] {
+            maps::reader_slots::leave(slot_);
+            return;
+          }
+        }
         s_.lock.unlock_shared();
       } else {
         s_.count.store(s_.m.len(), std::memory_order_relaxed);
@@ -321,6 +355,8 @@ class sharded_map {
 
    private:
     shard& s_;
+    [[no_unique_address]] std::conditional_t<kSlotted && Shared, maps::reader_slots::counter*,
+                                             maps::no_slots> slot_{};
   };
   using read_guard = guard<kShared>;
   using write_guard = guard<false>;
@@ -335,6 +371,8 @@ class sharded_map {
   }
   template <bool Shared>
   [[gnu::noinline, gnu::cold]] static void acquire_contended(shard& s);
+  [[gnu::noinline, gnu::cold]] static void drain_contended(const maps::reader_slots& slots,
+                                                           size_t i, shard& s);
   template <bool Shared>
   static void count_acquisition(shard& s) {
     if constexpr (Shared) {
@@ -360,6 +398,12 @@ class sharded_map {
     }
   }
 
+  static size_t valid_shards(size_t shards) {
+    if (!std::has_single_bit(shards) || shards > maps::kMaxShards)
+      throw std::invalid_argument("gort::sharded_map: shards must be a power of two <= 4096");
+    return shards;
+  }
+
   template <class Q>
   uint64_t hash_of(const Q& k) const {
     return hash_(k, 0);
@@ -381,6 +425,7 @@ class sharded_map {
   };
 
   shard* shards_;
+  [[no_unique_address]] std::conditional_t<kSlotted, maps::reader_slots, maps::no_slots> slots_;
   size_t mask_;       // shards() - 1
   unsigned shift_;    // 64 - log2(shards()), 63 for one shard (mask_ 0 then)
   shard_hasher hash_;
@@ -390,11 +435,10 @@ class sharded_map {
 
 template <class K, class V, class H, class E, class L, maps::lock_stats S>
 sharded_map<K, V, H, E, L, S>::sharded_map(size_t shards, const H& hash)
-    : mask_(shards - 1),
+    : slots_(valid_shards(shards)),
+      mask_(shards - 1),
       shift_(std::min(64u - static_cast<unsigned>(std::countr_zero(shards)), 63u)),
       hash_{hash, gort::fastrand64()} {
-  if (!std::has_single_bit(shards) || shards > maps::kMaxShards)
-    throw std::invalid_argument("gort::sharded_map: shards must be a power of two <= 4096");
   void* p = runtime::allocate(shards * sizeof(shard), alignof(shard), false);
   if (p == nullptr) throw std::bad_alloc();
   shards_ = static_cast<shard*>(p);
@@ -425,6 +469,17 @@ void sharded_map<K, V, H, E, L, S>::acquire_contended(shard& s) {
   s.wait_ns.fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(waited).count(),
                       std::memory_order_relaxed);
   if constexpr (kCountAll) count_acquisition<Shared>(s);
+}
+
+template <class K, class V, class H, class E, class L, maps::lock_stats S>
+void sharded_map<K, V, H, E, L, S>::drain_contended(const maps::reader_slots& slots, size_t i,
+                                                    shard& s) {
+  const auto t0 = std::chrono::steady_clock::now();
+  slots.wait_drained(i);
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  s.contended.fetch_add(1, std::memory_order_relaxed);
+  s.wait_ns.fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(waited).count(),
+                      std::memory_order_relaxed);
 }
 
 template <class K, class V, class H, class E, class L, maps::lock_stats S>

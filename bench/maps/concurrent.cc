@@ -10,7 +10,10 @@
 //   cuckoo                libcuckoo::cuckoohash_map (libcuckoo-dev)
 //   boost                 boost::concurrent_flat_map (Boost 1.83)
 //   sharded_mutex.S       gort::sharded_map with S shards, Lock = std::mutex
-//   sharded_rw.S          gort::sharded_map with S shards, Lock = gort::rwlock (its default)
+//   sharded_rw.S          gort::sharded_map with S shards, Lock = gort::rwlock (readers count
+//                         themselves in the lock word)
+//   sharded_slots.S       gort::sharded_map with S shards, Lock = gort::slotted_rwlock (its
+//                         default: readers count themselves in per-CPU slots)
 //   sync_map              gort::sync_map (Go's sync.Map)
 // The gort rows are compiled only when maps/sharded_map.h and maps/sync_map.h exist. Built with
 // GORT_CBENCH_STANDIN defined and the headers absent, stand-ins below take their place so the
@@ -679,6 +682,7 @@ std::vector<contender> contenders(const matrix& mx) {
 #ifdef GORT_CB_SHARDED
   for (int64_t s : mx.shards) c.push_back({"sharded_mutex." + std::to_string(s), int(s), &mixed<sharded<std::mutex>>});
   for (int64_t s : mx.shards) c.push_back({"sharded_rw." + std::to_string(s), int(s), &mixed<sharded<gort::rwlock>>});
+  for (int64_t s : mx.shards) c.push_back({"sharded_slots." + std::to_string(s), int(s), &mixed<sharded<gort::slotted_rwlock>>});
 #endif
 #ifdef GORT_CB_SYNC_MAP
   c.push_back({"sync_map", 0, &mixed<sync_map_adapter>});

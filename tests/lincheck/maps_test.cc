@@ -88,8 +88,9 @@ exploration explore_map(std::vector<map_kind> kinds) {
 }
 
 #if GORT_LINCHECK_SHARDED_MAP
+template <class Lock>
 struct sharded_adapter {
-  gort::sharded_map<int, int> m;
+  gort::sharded_map<int, int, gort::hash<int>, gort::equal_to<int>, Lock> m;
   void apply(map_op& o) {
     switch (o.kind) {
       case map_kind::get: o.out = value_or_absent(m.get(o.key)); break;
@@ -104,9 +105,19 @@ struct sharded_adapter {
 
 TEST(ShardedMapThreads, Linearizable) {
 #if GORT_LINCHECK_SHARDED_MAP
-  expect_linearizable("sharded_map", explore_map<sharded_adapter>({map_kind::get, map_kind::set,
-                                                                   map_kind::del,
-                                                                   map_kind::compute}));
+  expect_linearizable("sharded_map", explore_map<sharded_adapter<gort::rwlock>>(
+                                         {map_kind::get, map_kind::set, map_kind::del,
+                                          map_kind::compute}));
+#else
+  GTEST_SKIP() << "maps/sharded_map.h is not there yet";
+#endif
+}
+
+TEST(ShardedMapThreads, LinearizableWithReaderSlots) {
+#if GORT_LINCHECK_SHARDED_MAP
+  expect_linearizable("sharded_map<slotted_rwlock>",
+                      explore_map<sharded_adapter<gort::slotted_rwlock>>(
+                          {map_kind::get, map_kind::set, map_kind::del, map_kind::compute}));
 #else
   GTEST_SKIP() << "maps/sharded_map.h is not there yet";
 #endif

@@ -53,7 +53,8 @@ using Variants = ::testing::Types<
     variant<sharded_map<uint64_t, uint64_t>, 0>, variant<smap<uint64_t, std::mutex>, 1>,
     variant<smap<uint64_t, std::shared_mutex>, 16>,
     variant<smap<uint64_t, rwlock, lock_stats::all>, 256>,
-    variant<smap<std::string, rwlock>, 4>>;
+    variant<smap<std::string, rwlock>, 4>, variant<smap<uint64_t, slotted_rwlock>, 64>,
+    variant<smap<std::string, slotted_rwlock, lock_stats::all>, 2>>;
 
 template <class V>
 class ShardedMapTest : public ::testing::Test {
@@ -61,7 +62,8 @@ class ShardedMapTest : public ::testing::Test {
   using Map = typename V::map_type;
   using K = typename Map::key_type;
   static constexpr bool kCountsAll =
-      std::is_same_v<V, variant<smap<uint64_t, rwlock, lock_stats::all>, 256>>;
+      std::is_same_v<V, variant<smap<uint64_t, rwlock, lock_stats::all>, 256>> ||
+      std::is_same_v<V, variant<smap<std::string, slotted_rwlock, lock_stats::all>, 2>>;
 
   static std::unique_ptr<Map> make() {
     return V::kShards ? std::make_unique<Map>(V::kShards) : std::make_unique<Map>();
@@ -510,6 +512,63 @@ TYPED_TEST(ShardedMapTest, ContentionIsCounted) {
   EXPECT_EQ(m->stats().contended, 0u);
 }
 
+// A reader counted in the reader slots keeps a writer of its shard out until it leaves, and a
+// reader that arrives while the writer holds the shard waits for it (reader_slots.h).
+TEST(ShardedMapThreads, SlottedReadersAndWritersExclude) {
+  smap<uint64_t, slotted_rwlock> m(1);
+  m.set(1, 1);
+  std::atomic<bool> written{false};
+  std::thread writer;
+  m.range_locked([&](const uint64_t&, const uint64_t&) {  // holds the shard shared
+    EXPECT_EQ(m.stats().contended, 0u);
+    writer = std::thread([&] {
+      m.set(1, 2);
+      written = true;
+    });
+    std::this_thread::sleep_for(milliseconds(30));
+    EXPECT_FALSE(written.load()) << "a writer ran while a slotted reader held the shard";
+    return false;
+  });
+  writer.join();
+  EXPECT_TRUE(written.load());
+  EXPECT_EQ(m.get(1), 2u);
+  EXPECT_EQ(m.stats(0).contended, 1u);  // the writer's wait for the slots to drain
+  EXPECT_GE(m.stats(0).wait_ns, 1000000u);
+
+  m.reset_stats();
+  std::atomic<bool> inside{false};
+  std::thread holder([&] {
+    m.compute(1, [&](const uint64_t* p) {
+      inside = true;
+      std::this_thread::sleep_for(milliseconds(30));
+      return std::optional<uint64_t>(*p + 1);
+    });
+  });
+  while (!inside.load()) std::this_thread::yield();
+  EXPECT_EQ(m.get(1), 3u);  // backs out of the slots, waits on the lock word
+  holder.join();
+  EXPECT_EQ(m.stats(0).contended, 1u);
+}
+
+TEST(ShardedMap, ReaderSlotsCountAndDrain) {
+  maps::reader_slots slots(5);
+  EXPECT_TRUE(std::has_single_bit(slots.rows()));
+  EXPECT_LE(slots.rows(), maps::kMaxRows);
+  rwlock l;
+  auto* c = slots.enter(3, l);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(slots.readers(3), 1u);
+  EXPECT_EQ(slots.readers(2), 0u);
+  EXPECT_FALSE(slots.drained(3));
+  EXPECT_TRUE(slots.drained(4));
+  maps::reader_slots::leave(c);
+  EXPECT_TRUE(slots.drained(3));
+  l.lock();  // a writer holds the lock: enter refuses and leaves no count behind
+  EXPECT_EQ(slots.enter(3, l), nullptr);
+  EXPECT_EQ(slots.readers(3), 0u);
+  l.unlock();
+}
+
 TEST(ShardedMap, ShardCountsAreCheckedAndDefaultFollowsTheCpus) {
   using M = sharded_map<int, int>;
   EXPECT_THROW(M(0), std::invalid_argument);
@@ -762,6 +821,9 @@ void stress(milliseconds run) {
               (unsigned long)want, (unsigned long)st.contended, double(st.wait_ns) / 1e6);
 }
 
+TEST(ShardedMapStress, SlottedRwLock) {
+  stress<smap<uint64_t, slotted_rwlock>>(milliseconds(1500));
+}
 TEST(ShardedMapStress, RwLock) { stress<smap<uint64_t, rwlock>>(milliseconds(1500)); }
 TEST(ShardedMapStress, SharedMutex) {
   stress<smap<uint64_t, std::shared_mutex>>(milliseconds(1500));
