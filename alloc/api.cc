@@ -2,6 +2,7 @@
 #include "alloc/gort.h"
 
 #include "alloc/malloc.h"
+#include "alloc/scavenger.h"
 #include "alloc/stats.h"
 
 namespace a = gort::alloc;
@@ -26,4 +27,5 @@ GORT_EXPORT void* gort_pvalloc(size_t size) { return a::Pvalloc(size); }
 GORT_EXPORT size_t gort_malloc_usable_size(const void* p) { return a::UsableSize(p); }
 GORT_EXPORT void gort_get_stats(struct gort_stats* out) { a::GetStats(out); }
 GORT_EXPORT void gort_thread_flush(void) { a::CacheReleaseAll(&a::tl_mcache); }
+GORT_EXPORT int gort_malloc_trim(size_t /*pad*/) { return a::Trim() > 0 ? 1 : 0; }
 }

@@ -39,6 +39,9 @@ struct gort_stats {
 void gort_get_stats(struct gort_stats* out);
 /* Returns this thread's cached objects to the central lists (as if the thread exited). */
 void gort_thread_flush(void);
+/* malloc_trim(0): flushes this thread's cache and returns every free resident page to the OS
+   now; 1 when some memory went back. */
+int gort_malloc_trim(size_t pad);
 
 #ifdef __cplusplus
 }

@@ -16,6 +16,7 @@
 #include "alloc/mcentral.h"
 #include "alloc/mheap.h"
 #include "alloc/options.h"
+#include "alloc/scavenger.h"
 #include "alloc/os.h"
 #include "alloc/stats.h"
 
@@ -86,6 +87,7 @@ void EnsureInit() {
   if (g_init.load(std::memory_order_relaxed) == 2) return;
   ReadOptions();
   g_mheap.set_retain(GetOption(kOptRetainMB) << 20);
+  ScavengerInit(GetOption(kOptScavengeDelayMs));
   for (int k = 1; k < kNumClasses; k++) g_mcentral[k].Init(uint8_t(k));
   CacheInitGlobals();
   g_init.store(2, std::memory_order_release);
@@ -115,6 +117,7 @@ void FreeSlow(void* p) {
     return FreeClass(p, cls);
   mspan* s = LargeSpanOf(p, "free(): pointer not allocated by gort:");
   if (!CachePutLarge(s)) g_mheap.FreeSpan(s);
+  MaybeStartScavenger();
 }
 
 #if GORT_CHECKS >= 2

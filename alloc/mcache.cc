@@ -7,6 +7,7 @@
 #include "alloc/lock.h"
 #include "alloc/malloc.h"
 #include "alloc/mcentral.h"
+#include "alloc/scavenger.h"
 #include "alloc/mheap.h"
 #include "alloc/options.h"
 #include "alloc/thread.h"
@@ -145,6 +146,7 @@ void CacheFlush(uint32_t cls) {
   }
   ReleaseBatch(l, cls, ClassBatch(cls));
   c->flushes++;
+  MaybeStartScavenger();  // no lock is held here (above)
 }
 
 void CacheReleaseAll(mcache* c) {
@@ -234,6 +236,7 @@ void CacheForkChild() {
   g_mheap.lock.ResetInChild();
   for (int k = 1; k < kNumClasses; k++) g_mcentral[k].lock.ResetInChild();
   g_ncaches.store(tl_mcache.state == kCacheActive ? 1 : 0, std::memory_order_relaxed);
+  ScavengerForkChild();
 }
 
 const char* mcache::check() const {

@@ -43,6 +43,7 @@ void mcentral::InsertRange(void* head, uint32_t n) {
   GORT_ASSERT(n >= 1 && n <= batch_, "mcentral::InsertRange: n is not in 1..batch");
   GORT_ASSERT(!lock.owned(), "mcentral::InsertRange: the caller holds the lock");
   LockGuard g(lock);
+  inserts_++;
   if (n == batch_ && nslots_ < maxslots_) {
     slots_[nslots_++] = head;
     return;
@@ -51,6 +52,28 @@ void mcentral::InsertRange(void* head, uint32_t n) {
 #if GORT_CHECKS >= 3
   if (const char* e = check(); *e != '\0') Fatal(e);
 #endif
+}
+
+void mcentral::Trim(bool idle_only) {
+  GORT_ASSERT(!lock.owned(), "mcentral::Trim: the caller holds the lock");
+  LockGuard g(lock);
+  const uint64_t moves = hits_ + misses_ + inserts_;
+  if (idle_only && moves != moves_at_trim_) {
+    moves_at_trim_ = moves;
+    return;
+  }
+  moves_at_trim_ = moves;
+  while (nslots_ > 0) ReturnToSpans(slots_[--nslots_], batch_);
+  for (mspan* s = partial_.first; s != nullptr;) {
+    mspan* next = s->next;
+    if (s->allocCount == 0) {
+      partial_.Remove(s);
+      s->onlist = false;
+      nspans_--;
+      g_mheap.FreeSpan(s);
+    }
+    s = next;
+  }
 }
 
 // Builds a chain of up to n objects from partial spans (new spans as needed).

@@ -8,6 +8,8 @@
 //  2. A thread cache whose list is too long calls InsertRange with one batch: it is pushed on
 //     the transfer cache if there is room (O(1)), else each object goes back to its span
 //     (found through the page map); a span whose objects are all back goes to mheap.
+//  3. Trim (malloc_trim, and the scavenger for a class idle since its previous pass) empties
+//     the transfer cache into the spans and gives every span with no object out to mheap.
 // This is the cross-thread free path: a consumer thread's frees land in its own cache, a
 // full batch travels through the transfer cache, and the producer's next refill takes it —
 // one lock round trip per batch, never a lock or an atomic per object.
@@ -35,6 +37,9 @@ class alignas(kCacheLine) mcentral {
   // Takes back a null-terminated chain of n objects.
   // REQUIRES: 1 <= n <= ClassBatch(cls); the caller does not hold `lock`.
   void InsertRange(void* head, uint32_t n);
+  // Point 3: with idle_only, only when no batch moved since the previous such call.
+  // REQUIRES: the caller does not hold `lock`.
+  void Trim(bool idle_only);
   const char* check() const;  // the invariants above; "" when they hold (check.h)
 
   struct Stats {
@@ -59,6 +64,8 @@ class alignas(kCacheLine) mcentral {
   SpanList partial_;
   uint64_t nspans_ = 0;
   uint64_t hits_ = 0, misses_ = 0;
+  uint64_t inserts_ = 0;
+  uint64_t moves_at_trim_ = 0;  // hits_ + misses_ + inserts_ at the previous idle_only Trim
   void* slots_[kMaxSlots] = {};
 };
 

@@ -5,6 +5,7 @@
 
 #include "alloc/check.h"
 #include "alloc/os.h"
+#include "alloc/scavenger.h"
 
 namespace gort::alloc {
 
@@ -85,11 +86,13 @@ mspan* mheap::Carve(mspan* s, size_t npages, size_t align_pages) {
   if (head > 0) {
     mspan* h = NewFreeSpan(s->base, head, head_res);
     h->zeroed = s->zeroed;
+    h->free_ms = s->free_ms;
     ListFree(h);
   }
   if (tail > 0) {
     mspan* t = NewFreeSpan(start + npages * kPageSize, tail, rest - head_res);
     t->zeroed = s->zeroed;
+    t->free_ms = s->free_ms;
     ListFree(t);
   }
   s->base = start;
@@ -119,6 +122,7 @@ void mheap::FreeSpan(mspan* s, bool released) {
   s->cls = 0;
   s->zeroed = released;
   s->resident = released ? 0 : s->bytes();
+  s->free_ms = NowMs();
   s->freelist = nullptr;
   stats_.free_bytes += s->bytes();
   stats_.free_resident += s->resident;
@@ -148,6 +152,7 @@ bool mheap::GrowInPlace(mspan* s, size_t npages) {
   if (r->npages > take) {
     mspan* t = NewFreeSpan(r->base + take * kPageSize, r->npages - take, r->resident - taken);
     t->zeroed = r->zeroed;
+    t->free_ms = r->free_ms;
     ListFree(t);
   }
   spanalloc_.Delete(r);
@@ -170,6 +175,7 @@ void mheap::ShrinkInPlace(mspan* s, size_t npages) {
   s->npages = npages;
   MapSpan(s);
   mspan* t = NewFreeSpan(s->limit(), cut, cut * kPageSize);
+  t->free_ms = NowMs();
   stats_.large_inuse -= cut * kPageSize;
   stats_.free_bytes += cut * kPageSize;
   stats_.free_resident += cut * kPageSize;
@@ -220,37 +226,59 @@ mspan* mheap::NewFreeSpan(uintptr_t base, size_t npages, size_t resident) {
 void mheap::Release(mspan* s) {
   GORT_ASSERT(lock.owned(), "mheap::Release: the heap lock is not held");
   GORT_ASSERT(s->state == SpanState::kFree, "mheap::Release: the span is not free");
-  os::Release(reinterpret_cast<void*>(s->base), s->bytes());
+  os::Release(reinterpret_cast<void*>(s->base), s->bytes(), s->resident);
   stats_.free_resident -= s->resident;
   s->resident = 0;
   s->zeroed = true;
 }
 
-// Releases s if too much is resident, then merges it with free neighbours and lists it.
+// Releases s if too much is resident (point 4), then merges it with free neighbours and
+// lists it.
 void mheap::InsertFree(mspan* s) {
   GORT_ASSERT(lock.owned(), "mheap::InsertFree: the heap lock is not held");
   GORT_ASSERT(s->state == SpanState::kFree, "mheap::InsertFree: the span is not free");
-  if (s->resident > 0 && stats_.free_resident > retain_) Release(s);
+  const uint64_t keep =
+      retain_ == 0 ? 0 : std::max<uint64_t>(retain_, stats_.small_spans + stats_.large_inuse);
+  if (s->resident > 0 && stats_.free_resident > keep) Release(s);
+  // A merged run's resident pages are as old as the newest of them.
+  auto absorb = [&](mspan* n) {
+    if (n->resident > 0 && (s->resident == 0 || n->free_ms > s->free_ms)) s->free_ms = n->free_ms;
+    UnlistFree(n);
+    s->zeroed = s->zeroed && n->zeroed;
+    s->resident += n->resident;
+    spanalloc_.Delete(n);
+    stats_.spans--;
+  };
   mspan* l = s->base > 0 ? g_pagemap.Span(s->base - kPageSize) : nullptr;
   if (l != nullptr && l->state == SpanState::kFree && l->limit() == s->base) {
-    UnlistFree(l);
-    s->base = l->base;
-    s->npages += l->npages;
-    s->zeroed = s->zeroed && l->zeroed;
-    s->resident += l->resident;
-    spanalloc_.Delete(l);
-    stats_.spans--;
+    const uintptr_t base = l->base;
+    const size_t n = l->npages;
+    absorb(l);
+    s->base = base;
+    s->npages += n;
   }
   mspan* r = g_pagemap.Span(s->limit());
   if (r != nullptr && r->state == SpanState::kFree && r->base == s->limit()) {
-    UnlistFree(r);
-    s->npages += r->npages;
-    s->zeroed = s->zeroed && r->zeroed;
-    s->resident += r->resident;
-    spanalloc_.Delete(r);
-    stats_.spans--;
+    const size_t n = r->npages;
+    absorb(r);
+    s->npages += n;
   }
   ListFree(s);
+  if (s->resident > 0) ScavengerNotify();
+}
+
+uint64_t mheap::Scavenge(uint64_t freed_before_ms) {
+  GORT_ASSERT(!lock.owned(), "mheap::Scavenge: the caller holds the heap lock");
+  LockGuard g(lock);
+  uint64_t released = 0;
+  for (size_t n = 0; n < kMaxPages; n++) {
+    for (mspan* s = free_[n].first; s != nullptr; s = s->next) {
+      if (s->resident == 0 || s->free_ms > freed_before_ms) continue;
+      released += s->resident;
+      Release(s);
+    }
+  }
+  return released;
 }
 
 void mheap::ListFree(mspan* s) {

@@ -9,10 +9,15 @@
 //     (respecting an alignment in pages) and gives the unused head and tail back as free spans.
 //  3. Freeing a span merges it with free neighbours found through the page map (the page
 //     before its first and after its last page), so free runs never touch each other.
-//  4. When more than `retain` bytes of free pages are resident, a span being freed has its own
-//     pages released to the OS (before it merges, so no page is released twice); they read as
-//     zero again, which calloc uses. Pages moved by mremap (realloc) are released as soon as
-//     they are freed, so the kernel can merge their mappings back into the arena's.
+//  4. Freed pages stay resident (scavenger.h says why): a span being freed has its own pages
+//     released to the OS (before it merges, so no page is released twice) only while the free
+//     resident bytes exceed max(retain, bytes in use) (retain 0: any, so every freed page
+//     goes back at once, which tests use to make stale accesses fault). Each free run records when its
+//     resident pages were last freed (free_ms; a merge keeps the newest), and the background
+//     scavenger (scavenger.h) releases the runs that stayed free longer than its delay;
+//     malloc_trim releases them all. Released pages read as zero again, which calloc uses.
+//     Pages moved by mremap (realloc) are released as soon as they are freed, so the kernel
+//     can merge their mappings back into the arena's.
 // Invariants (walked by check()):
 //   - no two free spans are adjacent; every free span is on the list for its length;
 //   - pagemap.Span(first page) == pagemap.Span(last page) == s for every free or large span,
@@ -48,6 +53,9 @@ class mheap {
   void ShrinkInPlace(mspan* s, size_t npages);
 
   void set_retain(size_t bytes) { retain_ = bytes; }
+  // Releases every free run whose resident pages were last freed at or before freed_before_ms
+  // (NowMs); the resident bytes released. Holds the lock for one pass over the free lists.
+  uint64_t Scavenge(uint64_t freed_before_ms);
   const char* check() const;  // the invariants above; "" when they hold (check.h)
 
   struct Stats {
@@ -82,7 +90,7 @@ class mheap {
   uint64_t nonempty_[kMaxPages / 64] = {};  // bit n: free_[n] is not empty
   FixAlloc<mspan> spanalloc_;
   uintptr_t hint_ = 0x00c000000000;  // Go's first arena hint on linux/amd64
-  size_t retain_ = 64 << 20;
+  size_t retain_ = 16 << 20;
   Stats stats_{};
 };
 

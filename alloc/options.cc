@@ -8,9 +8,10 @@
 namespace gort::alloc {
 namespace {
 constinit Option g_options[kNumOptions] = {
-    {"GORT_RETAIN_MB", 64, 0, 1u << 20, 64},
+    {"GORT_RETAIN_MB", 16, 0, 1u << 20, 16},
     {"GORT_STATS", 0, 0, 1, 0},
     {"GORT_THREAD_CACHE_KB", 4096, 64, 1u << 20, 4096},
+    {"GORT_SCAVENGE_DELAY_MS", 1000, 0, 3600000, 1000},
 };
 }  // namespace
 

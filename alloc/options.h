@@ -4,7 +4,11 @@
 // A value that does not parse or is out of range is reported once on stderr and the default
 // is kept. All options are start-up only.
 //
-//   GORT_RETAIN_MB   free pages kept resident before returning them to the OS   (default 64)
+//   GORT_RETAIN_MB   free pages always kept resident; beyond it, the heap keeps free pages
+//                    resident up to the bytes it has in use; 0: every freed page
+//                    goes back at once                                           (default 16)
+//   GORT_SCAVENGE_DELAY_MS  how long free pages stay resident before the background
+//                    scavenger returns them to the OS; 0: no scavenger thread    (default 1000)
 //   GORT_STATS       1: print heap statistics to stderr at exit                  (default 0)
 //   GORT_THREAD_CACHE_KB  most bytes one thread's cache lists may grow to hold (default 4096)
 #pragma once
@@ -13,7 +17,7 @@
 
 namespace gort::alloc {
 
-enum OptionId { kOptRetainMB, kOptStats, kOptThreadCacheKB, kNumOptions };
+enum OptionId { kOptRetainMB, kOptStats, kOptThreadCacheKB, kOptScavengeDelayMs, kNumOptions };
 
 struct Option {
   const char* name;

@@ -44,11 +44,11 @@ void* Reserve(size_t size, size_t align, uintptr_t hint) {
 
 // A fresh mapping over the range rather than madvise: the pages go back just the same, and
 // the kernel can merge the range with its neighbours again (mremap splits mappings).
-void Release(void* p, size_t size) {
+void Release(void* p, size_t size, size_t resident) {
   if (mmap(p, size, PROT_READ | PROT_WRITE,
            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == MAP_FAILED)
     madvise(p, size, MADV_DONTNEED);
-  g_released += size;
+  g_released += resident;
 }
 
 void* MapMeta(size_t size) {

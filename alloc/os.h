@@ -16,7 +16,9 @@ namespace gort::alloc::os {
 void* Reserve(size_t size, size_t align, uintptr_t hint);
 
 // Gives the pages back; they stay mapped and read as zero when touched again.
-void Release(void* p, size_t size);
+// Returns [p, p+size) to the OS; resident: how many of those bytes were resident (counted
+// as released; pages already released are not counted twice).
+void Release(void* p, size_t size, size_t resident);
 
 // Maps zeroed memory for metadata (page-granular). Returns nullptr on failure.
 void* MapMeta(size_t size);

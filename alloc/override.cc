@@ -9,6 +9,7 @@
 #include <new>
 
 #include "alloc/malloc.h"
+#include "alloc/scavenger.h"
 
 namespace a = gort::alloc;
 
@@ -29,6 +30,9 @@ GORT_EXPORT void* aligned_alloc(size_t align, size_t size) { return a::AlignedAl
 GORT_EXPORT void* valloc(size_t size) { return a::Valloc(size); }
 GORT_EXPORT void* pvalloc(size_t size) { return a::Pvalloc(size); }
 GORT_EXPORT size_t malloc_usable_size(void* p) { return a::UsableSize(p); }
+// glibc's: 1 when memory was returned to the system. pad (kept at the heap top) has no
+// meaning for a heap of arenas; every free resident page goes back.
+GORT_EXPORT int malloc_trim(size_t /*pad*/) { return a::Trim() > 0 ? 1 : 0; }
 }
 
 namespace {

@@ -41,6 +41,7 @@ struct mspan {
   bool remapped = false;      // large: holds pages moved by mremap (realloc); released on free
   size_t resident = 0;        // free: bytes not yet returned to the OS (<= bytes())
   size_t reqsize = 0;         // large: bytes requested (for realloc decisions)
+  uint64_t free_ms = 0;       // free with resident pages: when they were last freed (NowMs)
 
   uintptr_t limit() const { return base + npages * kPageSize; }
   size_t bytes() const { return npages * kPageSize; }

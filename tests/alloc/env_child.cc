@@ -1,6 +1,6 @@
 // env_child.cc — a small program for env_test: it allocates through malloc (gort::override),
 // from two threads, and reports whether freeing 1 MiB released memory to the OS — which
-// shows the GORT_RETAIN_MB in force (64 MiB by default: no release; 0: release at once).
+// shows the GORT_RETAIN_MB in force (16 MiB by default: no release; 0: release at once).
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>

@@ -91,7 +91,7 @@ TEST(Env, BadValueReportedOnceDefaultKept) {
     EXPECT_EQ(Count(r.err, "GORT_RETAIN_MB"), 1u) << var << " stderr:\n" << r.err;
     EXPECT_EQ(Count(r.err, "'" + std::string(bad) + "'"), 1u) << "names the value: " << r.err;
     EXPECT_EQ(Count(r.err, "gort: "), 1u) << r.err;
-    EXPECT_NE(r.out.find("released: no"), std::string::npos) << var << ": default (64) not kept";
+    EXPECT_NE(r.out.find("released: no"), std::string::npos) << var << ": default (16) not kept";
   }
 }
 
