@@ -148,7 +148,7 @@ void* Calloc(size_t n, size_t size) {
   return reinterpret_cast<void*>(s->base);
 }
 
-void* Realloc(void* p, size_t size) {
+void* ReallocSlow(void* p, size_t size) {
   if (p == nullptr) return Malloc(size);
   if (size == 0) {  // glibc: realloc(p, 0) frees p and returns NULL
     Free(p);
@@ -166,7 +166,8 @@ void* Realloc(void* p, size_t size) {
     if (size > kMaxSmallSize) {
       size_t np = PagesFor(size);
       s->reqsize = size;
-      if (np <= s->npages) {
+      if (np == s->npages) return p;  // the span is the caller's: no lock to read it
+      if (np < s->npages) {
         g_mheap.ShrinkInPlace(s, np);
         return p;
       }
@@ -174,7 +175,11 @@ void* Realloc(void* p, size_t size) {
       if (old >= kRemapBytes) return MoveLarge(s, size);
     }
   }
-  void* q = Malloc(size);
+  // A block that must move to grow gets a quarter more room than asked, so that a buffer
+  // grown step by step moves O(log n) times, not once per size class or page.
+  size_t want = size;
+  if (size > old && size - old < old / 4 && old + old / 4 <= kMaxRequest) want = old + old / 4;
+  void* q = Malloc(want);
   if (q == nullptr) return nullptr;
   memcpy(q, p, old < size ? old : size);
   Free(p);

@@ -64,7 +64,26 @@ GORT_INLINE void Free(void* p) {
 
 // The rest of the C surface, with glibc's semantics (malloc.cc).
 void* Calloc(size_t n, size_t size) GORT_HIDDEN;
-void* Realloc(void* p, size_t size) GORT_HIDDEN;
+void* ReallocSlow(void* p, size_t size) GORT_HIDDEN;
+
+// realloc: a block that keeps its size class, or its pages, stays where it is without a lock
+// (the span of a block in use is its owner's to read); everything else is ReallocSlow.
+GORT_INLINE void* Realloc(void* p, size_t size) {
+  const uintptr_t a = reinterpret_cast<uintptr_t>(p);
+  if (const uint32_t cls = g_pagemap.FastClass(a); cls != 0) {
+    const size_t old = kClassSize[cls];
+    if (GORT_LIKELY(size <= old && size >= old / 2)) return p;  // not worth a copy
+  } else if (size > kMaxSmallSize && size <= kMaxRequest) {
+    const mspan* s = g_pagemap.Span(a);
+    if (s != nullptr && s->state == SpanState::kLarge && s->base == a &&
+        (size + kPageSize - 1) >> kPageShift == s->npages) {
+      const_cast<mspan*>(s)->reqsize = size;
+      return p;
+    }
+  }
+  return ReallocSlow(p, size);
+}
+
 void* ReallocArray(void* p, size_t n, size_t size) GORT_HIDDEN;
 void* Memalign(size_t align, size_t size) GORT_HIDDEN;      // glibc memalign
 int PosixMemalign(void** out, size_t align, size_t size) GORT_HIDDEN;
