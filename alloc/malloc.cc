@@ -112,11 +112,17 @@ void FreeSlow(void* p) {
   GORT_ASSERT(g_pagemap.FastClass(reinterpret_cast<uintptr_t>(p)) == 0,
               "FreeSlow: a pointer the fast path frees reached the slow path");
   if (p == nullptr) return;
+  const uintptr_t a = reinterpret_cast<uintptr_t>(p);
+  heapArena* ar = g_pagemap.Arena(a);  // one lookup serves the class and the span
+  if (ar == nullptr) Fatal("free(): pointer not allocated by gort:", a);
+  const size_t i = PageMap::PageIndex(a);
   // A small object outside the flat window (the heap could not grow contiguously).
-  if (uint32_t cls = g_pagemap.Class(reinterpret_cast<uintptr_t>(p)); cls != 0)
-    return FreeClass(p, cls);
-  mspan* s = LargeSpanOf(p, "free(): pointer not allocated by gort:");
-  if (!CachePutLarge(s)) g_mheap.FreeSpan(s);
+  if (uint32_t cls = ar->cls[i]; cls != 0) return FreeClass(p, cls);
+  mspan* s = ar->spans[i];
+  if (s == nullptr || s->state != SpanState::kLarge || s->base != a)
+    Fatal("invalid pointer: double free, or not the start of a gort allocation:", a);
+  if (CachePutLarge(s)) return;
+  g_mheap.FreeSpan(s);
   MaybeStartScavenger();
 }
 

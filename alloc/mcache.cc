@@ -25,7 +25,18 @@ inline void*& Next(void* p) { return *static_cast<void**>(p); }
 // never told it exits, and a list would keep a pointer into its freed TLS.
 std::atomic<uint32_t> g_ncaches{0};
 uint64_t g_budget = 4 << 20;  // GORT_THREAD_CACHE_KB, set at start-up
-std::atomic<uint64_t> g_parked{0};  // bytes of large spans parked in thread caches
+std::atomic<uint64_t> g_parked{0};  // bytes of large spans parked in thread caches (published)
+
+// Brings the global parked count up to date with this cache: always when exact, else only
+// when the two differ by more than kParkedSlack.
+void PublishParked(mcache* c, bool exact) {
+  const uint64_t d = c->large_bytes - c->large_published;  // modulo 2^64: a signed difference
+  const bool far = d + mcache::kParkedSlack > 2 * mcache::kParkedSlack;
+  if (exact ? d != 0 : far) {
+    g_parked.fetch_add(d, std::memory_order_relaxed);
+    c->large_published = c->large_bytes;
+  }
+}
 
 // A dead cache keeps room 1 on every list, so any later free on the thread flushes at once.
 void Kill(mcache* c) {
@@ -159,9 +170,22 @@ void CacheReleaseAll(mcache* c) {
     c->large[i]->state = SpanState::kLarge;
     g_mheap.FreeSpan(c->large[i]);
   }
-  g_parked.fetch_sub(c->large_bytes, std::memory_order_relaxed);
   c->nlarge = 0;
   c->large_bytes = 0;
+  PublishParked(c, /*exact=*/true);
+}
+
+// Makes room for a span of bytes: the oldest parked spans go back to the heap.
+[[gnu::noinline]] void EvictLarge(mcache* c, size_t bytes) {
+  while (c->nlarge > 0 &&
+         (c->nlarge == mcache::kLargeSlots || c->large_bytes + bytes > mcache::kLargeBytes)) {
+    mspan* old = c->large[0];
+    for (uint32_t j = 1; j < c->nlarge; j++) c->large[j - 1] = c->large[j];
+    c->nlarge--;
+    c->large_bytes -= old->bytes();
+    old->state = SpanState::kLarge;
+    g_mheap.FreeSpan(old);
+  }
 }
 
 mspan* CacheTakeLarge(size_t npages) {
@@ -175,7 +199,7 @@ mspan* CacheTakeLarge(size_t npages) {
     for (uint32_t j = i + 1; j < c->nlarge; j++) c->large[j - 1] = c->large[j];
     c->nlarge--;
     c->large_bytes -= s->bytes();
-    g_parked.fetch_sub(s->bytes(), std::memory_order_relaxed);
+    PublishParked(c, /*exact=*/false);
     s->state = SpanState::kLarge;
     return s;
   }
@@ -188,28 +212,27 @@ bool CachePutLarge(mspan* s) {
               "CachePutLarge: the span is not a large span in use");
   GORT_ASSERT(g_pagemap.Span(s->base) == s,
               "CachePutLarge: the page map does not point at the span");
-  if (c->state == kCacheUnset) Activate(c);
-  if (c->state != kCacheActive || s->bytes() > mcache::kLargeBytes) return false;
-  // Make room: the oldest parked spans go back to the heap.
-  while (c->nlarge > 0 &&
-         (c->nlarge == mcache::kLargeSlots || c->large_bytes + s->bytes() > mcache::kLargeBytes)) {
-    mspan* old = c->large[0];
-    for (uint32_t j = 1; j < c->nlarge; j++) c->large[j - 1] = c->large[j];
-    c->nlarge--;
-    c->large_bytes -= old->bytes();
-    g_parked.fetch_sub(old->bytes(), std::memory_order_relaxed);
-    old->state = SpanState::kLarge;
-    g_mheap.FreeSpan(old);
+  const size_t bytes = s->bytes();
+  if (GORT_UNLIKELY(c->state != kCacheActive)) {
+    if (c->state != kCacheUnset) return false;
+    Activate(c);
   }
+  if (bytes > mcache::kLargeBytes) return false;
+  if (GORT_UNLIKELY(c->nlarge == mcache::kLargeSlots ||
+                    c->large_bytes + bytes > mcache::kLargeBytes))
+    EvictLarge(c, bytes);
   s->state = SpanState::kCached;
   s->zeroed = false;
   c->large[c->nlarge++] = s;
-  c->large_bytes += s->bytes();
-  g_parked.fetch_add(s->bytes(), std::memory_order_relaxed);
+  c->large_bytes += bytes;
+  PublishParked(c, /*exact=*/false);
   return true;
 }
 
-uint64_t CacheParkedBytes() { return g_parked.load(std::memory_order_relaxed); }
+uint64_t CacheParkedBytes() {
+  const mcache* c = &tl_mcache;  // the caller's own cache is counted exactly
+  return g_parked.load(std::memory_order_relaxed) + (c->large_bytes - c->large_published);
+}
 
 uint32_t CacheCount() { return g_ncaches.load(std::memory_order_relaxed); }
 

@@ -16,7 +16,9 @@
 //
 // Large objects: a thread also keeps up to kLargeSlots freed large spans (kLargeBytes in all)
 // in state kCached, and hands one back when a request needs exactly that many pages — the
-// malloc/free of a 64 KiB buffer in a loop then never takes the heap lock.
+// malloc/free of a 64 KiB buffer in a loop then never takes the heap lock, nor any atomic:
+// the process-wide count of parked bytes (statistics) hears of a cache's change only when it
+// passes kParkedSlack, and exactly when the cache is flushed or its thread exits.
 // Setting a thread up enrolls it in the thread registry (thread.h); at its exit the
 // registry's lowest layer, this cache, runs last: every list goes back to mcentral, and the
 // cache is dead — room 1 on every list, so any later free on that thread flushes at once and
@@ -46,6 +48,7 @@ struct mspan;
 struct mcache {
   static constexpr uint32_t kLargeSlots = 4;
   static constexpr size_t kLargeBytes = 2 << 20;
+  static constexpr uint64_t kParkedSlack = 1 << 20;
 
   FreeList lists[kNumClasses];
   uint8_t state;
@@ -53,6 +56,7 @@ struct mcache {
   mspan* large[kLargeSlots];  // parked large spans, oldest first
   uint32_t nlarge;
   uint64_t large_bytes;
+  uint64_t large_published;  // of large_bytes, the part added to the global parked count
   uint64_t refills, flushes;
 
   uint32_t Len(uint32_t c) const { return lists[c].max - lists[c].room; }
@@ -78,6 +82,8 @@ void CacheForkPrepare() GORT_HIDDEN;
 void CacheForkParent() GORT_HIDDEN;
 void CacheForkChild() GORT_HIDDEN;
 uint32_t CacheCount() GORT_HIDDEN;  // registered (live) thread caches
-uint64_t CacheParkedBytes() GORT_HIDDEN;  // large spans parked in thread caches
+// Bytes of large spans parked in thread caches: exact for the caller's cache and for caches
+// flushed or exited, within kParkedSlack for each other live one.
+uint64_t CacheParkedBytes() GORT_HIDDEN;
 
 }  // namespace gort::alloc
