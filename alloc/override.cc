@@ -3,11 +3,20 @@
 // Compiled into libgort.so (LD_PRELOAD) and into the gort::override static library (linked in,
 // it replaces malloc for that program). Each function is a forward; the one piece of policy
 // here is C++'s: operator new retries through the new-handler and throws std::bad_alloc.
+//
+// No libstdc++ dependency. The C++ runtime that operator new's failure path uses (the
+// new-handler, throwing and catching) is referenced weakly, and nothing else here needs the
+// C++ library, so libgort.so and the static override do not pull libstdc++ (and libm) into
+// C programs — about a megabyte of resident memory for a small program. C++ programs load
+// libstdc++ themselves, and the weak references bind to it. A C program that runs out of
+// memory in operator new anyway (a C++ library dlopened late, with references already bound
+// to nothing) dies with gort's fatal error instead of throwing.
 #include <errno.h>
 
 #include <cstddef>
 #include <new>
 
+#include "alloc/check.h"
 #include "alloc/malloc.h"
 #include "alloc/scavenger.h"
 
@@ -35,12 +44,30 @@ GORT_EXPORT size_t malloc_usable_size(void* p) { return a::UsableSize(p); }
 GORT_EXPORT int malloc_trim(size_t /*pad*/) { return a::Trim() > 0 ? 1 : 0; }
 }
 
+// The C++ runtime, weakly (see above). The asm marks the symbols that the compiler's own
+// code for throw and catch refers to; the declarations let this file test two of them.
+namespace std {
+new_handler get_new_handler() noexcept __attribute__((weak));
+}
+extern "C" void __cxa_throw(void*, void*, void (*)(void*)) __attribute__((weak));
+asm(".weak __cxa_allocate_exception\n.weak __cxa_throw\n.weak __cxa_begin_catch\n"
+    ".weak __cxa_end_catch\n.weak __gxx_personality_v0\n.weak _ZTISt9bad_alloc\n"
+    ".weak _ZTVSt9bad_alloc\n.weak _ZNSt9bad_allocD1Ev\n"
+    ".weak _ZTVN10__cxxabiv117__class_type_infoE\n"
+    ".weak _ZTVN10__cxxabiv120__si_class_type_infoE\n");
+
 namespace {
+
+bool HaveCxxRuntime() { return &std::get_new_handler != nullptr && &__cxa_throw != nullptr; }
 
 [[gnu::noinline]] void* NewSlow(size_t size, size_t align, bool nothrow) {
   for (;;) {
     void* p = align == 0 ? a::Malloc(size) : a::MallocAligned(align, size);
     if (p != nullptr) return p;
+    if (!HaveCxxRuntime()) {
+      if (nothrow) return nullptr;
+      a::Fatal("operator new: out of memory, and no C++ runtime loaded to throw std::bad_alloc");
+    }
     std::new_handler h = std::get_new_handler();
     if (h == nullptr) {
       if (nothrow) return nullptr;
