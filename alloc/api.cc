@@ -2,6 +2,7 @@
 #include "alloc/gort.h"
 
 #include "alloc/malloc.h"
+#include "alloc/profile.h"
 #include "alloc/scavenger.h"
 #include "alloc/stats.h"
 
@@ -28,4 +29,5 @@ GORT_EXPORT size_t gort_malloc_usable_size(const void* p) { return a::UsableSize
 GORT_EXPORT void gort_get_stats(struct gort_stats* out) { a::GetStats(out); }
 GORT_EXPORT void gort_thread_flush(void) { a::CacheReleaseAll(&a::tl_mcache); }
 GORT_EXPORT int gort_malloc_trim(size_t /*pad*/) { return a::Trim() > 0 ? 1 : 0; }
+GORT_EXPORT int gort_profile_write(const char* path) { return a::ProfileWrite(path) ? 0 : -1; }
 }

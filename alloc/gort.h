@@ -42,6 +42,9 @@ void gort_thread_flush(void);
 /* malloc_trim(0): flushes this thread's cache and returns every free resident page to the OS
    now; 1 when some memory went back. */
 int gort_malloc_trim(size_t pad);
+/* Writes the heap profile (pprof's gzipped profile.proto) to path: 0, or -1 with errno set
+   (EINVAL when sampling is off: set GORT_PROFILE or GORT_PROFILE_RATE). */
+int gort_profile_write(const char* path);
 
 #ifdef __cplusplus
 }

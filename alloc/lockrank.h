@@ -44,6 +44,7 @@ enum class LockRank : uint8_t {
   kInit,
   kMCentral,  // + size class: mcentral[c] ranks kMCentral + c (class 0 is unused)
   kMHeap = kMCentral + kNumClasses,
+  kProfile,  // the heap profile's table (profile.cc): nothing else is taken while it is held
   kNumRanks,
 };
 

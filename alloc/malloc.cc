@@ -16,6 +16,7 @@
 #include "alloc/mcentral.h"
 #include "alloc/mheap.h"
 #include "alloc/options.h"
+#include "alloc/profile.h"
 #include "alloc/scavenger.h"
 #include "alloc/os.h"
 #include "alloc/stats.h"
@@ -88,6 +89,12 @@ void EnsureInit() {
   ReadOptions();
   g_mheap.set_retain(GetOption(kOptRetainMB) << 20);
   ScavengerInit(GetOption(kOptScavengeDelayMs));
+  {
+    const char* path = GetOptionText(kOptProfile);
+    const bool rate_set = getenv("GORT_PROFILE_RATE") != nullptr;
+    if ((path != nullptr && path[0] != '\0') || rate_set)
+      ProfileInit(GetOption(kOptProfileRate), path);
+  }
   for (int k = 1; k < kNumClasses; k++) g_mcentral[k].Init(uint8_t(k));
   CacheInitGlobals();
   g_init.store(2, std::memory_order_release);
@@ -95,9 +102,13 @@ void EnsureInit() {
 
 // Sets the heap up (and installs its thread and fork hooks) before main, whether or not
 // anything allocates before a fork.
-__attribute__((constructor)) static void InitAtStartup() { EnsureInit(); }
+__attribute__((constructor)) static void InitAtStartup() {
+  EnsureInit();
+  ProfileWarmUp();  // outside every allocator call: its first backtrace allocates
+}
 
 __attribute__((destructor)) static void MaybePrintStats() {
+  if (g_init.load() == 2) ProfileAtExit();
   if (g_init.load() == 2 && GetOption(kOptStats) != 0) PrintStats();
 }
 
@@ -121,6 +132,7 @@ void FreeSlow(void* p) {
   mspan* s = ar->spans[i];
   if (s == nullptr || s->state != SpanState::kLarge || s->base != a)
     Fatal("invalid pointer: double free, or not the start of a gort allocation:", a);
+  if (GORT_UNLIKELY(s->profile != 0)) ProfileFree(s);
   if (CachePutLarge(s)) return;
   g_mheap.FreeSpan(s);
   MaybeStartScavenger();

@@ -35,10 +35,22 @@ GORT_INLINE void* MallocClass(uint32_t cls) {
   return p;
 }
 
-GORT_INLINE void* Malloc(size_t size) {
+void* MallocSampled(size_t size) GORT_HIDDEN;  // profile.cc
+
+// malloc without the heap profile's countdown.
+GORT_INLINE void* MallocUnsampled(size_t size) {
   if (GORT_LIKELY(size <= 1024)) return MallocClass(kSizeToClass8[(size + 7) >> 3]);
   if (GORT_LIKELY(size <= kMaxSmallSize)) return MallocClass(kSizeToClass128[(size - 897) >> 7]);
   return MallocSlow(size);
+}
+
+GORT_INLINE void* Malloc(size_t size) {
+  // The heap profile's countdown (profile.h): runs out only when profiling is on, or for a
+  // request too large to serve, which MallocSampled then fails.
+  const int64_t left = int64_t(uint64_t(tl_mcache.sample_left) - size);
+  tl_mcache.sample_left = left;
+  if (GORT_UNLIKELY(left < 0)) return MallocSampled(size);
+  return MallocUnsampled(size);
 }
 
 #if GORT_CHECKS >= 2

@@ -7,6 +7,7 @@
 #include "alloc/lock.h"
 #include "alloc/malloc.h"
 #include "alloc/mcentral.h"
+#include "alloc/profile.h"
 #include "alloc/scavenger.h"
 #include "alloc/mheap.h"
 #include "alloc/options.h"
@@ -60,6 +61,7 @@ void Activate(mcache* c) {
   GORT_ASSERT(c->state == kCacheUnset, "Activate: the cache is set up already, or dead");
   EnsureInit();
   c->capacity = 0;
+  c->sample_left = ProfileNextSample();
   for (uint32_t k = 1; k < kNumClasses; k++) {
     uint32_t n = 0;
     for (void* p = c->lists[k].head; p != nullptr; p = Next(p)) n++;

@@ -58,6 +58,7 @@ struct mcache {
   uint64_t large_bytes;
   uint64_t large_published;  // of large_bytes, the part added to the global parked count
   uint64_t refills, flushes;
+  int64_t sample_left;  // bytes to request before the next heap-profile sample (profile.h)
 
   uint32_t Len(uint32_t c) const { return lists[c].max - lists[c].room; }
   const char* check() const;  // the invariants above; "" when they hold (check.h)
@@ -67,6 +68,7 @@ struct mcache {
 constexpr mcache UnsetCache() {
   mcache c{};
   for (auto& l : c.lists) l.room = 1;
+  c.sample_left = INT64_MAX;  // profile.h's kNoSample: never runs out
   return c;
 }
 

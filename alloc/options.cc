@@ -12,6 +12,8 @@ constinit Option g_options[kNumOptions] = {
     {"GORT_STATS", 0, 0, 1, 0},
     {"GORT_THREAD_CACHE_KB", 4096, 64, 1u << 20, 4096},
     {"GORT_SCAVENGE_DELAY_MS", 1000, 0, 3600000, 1000},
+    {"GORT_PROFILE", 0, 0, 0, 0, true, nullptr},
+    {"GORT_PROFILE_RATE", 524288, 1, uint64_t{1} << 40, 524288},
 };
 }  // namespace
 
@@ -31,6 +33,10 @@ void ReadOptions() {
   for (Option& o : g_options) {
     const char* s = getenv(o.name);
     if (s == nullptr) continue;
+    if (o.text) {
+      o.str = s;
+      continue;
+    }
     uint64_t v;
     if (ParseOption(s, &v) && v >= o.min && v <= o.max) {
       o.value = v;
@@ -51,5 +57,6 @@ void ReadOptions() {
 }
 
 uint64_t GetOption(OptionId id) { return g_options[id].value; }
+const char* GetOptionText(OptionId id) { return g_options[id].str; }
 
 }  // namespace gort::alloc

@@ -11,22 +11,37 @@
 //                    scavenger returns them to the OS; 0: no scavenger thread    (default 1000)
 //   GORT_STATS       1: print heap statistics to stderr at exit                  (default 0)
 //   GORT_THREAD_CACHE_KB  most bytes one thread's cache lists may grow to hold (default 4096)
+//   GORT_PROFILE     a file: sample a heap profile and write it there at exit (pprof format)
+//   GORT_PROFILE_RATE  mean bytes between heap-profile samples; setting it alone turns
+//                    sampling on for gort_profile_write                         (default 524288)
 #pragma once
 
 #include <cstdint>
 
 namespace gort::alloc {
 
-enum OptionId { kOptRetainMB, kOptStats, kOptThreadCacheKB, kOptScavengeDelayMs, kNumOptions };
+enum OptionId {
+  kOptRetainMB,
+  kOptStats,
+  kOptThreadCacheKB,
+  kOptScavengeDelayMs,
+  kOptProfile,      // a path (text)
+  kOptProfileRate,
+  kNumOptions
+};
 
 struct Option {
   const char* name;
   uint64_t def, min, max;
   uint64_t value;
+  bool text = false;          // the value is the variable's text (a path), not a number
+  const char* str = nullptr;  // a text option's value, or nullptr
 };
 
 void ReadOptions();
 uint64_t GetOption(OptionId id);
+// A text option's value (the environment's own storage), or nullptr when unset.
+const char* GetOptionText(OptionId id);
 // Parses a decimal value; false on garbage or overflow. Exposed for tests.
 bool ParseOption(const char* s, uint64_t* out);
 

@@ -42,6 +42,8 @@ struct mspan {
   size_t resident = 0;        // free: bytes not yet returned to the OS (<= bytes())
   size_t reqsize = 0;         // large: bytes requested (for realloc decisions)
   uint64_t free_ms = 0;       // free with resident pages: when they were last freed (NowMs)
+  uint32_t profile = 0;       // large: a sampled allocation's stack record + 1 (profile.h)
+  size_t profile_size = 0;    // large, sampled: the bytes the sample was taken for
 
   uintptr_t limit() const { return base + npages * kPageSize; }
   size_t bytes() const { return npages * kPageSize; }

@@ -23,7 +23,7 @@ package main
 
 /*
 #cgo CXXFLAGS: -std=c++20 -O3 -DNDEBUG -I${SRCDIR}/../../..
-#cgo LDFLAGS: ${SRCDIR}/../../../build/release/alloc/libgort_alloc.a -lstdc++ -lpthread
+#cgo LDFLAGS: ${SRCDIR}/../../../build/release/alloc/libgort_alloc.a -lstdc++ -lpthread -lz
 #include "side.h"
 */
 import "C"
