@@ -21,11 +21,13 @@ namespace gort::escape {
 
 // Summary of an imported function's parameter (std.cc).
 struct ExternParam {
-  int heap = -1;                        // derefs to the heap, -1 never
-  std::array<int, 2> results{-1, -1};  // derefs to results 0 and 1
+  int heap = -1;                                            // derefs to the heap, -1 never
+  std::array<int, Leaks::kResults> results{-1, -1, -1, -1, -1, -1, -1};  // to each result
 };
-// Returns false when the function is not in the table.
-bool LookupExtern(const std::string& name, int param, ExternParam* out);
+// The summary of parameter `param` (the receiver is parameter 0) of an imported function:
+// from the export data the front end read (prog.externs), else from the table of std.cc.
+// Returns false when neither knows the function.
+bool LookupExtern(const Program& prog, const std::string& name, int param, ExternParam* out);
 
 class Analysis {
  public:

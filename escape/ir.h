@@ -14,6 +14,11 @@
 //   gortir  1                                   header, version
 //   file    IDX  PATH                           one per source file
 //   note    POS  MESSAGE                        a construct the front end did not lower
+//   extern  NAME  LEAKS                         an imported function's escape summary, from
+//                                               its export data: per receiver and parameter
+//                                               "H:R0:..:R6", the derefs at which it reaches
+//                                               the heap and results 0..6 (-1 never);
+//                                               lists separated by ",", "-" for none
 //   func    ID  PARENT  POS  FLAGS  NAME        PARENT = enclosing func of a closure or -1
 //   var     ID  CLASS  POS  FLAGS  SIZE  NAME   CLASS param|result|local; belongs to the
 //                                               func above; params in order (receiver
@@ -47,7 +52,9 @@
 #pragma once
 
 #include <cstdint>
+#include <array>
 #include <istream>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -94,8 +101,12 @@ struct Func {
   std::vector<Node> stmts;
 };
 
+// Leaks of an imported function's parameter: derefs to the heap, then to results 0..6.
+using ExternLeaks = std::array<int, 8>;
+
 struct Program {
   std::vector<std::string> files;
+  std::map<std::string, std::vector<ExternLeaks>> externs;  // by full name, e.g. fmt.Println
   std::vector<Func> funcs;    // indexed by id
   std::vector<Var> vars;      // indexed by id
   std::vector<std::pair<Pos, std::string>> notes;

@@ -425,7 +425,7 @@ Hole Walker::TagHole(const std::vector<Hole>* ks, const Node& call, int arg) {
 
 Hole Walker::ExternHole(const std::vector<Hole>* ks, const std::string& name, int arg) {
   ExternParam p;
-  if (!LookupExtern(name, arg, &p)) {
+  if (!LookupExtern(a_.prog_, name, arg, &p)) {
     a_.Note("no escape summary for " + name + "; assuming its arguments escape");
     return a_.HeapHole();
   }

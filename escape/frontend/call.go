@@ -63,7 +63,7 @@ func (l *lowerer) callee(e *ast.CallExpr, n *node) (*node, []*node) {
 			if fn, ok := l.funcOf[m]; ok {
 				n.attr("kind=static").attr("fn=%d", fn.id).attr("recv")
 			} else {
-				n.attr("kind=ext").attr("ext=%s", m.FullName()).attr("recv")
+				n.attr("kind=ext").attr("ext=%s", l.extName(m)).attr("recv")
 			}
 			return l.expr(fun), nil
 		}
@@ -86,7 +86,7 @@ func (l *lowerer) callee(e *ast.CallExpr, n *node) (*node, []*node) {
 		if fn, ok := l.funcOf[o]; ok {
 			n.attr("kind=static").attr("fn=%d", fn.id)
 		} else if o.Pkg() != nil && o.Pkg() != l.pkg {
-			n.attr("kind=ext").attr("ext=%s", o.FullName())
+			n.attr("kind=ext").attr("ext=%s", l.extName(o))
 		} else {
 			n.attr("kind=dyn")
 		}
@@ -220,7 +220,8 @@ func (l *lowerer) builtin(e *ast.CallExpr, name string) *node {
 		}
 		return n
 	case "panic":
-		return l.mk("panic", e.Lparen, e, l.conv(e.Args[0], types.NewInterfaceType(nil, nil), argPos(e, e.Args[0])))
+		// The conversion of the argument is reported at the "(" whatever the argument is.
+		return l.mk("panic", e.Lparen, e, l.conv(e.Args[0], types.NewInterfaceType(nil, nil), e.Lparen))
 	case "Add", "Slice": // unsafe
 		return l.mk("unsafeadd", e.Lparen, e, args()...)
 	}

@@ -162,7 +162,10 @@ func (l *lowerer) receiver(e *ast.SelectorExpr, sel *types.Selection) (recv *nod
 		x = &node{op: "deref", pos: pos, text: "*" + x.text, kids: []*node{x}}
 		l.typeAttrs(x, want)
 	}
-	return x, l.funcOf[m], m.FullName(), false
+	if fn := l.funcOf[m]; fn != nil {
+		return x, fn, "", false
+	}
+	return x, nil, l.extName(m), false
 }
 
 func (l *lowerer) index(e *ast.IndexExpr) *node {

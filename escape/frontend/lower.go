@@ -63,6 +63,7 @@ type lowerer struct {
 	cur        *fnInfo
 	pending    []*node // statements an expression needs before its statement (temporaries)
 	notes      []note
+	externs    map[string]*types.Func // imported functions called, by full name
 }
 
 func newLowerer(fset *token.FileSet, pkg *types.Package, info *types.Info, files []*ast.File) *lowerer {
@@ -75,6 +76,7 @@ func newLowerer(fset *token.FileSet, pkg *types.Package, info *types.Info, files
 		varID:      map[*types.Var]int{},
 		reassigned: map[*types.Var]bool{},
 		staticClo:  map[*types.Var]*ast.FuncLit{},
+		externs:    map[string]*types.Func{},
 	}
 }
 
@@ -435,4 +437,12 @@ func argPos(call *ast.CallExpr, arg ast.Expr) token.Pos {
 		}
 	}
 	return synPos(arg)
+}
+
+// extName names an imported function in the IR and remembers it, so that its escape
+// summary (exportdata.go) goes out with the IR.
+func (l *lowerer) extName(fn *types.Func) string {
+	name := fn.FullName()
+	l.externs[name] = fn
+	return name
 }
