@@ -273,6 +273,21 @@ std::string Analysis::NodeText(const Location* l) const {
   return LocName(l);
 }
 
+// The front end names a method on a pointer *T.m and its closures T.m.func1, T.m.func1.1;
+// the compiler writes (*T).m and (*T).m.func1.
+std::string Analysis::FuncName(int fn) const {
+  int top = fn;
+  while (prog_.funcs[top].parent >= 0) top = prog_.funcs[top].parent;
+  std::string name = prog_.funcs[top].name;
+  if (name.empty() || name[0] != '*') return prog_.funcs[fn].name;
+  std::string bare = name.substr(1);
+  size_t dot = bare.find('.');
+  std::string pretty = dot == std::string::npos ? name : "(*" + bare.substr(0, dot) + ")" + bare.substr(dot);
+  if (fn == top) return pretty;
+  const std::string& own = prog_.funcs[fn].name;
+  return own.rfind(bare, 0) == 0 ? pretty + own.substr(bare.size()) : own;
+}
+
 void Analysis::Emit(Pos pos, std::string text, bool explain) {
   messages_.push_back(Message{pos, std::move(text), explain});
 }

@@ -40,6 +40,7 @@ class Analysis {
   const std::deque<Location>& locations() const { return all_; }
   std::string LocName(const Location* l) const;   // as in flow lines: {storage for X}
   std::string NodeText(const Location* l) const;  // the variable or expression itself
+  std::string FuncName(int fn) const;  // as the compiler prints it: (*T).m, (*T).m.func1
 
  private:
   friend class Walker;

@@ -182,7 +182,10 @@ void Walker::AssignList(const std::vector<const Node*>& dsts, const std::vector<
     const Node* src = i < srcs.size() ? srcs[i] : nullptr;
     if (src == nullptr) continue;
     Hole k = ks[i];
-    if (SelfAssign(dsts[i], src)) k = a_.DiscardHole();
+    if (SelfAssign(dsts[i], src)) {
+      a_.Emit(where.pos, a_.FuncName(fn_) + " ignoring self-assignment in " + where.text);
+      k = a_.DiscardHole();
+    }
     Expr(K(k, where, why), *src);
   }
   Reassigned(ks, dsts, where, false);

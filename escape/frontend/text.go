@@ -189,11 +189,11 @@ func (p *printer) expr(e ast.Expr) string {
 	case *ast.ParenExpr:
 		return p.expr(e.X)
 	case *ast.SelectorExpr:
-		return p.expr(e.X) + "." + e.Sel.Name
+		return p.operand(e.X, precPrimary) + "." + e.Sel.Name
 	case *ast.IndexExpr:
-		return p.expr(e.X) + "[" + p.expr(e.Index) + "]"
+		return p.operand(e.X, precPrimary) + "[" + p.expr(e.Index) + "]"
 	case *ast.SliceExpr:
-		s := p.expr(e.X) + "["
+		s := p.operand(e.X, precPrimary) + "["
 		if e.Low != nil {
 			s += p.expr(e.Low)
 		}
@@ -206,16 +206,17 @@ func (p *printer) expr(e ast.Expr) string {
 		}
 		return s + "]"
 	case *ast.StarExpr:
-		return "*" + p.expr(e.X)
+		return "*" + p.operand(e.X, precPrimary)
 	case *ast.UnaryExpr:
-		return e.Op.String() + p.expr(e.X)
+		return e.Op.String() + p.operand(e.X, precPrimary)
 	case *ast.BinaryExpr:
-		return p.expr(e.X) + " " + e.Op.String() + " " + p.expr(e.Y)
+		prec := precOf(e)
+		return p.operand(e.X, prec) + " " + e.Op.String() + " " + p.operand(e.Y, prec+1)
 	case *ast.TypeAssertExpr:
 		if e.Type == nil {
-			return p.expr(e.X) + ".(type)"
+			return p.operand(e.X, precPrimary) + ".(type)"
 		}
-		return p.expr(e.X) + ".(" + p.typ(p.info.TypeOf(e.Type)) + ")"
+		return p.operand(e.X, precPrimary) + ".(" + p.typ(p.info.TypeOf(e.Type)) + ")"
 	case *ast.FuncLit:
 		return "func literal"
 	case *ast.CompositeLit:
@@ -226,6 +227,32 @@ func (p *printer) expr(e ast.Expr) string {
 		return p.call(e)
 	}
 	return "?"
+}
+
+// The compiler drops the source's parentheses and puts back those its precedence needs:
+// an operand printed at a precedence higher than its own is parenthesised, so *(*p),
+// (*s)[i], -(*x) and a - (b - c), but *t.f and a - b - c.
+const (
+	precUnary   = 7
+	precPrimary = 8
+)
+
+func precOf(e ast.Expr) int {
+	switch e := unparen(e).(type) {
+	case *ast.StarExpr, *ast.UnaryExpr:
+		return precUnary
+	case *ast.BinaryExpr:
+		return e.Op.Precedence() + 1 // go/token counts || as 1, the compiler as 2
+	}
+	return precPrimary
+}
+
+func (p *printer) operand(e ast.Expr, prec int) string {
+	s := p.expr(e)
+	if precOf(e) < prec {
+		return "(" + s + ")"
+	}
+	return s
 }
 
 func (p *printer) complit(e *ast.CompositeLit) string {
