@@ -85,6 +85,8 @@ void Analysis::Run() {
   for (const auto& [pos, msg] : prog_.notes) Note(prog_.where(pos) + ": " + msg);
   state_.assign(prog_.funcs.size(), kUnknown);
   for (const auto& fns : BottomUp()) Batch(fns);
+  // The compiler's walk, after escape analysis, reports the bounds checks it drops.
+  for (const auto& [pos, msg] : prog_.messages) Emit(pos, msg);
 }
 
 void Analysis::Batch(const std::vector<int>& fns) {

@@ -95,6 +95,7 @@ class Reader {
     if (f[0] == "file") return File(f);
     if (f[0] == "note") return NoteRec(f);
     if (f[0] == "extern") return ExternRec(f);
+    if (f[0] == "msg") return MsgRec(f);
     if (f[0] == "func") return FuncRec(f);
     if (f[0] == "var") return VarRec(f);
     if (f[0] == "end") return End();
@@ -128,6 +129,13 @@ class Reader {
     Pos pos;
     if (f.size() != 3 || !ParsePos(f[1], &pos)) return Fail("bad note record");
     p_->notes.emplace_back(pos, Unescape(f[2]));
+    return true;
+  }
+
+  bool MsgRec(const std::vector<std::string_view>& f) {
+    Pos pos;
+    if (f.size() != 3 || !ParsePos(f[1], &pos) || fn_ >= 0) return Fail("bad msg record");
+    p_->messages.emplace_back(pos, Unescape(f[2]));
     return true;
   }
 

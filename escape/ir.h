@@ -14,6 +14,8 @@
 //   gortir  1                                   header, version
 //   file    IDX  PATH                           one per source file
 //   note    POS  MESSAGE                        a construct the front end did not lower
+//   msg     POS  MESSAGE                        a -m message the front end decided (index
+//                                               bounds check elided), printed as is
 //   extern  NAME  LEAKS                         an imported function's escape summary, from
 //                                               its export data: per receiver and parameter
 //                                               "H:R0:..:R6", the derefs at which it reaches
@@ -110,6 +112,7 @@ struct Program {
   std::vector<Func> funcs;    // indexed by id
   std::vector<Var> vars;      // indexed by id
   std::vector<std::pair<Pos, std::string>> notes;
+  std::vector<std::pair<Pos, std::string>> messages;  // msg records
 
   std::string where(Pos p) const;  // "path:line:col"
 };

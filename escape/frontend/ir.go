@@ -73,6 +73,9 @@ func (w *writer) write(l *lowerer) {
 		fmt.Fprintf(w.w, "note\t%s\t%s\n", w.pos(note.pos), escapeText(note.msg))
 	}
 	w.externs(l)
+	for _, m := range l.messages {
+		fmt.Fprintf(w.w, "msg\t%s\t%s\n", w.pos(m.pos), escapeText(m.msg))
+	}
 	for _, fn := range l.funcs {
 		flags := strings.Join(fn.flags, ",")
 		if flags == "" {

@@ -64,6 +64,7 @@ type lowerer struct {
 	pending    []*node // statements an expression needs before its statement (temporaries)
 	notes      []note
 	externs    map[string]*types.Func // imported functions called, by full name
+	messages   []message              // -m messages decided here (bce.go)
 }
 
 func newLowerer(fset *token.FileSet, pkg *types.Package, info *types.Info, files []*ast.File) *lowerer {
@@ -257,6 +258,20 @@ func (l *lowerer) lowerPackage() {
 		}
 	}
 	l.lowerInit()
+	var roots []ast.Node
+	for _, fd := range decls {
+		if fd.Body != nil {
+			roots = append(roots, fd.Body)
+		}
+	}
+	for _, f := range l.files {
+		for _, d := range f.Decls {
+			if gd, ok := d.(*ast.GenDecl); ok && gd.Tok == token.VAR {
+				roots = append(roots, gd)
+			}
+		}
+	}
+	l.boundsChecks(roots)
 	for _, fd := range decls {
 		fn := l.funcOf[l.info.Defs[fd.Name].(*types.Func)]
 		l.cur = fn
