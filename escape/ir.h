@@ -41,6 +41,8 @@
 //   range[array]{x,key|none,value|none,block} switch{tag|none,case[n]{exprs x n,block}...}
 //   typeswitch{x,tcase[var,iface,direct,p]{block}...} select{scase{block(comm),block}...}
 //   send{chan,value} go{call} defer{call} label[looping] unsup{names}
+//   staticfunc{closure} (a package-level function literal laid out statically: its body is
+//   analysed, the literal allocates nothing)
 // Destinations (lhs): name[var,def] global blank dot dotptr index indexmap deref.
 // Expressions: lit none name[var] global op{..} addr deref dot dotptr dottype[iface,direct]
 //   index[array]{x,i} indexmap{m,k} slice{x,bounds..} conv[fromunsafe] unsafeval

@@ -103,6 +103,7 @@ void Walker::Stmt(const Node& n) {
     for (size_t i = 0; i < ks.size() && i < srcs.size(); i++) Expr(K(ks[i], n, "return"), *srcs[i]);
     return;
   }
+  if (op == "staticfunc") return a_.WalkFunc(n.kids[0].num("fn"));  // body only: no closure value
   if (op == "go" || op == "defer") return GoDefer(n);
   if (op == "unsup") return Unsupported(n);
   if (IsCall(n)) return Call(nullptr, n, nullptr);

@@ -252,6 +252,9 @@ func (l *lowerer) valueSpec(vs *ast.ValueSpec, local bool) []*node {
 		n.kids = append(n.kids, l.expr(vs.Values[0]))
 		return append(out, n)
 	}
+	if !local && len(vs.Values) == len(vs.Names) {
+		return append(out, l.packageVars(vs, lhs)...)
+	}
 	n.attr("why=assign")
 	for i, v := range vs.Values {
 		n.kids = append(n.kids, l.conv(v, l.typeOf(vs.Names[i]), synPos(v)))

@@ -256,7 +256,11 @@ func (p *printer) operand(e ast.Expr, prec int) string {
 }
 
 func (p *printer) complit(e *ast.CompositeLit) string {
-	s := p.typ(p.info.TypeOf(e))
+	t := p.info.TypeOf(e)
+	if ptr, ok := t.Underlying().(*types.Pointer); ok && e.Type == nil { // elided &T
+		t = ptr.Elem()
+	}
+	s := p.typ(t)
 	if len(e.Elts) == 0 {
 		return s + "{}"
 	}
