@@ -11,6 +11,8 @@ package main
 //     cut to the type's width when unsigned);
 //   - unsigned x % c is below c; unsigned x / c has fewer bits, one per halving of c;
 //     unsigned x >> c has c bits fewer (none left when c exceeds the width).
+// An index that is itself an appended value (append(s, a[i&7])) is not reported: gc's order
+// pass has already copied it into a temporary whose load it checks no more.
 // The front end sees the same expressions (go/types keeps the index's own type), so it
 // decides here and hands the messages to the engine as msg records; the engine prints
 // them with its own.
@@ -30,9 +32,19 @@ type message struct {
 // boundsChecks scans the bodies the lowerer analyses for the indexes gc proves in range.
 func (l *lowerer) boundsChecks(roots []ast.Node) {
 	for _, root := range roots {
+		quiet := map[ast.Expr]bool{}
 		ast.Inspect(root, func(n ast.Node) bool {
-			if e, ok := n.(*ast.IndexExpr); ok && l.indexBounded(e) {
-				l.messages = append(l.messages, message{e.Lbrack, "index bounds check elided"})
+			switch e := n.(type) {
+			case *ast.CallExpr:
+				if l.isBuiltin(e.Fun, "append") {
+					for _, a := range e.Args[1:] {
+						quiet[unparen(a)] = true
+					}
+				}
+			case *ast.IndexExpr:
+				if !quiet[e] && l.indexBounded(e) {
+					l.messages = append(l.messages, message{e.Lbrack, "index bounds check elided"})
+				}
 			}
 			return true
 		})
@@ -123,4 +135,13 @@ func (l *lowerer) bounded(e ast.Expr, max int64) bool {
 		}
 	}
 	return !signed && bits <= 62 && 1<<uint(bits) <= max
+}
+
+func (l *lowerer) isBuiltin(fun ast.Expr, name string) bool {
+	id, ok := unparen(fun).(*ast.Ident)
+	if !ok {
+		return false
+	}
+	b, ok := l.info.Uses[id].(*types.Builtin)
+	return ok && b.Name() == name
 }
