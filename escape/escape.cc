@@ -242,6 +242,7 @@ void Analysis::Flow(const Hole& k, Location* src) {
       }
       src->explanation = std::move(path);
     }
+    if (opts_.explain) direct_.push_back({dst, Edge{src, k.derefs, k.notes}});
     src->escapes = true;
     return;
   }

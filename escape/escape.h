@@ -38,6 +38,9 @@ class Analysis {
   const std::vector<std::string>& notes() const { return notes_; }
   // Every location of every batch, for --json and --dot.
   const std::deque<Location>& locations() const { return all_; }
+  // Flows of an address into a location already on the heap: the solver needs no edge for
+  // them (the source escapes at once), the pictures do. Kept in explain mode only.
+  const std::vector<std::pair<const Location*, Edge>>& directEscapes() const { return direct_; }
   std::string LocName(const Location* l) const;   // as in flow lines: {storage for X}
   std::string NodeText(const Location* l) const;  // the variable or expression itself
   std::string FuncName(int fn) const;  // as the compiler prints it: (*T).m, (*T).m.func1
@@ -91,6 +94,7 @@ class Analysis {
   std::map<int, Leaks> summaries_;  // parameter var id -> its leaks, once tagged
   enum State : uint8_t { kUnknown, kPlanned, kStarted, kTagged };
   std::vector<State> state_;
+  std::vector<std::pair<const Location*, Edge>> direct_;
   std::vector<Message> messages_;
   std::vector<std::string> notes_;
   std::set<std::string> noted_;
