@@ -54,7 +54,10 @@ func (l *lowerer) expr(e ast.Expr) *node {
 		return l.mk("op", e.OpPos, e, l.expr(e.X), l.expr(e.Y))
 	case *ast.TypeAssertExpr:
 		n := l.mk("dottype", synPos(e), e, l.expr(e.X))
-		t := l.typeOf(e)
+		t := l.typeOf(e) // in v, ok := x.(T) a tuple: the asserted type is T's
+		if e.Type != nil {
+			t = l.typeOf(e.Type)
+		}
 		if isInterface(t) {
 			n.attr("iface")
 		}

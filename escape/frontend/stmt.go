@@ -56,23 +56,27 @@ func (l *lowerer) stmt1(s ast.Stmt) []*node {
 	case *ast.ReturnStmt:
 		return l.ret(s)
 	case *ast.IfStmt:
-		n := &node{op: "if", pos: s.If}
-		n.kids = []*node{l.expr(s.Cond), l.block(s.Body.List, s.Body.Lbrace), none()}
-		if s.Else != nil {
-			n.kids[2] = &node{op: "block", pos: s.Else.Pos(), kids: l.stmt(s.Else)}
-		}
-		return l.withInit(s.Init, n)
+		return l.withInit(s.Init, func() *node {
+			n := &node{op: "if", pos: s.If}
+			n.kids = []*node{l.expr(s.Cond), l.block(s.Body.List, s.Body.Lbrace), none()}
+			if s.Else != nil {
+				n.kids[2] = &node{op: "block", pos: s.Else.Pos(), kids: l.stmt(s.Else)}
+			}
+			return n
+		})
 	case *ast.ForStmt:
-		n := &node{op: "for", pos: s.For}
-		cond, post := none(), none()
-		if s.Cond != nil {
-			cond = l.expr(s.Cond)
-		}
-		if s.Post != nil {
-			post = &node{op: "block", pos: s.Post.Pos(), kids: l.stmt(s.Post)}
-		}
-		n.kids = []*node{cond, post, l.block(s.Body.List, s.Body.Lbrace)}
-		return l.withInit(s.Init, n)
+		return l.withInit(s.Init, func() *node {
+			n := &node{op: "for", pos: s.For}
+			cond, post := none(), none()
+			if s.Cond != nil {
+				cond = l.expr(s.Cond)
+			}
+			if s.Post != nil {
+				post = &node{op: "block", pos: s.Post.Pos(), kids: l.stmt(s.Post)}
+			}
+			n.kids = []*node{cond, post, l.block(s.Body.List, s.Body.Lbrace)}
+			return n
+		})
 	case *ast.RangeStmt:
 		return l.rangeStmt(s)
 	case *ast.SwitchStmt:
@@ -108,11 +112,14 @@ func (l *lowerer) stmt1(s ast.Stmt) []*node {
 	return []*node{l.unsupported(s)}
 }
 
-func (l *lowerer) withInit(init ast.Stmt, n *node) []*node {
+// withInit lowers a statement with an init statement (if, for, switch): the init first, as
+// the variables it declares must be known when the rest mentions them.
+func (l *lowerer) withInit(init ast.Stmt, rest func() *node) []*node {
 	if init == nil {
-		return []*node{n}
+		return []*node{rest()}
 	}
-	return []*node{{op: "block", pos: init.Pos(), kids: append(l.stmt(init), n)}}
+	first := l.stmt(init)
+	return []*node{{op: "block", pos: init.Pos(), kids: append(first, rest())}}
 }
 
 // unsupported stands for a construct the lowering does not know: every local variable it
@@ -310,6 +317,10 @@ func (l *lowerer) rangeStmt(s *ast.RangeStmt) []*node {
 }
 
 func (l *lowerer) switchStmt(s *ast.SwitchStmt) []*node {
+	return l.withInit(s.Init, func() *node { return l.switchBody(s) })
+}
+
+func (l *lowerer) switchBody(s *ast.SwitchStmt) *node {
 	n := &node{op: "switch", pos: s.Switch}
 	tag := none()
 	if s.Tag != nil {
@@ -326,10 +337,14 @@ func (l *lowerer) switchStmt(s *ast.SwitchStmt) []*node {
 		cn.kids = append(cn.kids, l.block(cc.Body, cc.Colon))
 		n.kids = append(n.kids, cn)
 	}
-	return l.withInit(s.Init, n)
+	return n
 }
 
 func (l *lowerer) typeSwitch(s *ast.TypeSwitchStmt) []*node {
+	return l.withInit(s.Init, func() *node { return l.typeSwitchBody(s) })
+}
+
+func (l *lowerer) typeSwitchBody(s *ast.TypeSwitchStmt) *node {
 	var x ast.Expr
 	switch a := s.Assign.(type) {
 	case *ast.AssignStmt:
@@ -358,7 +373,7 @@ func (l *lowerer) typeSwitch(s *ast.TypeSwitchStmt) []*node {
 		cn.kids = []*node{l.block(cc.Body, cc.Colon)}
 		n.kids = append(n.kids, cn)
 	}
-	return l.withInit(s.Init, n)
+	return n
 }
 
 // closureName follows the compiler: outer.func1, outer.func2, outer.func1.1, ...
