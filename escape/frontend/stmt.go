@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"go/ast"
+	"go/constant"
 	"go/token"
 	"go/types"
 	"strings"
@@ -58,8 +59,13 @@ func (l *lowerer) stmt1(s ast.Stmt) []*node {
 	case *ast.IfStmt:
 		return l.withInit(s.Init, func() *node {
 			n := &node{op: "if", pos: s.If}
-			n.kids = []*node{l.expr(s.Cond), l.block(s.Body.List, s.Body.Lbrace), none()}
-			if s.Else != nil {
+			cond, known := l.constCond(s.Cond)
+			body := s.Body.List
+			if known && !cond {
+				body = nil
+			}
+			n.kids = []*node{l.expr(s.Cond), l.block(body, s.Body.Lbrace), none()}
+			if s.Else != nil && !(known && cond) {
 				n.kids[2] = &node{op: "block", pos: s.Else.Pos(), kids: l.stmt(s.Else)}
 			}
 			return n
@@ -383,4 +389,27 @@ func (l *lowerer) closureName() string {
 		return fmt.Sprintf("%s.func%d", strings.TrimPrefix(l.cur.name, "*"), l.cur.nclosures)
 	}
 	return fmt.Sprintf("%s.%d", l.cur.name, l.cur.nclosures)
+}
+
+// constCond tells whether an if condition is a known constant once gc's dead-code pass has
+// folded it: a constant, or && and || whose left side is one (false && x is false, true && x
+// is x, ...). gc drops the branch that cannot run before escape analysis, so nothing in it
+// is reported; neither is it here.
+func (l *lowerer) constCond(e ast.Expr) (value, known bool) {
+	e = unparen(e)
+	if tv := l.info.Types[e]; tv.Value != nil && tv.Value.Kind() == constant.Bool {
+		return constant.BoolVal(tv.Value), true
+	}
+	b, ok := e.(*ast.BinaryExpr)
+	if !ok || (b.Op != token.LAND && b.Op != token.LOR) {
+		return false, false
+	}
+	x, xk := l.constCond(b.X)
+	if !xk {
+		return false, false
+	}
+	if (b.Op == token.LAND && !x) || (b.Op == token.LOR && x) {
+		return x, true
+	}
+	return l.constCond(b.Y)
 }

@@ -98,6 +98,9 @@ func (p *printer) typ(t types.Type) string {
 		}
 		return "struct { " + strings.Join(fs, "; ") + " }"
 	case *types.Interface:
+		if t == universeAny {
+			return "any"
+		}
 		if t.NumMethods() == 0 && t.NumEmbeddeds() == 0 {
 			return "interface {}"
 		}
@@ -152,7 +155,7 @@ func (p *printer) constant(e ast.Expr, v constant.Value) string {
 	if sel, ok := e.(*ast.SelectorExpr); ok {
 		return p.expr(sel.X) + "." + sel.Sel.Name
 	}
-	if lit, ok := e.(*ast.BasicLit); ok && lit.Kind == token.CHAR {
+	if lit, ok := e.(*ast.BasicLit); ok { // the source's spelling: 0.0, `raw`, 'c'
 		return lit.Value
 	}
 	switch v.Kind() {
@@ -280,9 +283,43 @@ func (p *printer) call(e *ast.CallExpr) string {
 			return id.Name + "(" + strings.Join(args, ", ") + ")"
 		}
 	}
-	s := p.expr(e.Fun) + "(" + p.exprs(e.Args)
+	fun, args := p.expr(e.Fun), p.callArgs(e)
+	if sel, ok := unparen(e.Fun).(*ast.SelectorExpr); ok {
+		// A call of a concrete method is printed as the method expression applied to the
+		// receiver, (*T).M(x, args), as the compiler has rewritten it by then.
+		if s := p.info.Selections[sel]; s != nil && s.Kind() == types.MethodVal && !types.IsInterface(s.Recv()) {
+			m := s.Obj().(*types.Func)
+			recv := p.expr(sel.X)
+			if r := m.Type().(*types.Signature).Recv().Type(); isPointer(r) != isPointer(s.Recv()) {
+				if isPointer(r) {
+					recv = "&" + p.operand(sel.X, precPrimary)
+				} else {
+					recv = "*" + p.operand(sel.X, precPrimary)
+				}
+			}
+			fun = p.convType(m.Type().(*types.Signature).Recv().Type()) + "." + m.Name()
+			args = append([]string{recv}, args...)
+		}
+	}
+	s := fun + "(" + strings.Join(args, ", ")
 	if e.Ellipsis.IsValid() {
 		s += "..."
 	}
 	return s + ")"
 }
+
+// callArgs prints a call's arguments; the extra arguments of a variadic call are the
+// compiler's "... argument" slice, passed with ...
+func (p *printer) callArgs(e *ast.CallExpr) []string {
+	var out []string
+	sig, _ := p.info.TypeOf(e.Fun).Underlying().(*types.Signature)
+	for i, a := range e.Args {
+		if sig != nil && sig.Variadic() && !e.Ellipsis.IsValid() && i == sig.Params().Len()-1 {
+			return append(out, "... argument...")
+		}
+		out = append(out, p.expr(a))
+	}
+	return out
+}
+
+var universeAny = types.Universe.Lookup("any").Type()
