@@ -168,6 +168,9 @@ void Analysis::Finish(const std::vector<int>& fns) {
 void Analysis::ParamTag(const Func& fn) {
   for (int v : fn.vars) {
     const Var& var = prog_.vars[v];
+    // A function without a body may keep a uintptr argument's pointee alive (syscalls).
+    if (!fn.body && var.cls == VarClass::Param && var.uintptr && !var.name.empty())
+      Emit(var.pos, "assuming " + var.name + " is unsafe uintptr");
     if (var.cls != VarClass::Param || !var.ptr) continue;
     Leaks esc;
     if (!fn.body) {

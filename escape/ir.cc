@@ -199,6 +199,7 @@ class Reader {
     for (auto flag : Flags(f[4])) {
       v.ptr |= flag == "p";
       v.big |= flag == "big";
+      v.uintptr |= flag == "uintptr";
     }
     v.name = Unescape(f[6]);
     if (p_->vars.size() <= static_cast<size_t>(id)) p_->vars.resize(id + 1);

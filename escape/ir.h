@@ -32,9 +32,9 @@
 //
 // func FLAGS: body (has a body), called (a closure called directly), noescape (the
 // //go:noescape pragma), init (the package initialiser). var FLAGS: p (the type has
-// pointers), big (too large for the stack). FLAGS and ATTRS are comma lists or "-";
-// ATTRS are key or key=value. Node attributes used by every expression: p (its type has
-// pointers), u (untyped).
+// pointers), big (too large for the stack), uintptr (of type uintptr). FLAGS and ATTRS
+// are comma lists or "-"; ATTRS are key or key=value. Node attributes used by every
+// expression: p (its type has pointers), u (untyped).
 //
 // Statements: block{stmts} dcl[var] as[n,why]{lhs x n, rhs...} as2func[n]{lhs x n, call}
 //   return{results} if{cond,block,block|none} for{cond|none,block(post)|none,block}
@@ -91,7 +91,7 @@ struct Var {
   int id = 0, fn = 0;
   VarClass cls = VarClass::Local;
   Pos pos;
-  bool ptr = false, big = false;
+  bool ptr = false, big = false, uintptr = false;
   int64_t size = 0;
   std::string name;  // "" for unnamed and blank parameters
 };

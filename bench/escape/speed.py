@@ -35,8 +35,8 @@ import tempfile
 import time
 from pathlib import Path
 
-PACKAGES = ["strings", "bytes", "strconv", "sort", "bufio", "unicode/utf8", "path",
-            "encoding/hex", "errors", "container/list"]
+PACKAGES = ["strings", "bytes", "strconv", "sort", "bufio", "fmt", "regexp", "encoding/json",
+            "math/big"]
 CONTENDERS = ["gort", "frontend", "engine", "compile -m", "compile"]
 
 

@@ -34,12 +34,11 @@ func (l *lowerer) boundsChecks(roots []ast.Node) {
 	for _, root := range roots {
 		quiet := map[ast.Expr]bool{}
 		ast.Inspect(root, func(n ast.Node) bool {
+			if l.dead[n] { // gc's dead-code pass dropped it before walk
+				return false
+			}
 			switch e := n.(type) {
-			case *ast.IfStmt: // a branch gc's dead-code pass drops is not walked
-				if cond, known := l.constCond(e.Cond); known {
-					l.boundsChecks(liveBranches(e, cond))
-					return false
-				}
+
 			case *ast.CallExpr:
 				if l.isBuiltin(e.Fun, "append") {
 					for _, a := range e.Args[1:] {
@@ -149,18 +148,4 @@ func (l *lowerer) isBuiltin(fun ast.Expr, name string) bool {
 	}
 	b, ok := l.info.Uses[id].(*types.Builtin)
 	return ok && b.Name() == name
-}
-
-func liveBranches(s *ast.IfStmt, cond bool) []ast.Node {
-	out := []ast.Node{}
-	if s.Init != nil {
-		out = append(out, s.Init)
-	}
-	out = append(out, s.Cond)
-	if cond {
-		out = append(out, s.Body)
-	} else if s.Else != nil {
-		out = append(out, s.Else)
-	}
-	return out
 }

@@ -5,6 +5,7 @@ package main
 import (
 	"go/ast"
 	"go/constant"
+	"go/token"
 	"go/types"
 	"math"
 )
@@ -119,7 +120,7 @@ func (l *lowerer) args(e *ast.CallExpr, sig *types.Signature) []*node {
 		if sig.Variadic() && !e.Ellipsis.IsValid() && i >= np-1 {
 			break
 		}
-		out = append(out, l.conv(a, params.At(i).Type(), argPos(e, a)))
+		out = append(out, l.conv(a, params.At(i).Type(), l.argPos(e, a)))
 	}
 	if sig.Variadic() && !e.Ellipsis.IsValid() {
 		extra := e.Args[np-1:]
@@ -130,7 +131,7 @@ func (l *lowerer) args(e *ast.CallExpr, sig *types.Signature) []*node {
 		dots := &node{op: "slicelit", pos: e.Lparen, text: "... argument"}
 		dots.attr("p")
 		for _, a := range extra {
-			dots.kids = append(dots.kids, l.conv(a, elem, argPos(e, a)))
+			dots.kids = append(dots.kids, l.conv(a, elem, l.argPos(e, a)))
 		}
 		out = append(out, dots)
 	}
@@ -220,8 +221,7 @@ func (l *lowerer) builtin(e *ast.CallExpr, name string) *node {
 		}
 		return n
 	case "panic":
-		// The conversion of the argument is reported at the "(" whatever the argument is.
-		return l.mk("panic", e.Lparen, e, l.conv(e.Args[0], types.NewInterfaceType(nil, nil), e.Lparen))
+		return l.mk("panic", e.Lparen, e, l.conv(e.Args[0], types.NewInterfaceType(nil, nil), l.panicPos(e)))
 	case "Add", "Slice": // unsafe
 		return l.mk("unsafeadd", e.Lparen, e, args()...)
 	}
@@ -280,7 +280,69 @@ func (l *lowerer) appendCall(e *ast.CallExpr) *node {
 		return n.withArgs([]*node{l.expr(e.Args[1])})
 	}
 	for _, a := range e.Args[1:] {
-		n.kids = append(n.kids, l.conv(a, st.Elem(), argPos(e, a)))
+		n.kids = append(n.kids, l.conv(a, st.Elem(), l.argPos(e, a)))
 	}
 	return n
+}
+
+// panicPos is where the compiler reports the conversion of panic's argument: where its
+// type-checking of the argument last set the position, found by trying its output
+// (tests/escape/corpus/panics.go): a variable's name in the argument (x in panic(x), e in e.s, x in m[x],
+// b in string(b), the last such element of T{a, b}, else its "{"), a call's "(" once its
+// arguments are done; of a string concatenation only its last operand; never a constant;
+// panic's "(" when nothing inside sets it (a constant, s + "x").
+func (l *lowerer) panicPos(e *ast.CallExpr) token.Pos {
+	pos := e.Lparen
+	var visit func(x ast.Expr)
+	visit = func(x ast.Expr) {
+		switch x := unparen(x).(type) {
+		case *ast.Ident:
+			if v, ok := l.objOf(x).(*types.Var); ok && v != nil {
+				pos = x.Pos()
+			}
+		case *ast.SelectorExpr:
+			visit(x.X)
+		case *ast.IndexExpr:
+			visit(x.X)
+			visit(x.Index)
+		case *ast.SliceExpr:
+			visit(x.X)
+			for _, b := range []ast.Expr{x.Low, x.High, x.Max} {
+				if b != nil {
+					visit(b)
+				}
+			}
+		case *ast.StarExpr:
+			visit(x.X)
+		case *ast.UnaryExpr:
+			visit(x.X)
+		case *ast.BinaryExpr:
+			if t, ok := l.typeOf(x).Underlying().(*types.Basic); ok && t.Info()&types.IsString != 0 {
+				visit(x.Y) // a concatenation: its last operand only
+				return
+			}
+			visit(x.X)
+			visit(x.Y)
+		case *ast.CompositeLit:
+			pos = x.Lbrace
+			for _, a := range x.Elts {
+				if kv, ok := a.(*ast.KeyValueExpr); ok {
+					a = kv.Value
+				}
+				visit(a)
+			}
+		case *ast.CallExpr:
+			if l.info.Types[x.Fun].IsType() {
+				visit(x.Args[0])
+				return
+			}
+			visit(x.Fun)
+			for _, a := range x.Args {
+				visit(a)
+			}
+			pos = x.Lparen
+		}
+	}
+	visit(e.Args[0])
+	return pos
 }

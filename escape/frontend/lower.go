@@ -65,6 +65,7 @@ type lowerer struct {
 	notes      []note
 	externs    map[string]*types.Func // imported functions called, by full name
 	messages   []message              // -m messages decided here (bce.go)
+	dead       map[ast.Node]bool      // what gc's dead-code pass drops (deadcode.go)
 }
 
 func newLowerer(fset *token.FileSet, pkg *types.Package, info *types.Info, files []*ast.File) *lowerer {
@@ -78,6 +79,7 @@ func newLowerer(fset *token.FileSet, pkg *types.Package, info *types.Info, files
 		reassigned: map[*types.Var]bool{},
 		staticClo:  map[*types.Var]*ast.FuncLit{},
 		externs:    map[string]*types.Func{},
+		dead:       map[ast.Node]bool{},
 	}
 }
 
@@ -164,6 +166,9 @@ func (l *lowerer) newVarInfo(class string, pos token.Pos, t types.Type, name str
 	}
 	if class == "local" && v.size > maxStackVarSize {
 		v.flags = append(v.flags, "big")
+	}
+	if b, ok := t.(*types.Basic); ok && b.Kind() == types.Uintptr {
+		v.flags = append(v.flags, "uintptr")
 	}
 	l.cur.vars = append(l.cur.vars, v)
 	return v
@@ -257,7 +262,6 @@ func (l *lowerer) lowerPackage() {
 			decls = append(decls, fd)
 		}
 	}
-	l.lowerInit()
 	var roots []ast.Node
 	for _, fd := range decls {
 		if fd.Body != nil {
@@ -271,7 +275,11 @@ func (l *lowerer) lowerPackage() {
 			}
 		}
 	}
+	for _, r := range roots {
+		l.markDead(r)
+	}
 	l.boundsChecks(roots)
+	l.lowerInit()
 	for _, fd := range decls {
 		fn := l.funcOf[l.info.Defs[fd.Name].(*types.Func)]
 		l.cur = fn
@@ -431,13 +439,14 @@ func (l *lowerer) conv(e ast.Expr, to types.Type, pos token.Pos) *node {
 }
 
 // argPositions gives the positions the compiler reports conversions of call arguments at:
-// an argument that is not a plain name at its own position; a plain name at the position
-// of the nearest argument before it that is not a plain name, or at the call's "(".
-func argPositions(call *ast.CallExpr) []token.Pos {
+// an argument that is not a plain name of a variable at its own position (a constant's name
+// too); a variable's name at the position of the nearest argument before it that is not one,
+// or at the call's "(".
+func (l *lowerer) argPositions(call *ast.CallExpr) []token.Pos {
 	last := call.Lparen
 	var out []token.Pos
 	for _, a := range call.Args {
-		if _, ok := unparen(a).(*ast.Ident); !ok {
+		if id, ok := unparen(a).(*ast.Ident); !ok || l.info.Types[id].Value != nil {
 			last = synPos(a)
 		}
 		out = append(out, last)
@@ -445,10 +454,10 @@ func argPositions(call *ast.CallExpr) []token.Pos {
 	return out
 }
 
-func argPos(call *ast.CallExpr, arg ast.Expr) token.Pos {
+func (l *lowerer) argPos(call *ast.CallExpr, arg ast.Expr) token.Pos {
 	for i, a := range call.Args {
 		if a == arg {
-			return argPositions(call)[i]
+			return l.argPositions(call)[i]
 		}
 	}
 	return synPos(arg)

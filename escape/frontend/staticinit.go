@@ -7,7 +7,7 @@ package main
 // what is left for the initialiser to do. For a composite literal of array, slice or
 // struct type, and for &T{...}, the storage is static: no allocation, so no message. Its
 // elements are placed one by one the same way:
-//   - constants and nil are data;
+//   - constants and nil are data, and so is []byte("constant");
 //   - nested literals and &T{...} are static storage again, recursively;
 //   - a value stored in an interface is boxed in static storage (the conversion itself
 //     allocates nothing), and the value is placed there by the same rules;
@@ -48,6 +48,8 @@ func (l *lowerer) staticForm(e ast.Expr) bool {
 	case *ast.CompositeLit:
 		_, isMap := l.typeOf(e).Underlying().(*types.Map)
 		return !isMap
+	case *ast.CallExpr: // []byte("constant") is static data too
+		return l.constBytes(e)
 	case *ast.UnaryExpr:
 		_, ok := unparen(e.X).(*ast.CompositeLit)
 		return ok && e.Op.String() == "&"
@@ -66,6 +68,10 @@ func (l *lowerer) staticParts(dst *node, e ast.Expr, t types.Type) []*node {
 		return l.staticParts(dst, e, l.typeOf(e)) // boxed in static storage
 	}
 	switch x := e.(type) {
+	case *ast.CallExpr:
+		if l.constBytes(x) {
+			return nil
+		}
 	case *ast.FuncLit:
 		return []*node{{op: "staticfunc", pos: x.Type.Func, kids: []*node{l.expr(x)}}}
 	case *ast.UnaryExpr:
@@ -106,4 +112,17 @@ func (l *lowerer) staticParts(dst *node, e ast.Expr, t types.Type) []*node {
 func (l *lowerer) dynamicPart(dst *node, text string, e ast.Expr, t types.Type) *node {
 	n := &node{op: "as", pos: synPos(e), text: text, kids: []*node{dst, l.element(e, t, synPos(e))}}
 	return n.attr("n=1").attr("why=assign")
+}
+
+func (l *lowerer) constBytes(e *ast.CallExpr) bool {
+	tv := l.info.Types[e.Fun]
+	if !tv.IsType() || len(e.Args) != 1 || l.info.Types[e.Args[0]].Value == nil {
+		return false
+	}
+	sl, ok := tv.Type.Underlying().(*types.Slice)
+	if !ok {
+		return false
+	}
+	b, ok := sl.Elem().Underlying().(*types.Basic)
+	return ok && b.Kind() == types.Byte
 }

@@ -5,7 +5,6 @@ package main
 import (
 	"fmt"
 	"go/ast"
-	"go/constant"
 	"go/token"
 	"go/types"
 	"strings"
@@ -14,7 +13,9 @@ import (
 func (l *lowerer) stmts(list []ast.Stmt) []*node {
 	var out []*node
 	for _, s := range list {
-		out = append(out, l.stmt(s)...)
+		if !l.dead[s] {
+			out = append(out, l.stmt(s)...)
+		}
 	}
 	return out
 }
@@ -59,13 +60,12 @@ func (l *lowerer) stmt1(s ast.Stmt) []*node {
 	case *ast.IfStmt:
 		return l.withInit(s.Init, func() *node {
 			n := &node{op: "if", pos: s.If}
-			cond, known := l.constCond(s.Cond)
 			body := s.Body.List
-			if known && !cond {
+			if l.dead[s.Body] {
 				body = nil
 			}
 			n.kids = []*node{l.expr(s.Cond), l.block(body, s.Body.Lbrace), none()}
-			if s.Else != nil && !(known && cond) {
+			if s.Else != nil && !l.dead[s.Else] {
 				n.kids[2] = &node{op: "block", pos: s.Else.Pos(), kids: l.stmt(s.Else)}
 			}
 			return n
@@ -292,8 +292,20 @@ func (l *lowerer) ret(s *ast.ReturnStmt) []*node {
 		n.kids = temps
 		return []*node{as, n}
 	}
+	// With several results, a variable's name is converted where the last result that is not
+	// one is (gc type-checks the list, then converts); anything else at its own position.
+	last := s.Return
+	for _, r := range s.Results {
+		if id, ok := unparen(r).(*ast.Ident); !ok || l.info.Types[id].Value != nil || l.info.Types[id].IsNil() {
+			last = synPos(r)
+		}
+	}
 	for i, r := range s.Results {
-		n.kids = append(n.kids, l.conv(r, res.At(i).Type(), synPos(r)))
+		pos := synPos(r)
+		if _, ok := l.objOf(identOf(r)).(*types.Var); ok && len(s.Results) > 1 {
+			pos = last
+		}
+		n.kids = append(n.kids, l.conv(r, res.At(i).Type(), pos))
 	}
 	return []*node{n}
 }
@@ -335,6 +347,9 @@ func (l *lowerer) switchBody(s *ast.SwitchStmt) *node {
 	n.kids = []*node{tag}
 	for _, c := range s.Body.List {
 		cc := c.(*ast.CaseClause)
+		if l.dead[cc] {
+			continue
+		}
 		cn := &node{op: "case", pos: cc.Case}
 		cn.attr("n=%d", len(cc.List))
 		for _, e := range cc.List {
@@ -391,25 +406,10 @@ func (l *lowerer) closureName() string {
 	return fmt.Sprintf("%s.%d", l.cur.name, l.cur.nclosures)
 }
 
-// constCond tells whether an if condition is a known constant once gc's dead-code pass has
-// folded it: a constant, or && and || whose left side is one (false && x is false, true && x
-// is x, ...). gc drops the branch that cannot run before escape analysis, so nothing in it
-// is reported; neither is it here.
-func (l *lowerer) constCond(e ast.Expr) (value, known bool) {
-	e = unparen(e)
-	if tv := l.info.Types[e]; tv.Value != nil && tv.Value.Kind() == constant.Bool {
-		return constant.BoolVal(tv.Value), true
+// identOf returns e as a name, or a name that stands for nothing.
+func identOf(e ast.Expr) *ast.Ident {
+	if id, ok := unparen(e).(*ast.Ident); ok {
+		return id
 	}
-	b, ok := e.(*ast.BinaryExpr)
-	if !ok || (b.Op != token.LAND && b.Op != token.LOR) {
-		return false, false
-	}
-	x, xk := l.constCond(b.X)
-	if !xk {
-		return false, false
-	}
-	if (b.Op == token.LAND && !x) || (b.Op == token.LOR && x) {
-		return x, true
-	}
-	return l.constCond(b.Y)
+	return &ast.Ident{Name: "_"}
 }

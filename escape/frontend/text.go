@@ -192,7 +192,7 @@ func (p *printer) expr(e ast.Expr) string {
 	case *ast.ParenExpr:
 		return p.expr(e.X)
 	case *ast.SelectorExpr:
-		return p.operand(e.X, precPrimary) + "." + e.Sel.Name
+		return p.operand(e.X, precPrimary) + p.embedded(e) + "." + e.Sel.Name
 	case *ast.IndexExpr:
 		return p.operand(e.X, precPrimary) + "[" + p.expr(e.Index) + "]"
 	case *ast.SliceExpr:
@@ -289,12 +289,12 @@ func (p *printer) call(e *ast.CallExpr) string {
 		// receiver, (*T).M(x, args), as the compiler has rewritten it by then.
 		if s := p.info.Selections[sel]; s != nil && s.Kind() == types.MethodVal && !types.IsInterface(s.Recv()) {
 			m := s.Obj().(*types.Func)
-			recv := p.expr(sel.X)
-			if r := m.Type().(*types.Signature).Recv().Type(); isPointer(r) != isPointer(s.Recv()) {
+			recv := p.operand(sel.X, precPrimary) + p.embedded(sel)
+			if r := m.Type().(*types.Signature).Recv().Type(); isPointer(r) != isPointer(p.embeddedType(sel)) {
 				if isPointer(r) {
-					recv = "&" + p.operand(sel.X, precPrimary)
+					recv = "&" + recv
 				} else {
-					recv = "*" + p.operand(sel.X, precPrimary)
+					recv = "*" + recv
 				}
 			}
 			fun = p.convType(m.Type().(*types.Signature).Recv().Type()) + "." + m.Name()
@@ -306,6 +306,39 @@ func (p *printer) call(e *ast.CallExpr) string {
 		s += "..."
 	}
 	return s + ")"
+}
+
+// embedded spells the embedded fields a selector goes through (x.f promoted from x.E is
+// x.E.f), as the compiler's tree has them.
+func (p *printer) embedded(e *ast.SelectorExpr) string {
+	sel := p.info.Selections[e]
+	if sel == nil || len(sel.Index()) < 2 {
+		return ""
+	}
+	out := ""
+	t := sel.Recv()
+	for _, i := range sel.Index()[:len(sel.Index())-1] {
+		if ptr, ok := t.Underlying().(*types.Pointer); ok {
+			t = ptr.Elem()
+		}
+		f := t.Underlying().(*types.Struct).Field(i)
+		out += "." + f.Name()
+		t = f.Type()
+	}
+	return out
+}
+
+// embeddedType is the type of the receiver a selector reaches through its embedded fields.
+func (p *printer) embeddedType(e *ast.SelectorExpr) types.Type {
+	sel := p.info.Selections[e]
+	t := sel.Recv()
+	for _, i := range sel.Index()[:len(sel.Index())-1] {
+		if ptr, ok := t.Underlying().(*types.Pointer); ok {
+			t = ptr.Elem()
+		}
+		t = t.Underlying().(*types.Struct).Field(i).Type()
+	}
+	return t
 }
 
 // callArgs prints a call's arguments; the extra arguments of a variadic call are the
