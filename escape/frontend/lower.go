@@ -234,7 +234,7 @@ func (l *lowerer) lowerPackage() {
 	l.scanAssignments()
 	var decls []*ast.FuncDecl
 	for _, f := range l.files {
-		for _, d := range f.Decls {
+		for i, d := range f.Decls {
 			fd, ok := d.(*ast.FuncDecl)
 			if !ok {
 				continue
@@ -256,7 +256,7 @@ func (l *lowerer) lowerPackage() {
 			l.funcOf[obj] = fn
 			if fd.Body != nil {
 				fn.flags = append(fn.flags, "body")
-			} else if hasPragma(fd, "//go:noescape") {
+			} else if hasPragma(f, i, "//go:noescape") {
 				fn.flags = append(fn.flags, "noescape")
 			}
 			decls = append(decls, fd)
@@ -291,13 +291,23 @@ func (l *lowerer) lowerPackage() {
 	}
 }
 
-func hasPragma(fd *ast.FuncDecl, pragma string) bool {
-	if fd.Doc == nil {
-		return false
+// hasPragma tells whether declaration i of f has the //go: directive pragma. As in gc,
+// a directive belongs to the next declaration even when blank lines separate them: every
+// comment between the previous declaration and this one counts.
+func hasPragma(f *ast.File, i int, pragma string) bool {
+	from := f.Name.End()
+	if i > 0 {
+		from = f.Decls[i-1].End()
 	}
-	for _, c := range fd.Doc.List {
-		if strings.HasPrefix(c.Text, pragma) {
-			return true
+	to := f.Decls[i].Pos()
+	for _, g := range f.Comments {
+		if g.Pos() < from || g.End() > to {
+			continue
+		}
+		for _, c := range g.List {
+			if strings.HasPrefix(c.Text, pragma) {
+				return true
+			}
 		}
 	}
 	return false
