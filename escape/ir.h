@@ -44,6 +44,7 @@
 //   staticfunc{closure} (a package-level function literal laid out statically: its body is
 //   analysed, the literal allocates nothing)
 // Destinations (lhs): name[var,def] global blank dot dotptr index indexmap deref.
+// dot and dotptr carry hdrdata when they select reflect.SliceHeader/StringHeader.Data.
 // Expressions: lit none name[var] global op{..} addr deref dot dotptr dottype[iface,direct]
 //   index[array]{x,i} indexmap{m,k} slice{x,bounds..} conv[fromunsafe] unsafeval
 //   conviface[spill] recv call[kind,fn,ext,recv,nres]{callee,args..} append[elemptr,ddd,

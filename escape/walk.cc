@@ -183,6 +183,10 @@ void Walker::AssignList(const std::vector<const Node*>& dsts, const std::vector<
     const Node* src = i < srcs.size() ? srcs[i] : nullptr;
     if (src == nullptr) continue;
     Hole k = ks[i];
+    if (dsts[i]->is("dotptr") && dsts[i]->has("hdrdata")) {  // h.Data = uintptr(p) keeps p
+      UnsafeValue(K(a_.HeapHole(), where, why), *src);
+      continue;
+    }
     if (SelfAssign(dsts[i], src)) {
       a_.Emit(where.pos, a_.FuncName(fn_) + " ignoring self-assignment in " + where.text);
       k = a_.DiscardHole();
@@ -348,6 +352,8 @@ void Walker::UnsafeValue(const Hole& k, const Node& n) {
   if (n.is("conv")) {
     if (n.has("fromunsafe")) Expr(k, n.kids[0]);
     else Discard(n.kids[0]);
+  } else if ((n.is("dot") || n.is("dotptr")) && n.has("hdrdata")) {
+    Expr(K(k.Shift(1), n, "reflect.Header.Data"), n.kids[0]);  // the pointer the header holds
   } else if (n.is("op")) {
     for (const Node& x : n.kids) UnsafeValue(k, x);
   } else {

@@ -126,6 +126,9 @@ func (l *lowerer) selector(e *ast.SelectorExpr) *node {
 	case types.FieldVal:
 		x, _ := l.fieldPath(l.expr(e.X), l.typeOf(e.X), sel.Index(), pos)
 		x.text = l.p.expr(e)
+		if isHeaderData(sel) {
+			x.attr("hdrdata")
+		}
 		return x
 	case types.MethodVal:
 		recv, fn, ext, iface := l.receiver(e, sel)
@@ -319,3 +322,19 @@ func (l *lowerer) closure(e *ast.FuncLit) *node {
 }
 
 func itoa(i int) string { return constant.MakeInt64(int64(i)).ExactString() }
+
+// isHeaderData tells whether sel is the Data field of reflect.SliceHeader or StringHeader:
+// a uintptr that holds a pointer, which the compiler follows through unsafe conversions.
+func isHeaderData(sel *types.Selection) bool {
+	t := sel.Recv()
+	if p, ok := t.(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	named, ok := t.(*types.Named)
+	if !ok || len(sel.Index()) != 1 || sel.Obj().Name() != "Data" {
+		return false
+	}
+	o := named.Obj()
+	return o.Pkg() != nil && o.Pkg().Path() == "reflect" &&
+		(o.Name() == "SliceHeader" || o.Name() == "StringHeader")
+}
