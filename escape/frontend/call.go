@@ -100,6 +100,10 @@ func (l *lowerer) callee(e *ast.CallExpr, n *node) (*node, []*node) {
 				return l.expr(fun), nil
 			}
 		}
+		if fn := l.staticCallee(o); fn != nil {
+			n.attr("kind=static").attr("fn=%d", fn.id)
+			return l.expr(fun), nil
+		}
 	}
 	n.attr("kind=dyn")
 	return l.expr(fun), nil
@@ -345,4 +349,31 @@ func (l *lowerer) panicPos(e *ast.CallExpr) token.Pos {
 	}
 	visit(e.Args[0])
 	return pos
+}
+
+// staticCallee follows a variable assigned once to the function it holds, through other
+// such variables (g := f; f := F or f := func...), as the compiler's ir.StaticValue does;
+// nil when the value is not a function of this package known here. A function literal
+// reached through another variable is not "called" (it also flows as a value).
+func (l *lowerer) staticCallee(v *types.Var) *fnInfo {
+	for depth := 0; depth < 16 && !l.reassigned[v]; depth++ {
+		e, ok := l.staticVal[v]
+		if !ok {
+			return nil
+		}
+		switch x := unparen(e).(type) {
+		case *ast.FuncLit:
+			return l.cloFn[x]
+		case *ast.Ident:
+			switch o := l.objOf(x).(type) {
+			case *types.Func:
+				return l.funcOf[o]
+			case *types.Var:
+				v = o
+				continue
+			}
+		}
+		return nil
+	}
+	return nil
 }

@@ -58,6 +58,7 @@ type lowerer struct {
 	varID      map[*types.Var]int
 	reassigned map[*types.Var]bool
 	staticClo  map[*types.Var]*ast.FuncLit
+	staticVal  map[*types.Var]ast.Expr // the one value of a variable assigned once
 	nvars      int
 	ntemps     int
 	cur        *fnInfo
@@ -78,6 +79,7 @@ func newLowerer(fset *token.FileSet, pkg *types.Package, info *types.Info, files
 		varID:      map[*types.Var]int{},
 		reassigned: map[*types.Var]bool{},
 		staticClo:  map[*types.Var]*ast.FuncLit{},
+		staticVal:  map[*types.Var]ast.Expr{},
 		externs:    map[string]*types.Func{},
 		dead:       map[ast.Node]bool{},
 	}
@@ -372,6 +374,7 @@ func (l *lowerer) scanAssignments() {
 							if fl, ok := unparen(n.Rhs[i]).(*ast.FuncLit); ok {
 								l.staticClo[v] = fl
 							}
+							l.staticVal[v] = n.Rhs[i]
 						}
 					}
 					mark(lhs)
@@ -382,6 +385,7 @@ func (l *lowerer) scanAssignments() {
 						if fl, ok := unparen(n.Values[i]).(*ast.FuncLit); ok {
 							l.staticClo[v] = fl
 						}
+						l.staticVal[v] = n.Values[i]
 					}
 				}
 			case *ast.IncDecStmt:
