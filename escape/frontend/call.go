@@ -49,6 +49,14 @@ func (l *lowerer) callee(e *ast.CallExpr, n *node) (*node, []*node) {
 		if s := l.info.Selections[sel]; s != nil && s.Kind() == types.MethodVal {
 			recv, fn, ext, iface := l.receiver(sel, s)
 			n.attr("recv")
+			if iface {
+				if r, dfn, dext, static := l.devirtualize(e, sel); r != nil {
+					recv = r
+					if static {
+						fn, ext, iface = dfn, dext, false
+					}
+				}
+			}
 			switch {
 			case iface:
 				n.attr("kind=iface")
