@@ -157,5 +157,11 @@ func lookupExportData(path string) (io.ReadCloser, error) {
 		root = runtime.GOROOT()
 	}
 	dir := filepath.Join(root, "pkg", runtime.GOOS+"_"+runtime.GOARCH)
-	return os.Open(filepath.Join(dir, filepath.FromSlash(path)+".a"))
+	f, err := os.Open(filepath.Join(dir, filepath.FromSlash(path)+".a"))
+	if err != nil { // the standard library's own copies of golang.org/x packages
+		if v, verr := os.Open(filepath.Join(dir, "vendor", filepath.FromSlash(path)+".a")); verr == nil {
+			return v, nil
+		}
+	}
+	return f, err
 }
