@@ -66,6 +66,27 @@ func loadExportPkg(path string) *exportPkg {
 	return p
 }
 
+// readPkgDef reads an archive's signature and its first member, __.PKGDEF, which holds the
+// export data, member header included (the importer parses it); the object code after it
+// is not read.
+func readPkgDef(r io.Reader) ([]byte, error) {
+	var hdr [8 + 60]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return nil, err
+	}
+	if string(hdr[:8]) != "!<arch>\n" || !strings.HasPrefix(string(hdr[8:24]), "__.PKGDEF") {
+		return nil, errExportFormat
+	}
+	var size int
+	if _, err := fmt.Sscan(string(hdr[8+48:8+58]), &size); err != nil || size <= 0 {
+		return nil, errExportFormat
+	}
+	data := make([]byte, len(hdr)+size)
+	copy(data, hdr[:])
+	_, err := io.ReadFull(r, data[len(hdr):])
+	return data, err
+}
+
 var errExportFormat = errors.New("unknown export data format")
 
 func decodeExportPkg(archive []byte) (p *exportPkg, err error) {

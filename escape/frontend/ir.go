@@ -64,9 +64,10 @@ func (w *writer) pos(p token.Pos) string {
 	return fmt.Sprintf("%d:%d:%d", w.files[ps.Filename], ps.Line, ps.Column)
 }
 
-func escapeText(s string) string {
-	return strings.NewReplacer("\\", "\\\\", "\t", "\\t", "\n", "\\n").Replace(s)
-}
+// textEscaper escapes the IR's text fields (built once: a Replacer is costly to build).
+var textEscaper = strings.NewReplacer("\\", "\\\\", "\t", "\\t", "\n", "\\n")
+
+func escapeText(s string) string { return textEscaper.Replace(s) }
 
 func (w *writer) write(l *lowerer) {
 	for _, note := range l.notes {
