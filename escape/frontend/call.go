@@ -216,6 +216,10 @@ func (l *lowerer) builtin(e *ast.CallExpr, name string) *node {
 		return out
 	}
 	switch name {
+	case "delete": // the key is converted to the map's key type, at the key
+		if m, ok := l.typeOf(e.Args[0]).Underlying().(*types.Map); ok && len(e.Args) == 2 {
+			return l.mk("builtin", e.Lparen, e, l.expr(e.Args[0]), l.conv(e.Args[1], m.Key(), e.Args[1].Pos()))
+		}
 	case "new":
 		n := l.mk("new", e.Lparen, e)
 		if l.sizeof(l.typeOf(e.Args[0])) > maxImplicitStackVarSize {
