@@ -1,6 +1,7 @@
 package main
 
-// "index bounds check elided": the one -m message that is not the escape pass's own.
+// "index bounds check elided", one of the -m messages that are not the escape pass's own
+// (devirt.go writes the others).
 //
 // gc's walk (walk/expr.go, walkIndex) drops the bounds check of an index into an array, a
 // pointer to an array or a constant string when the index's type and shape alone keep it
@@ -11,8 +12,8 @@ package main
 //     cut to the type's width when unsigned);
 //   - unsigned x % c is below c; unsigned x / c has fewer bits, one per halving of c;
 //     unsigned x >> c has c bits fewer (none left when c exceeds the width).
-// An index that is itself an appended value (append(s, a[i&7])) is not reported: gc's order
-// pass has already copied it into a temporary whose load it checks no more.
+// An index that is itself an appended value (append(s, a[i&7])) is not reported, as the
+// compiler's output shows (its order pass copies append's values into temporaries first).
 // The front end sees the same expressions (go/types keeps the index's own type), so it
 // decides here and hands the messages to the engine as msg records; the engine prints
 // them with its own.
@@ -38,7 +39,6 @@ func (l *lowerer) boundsChecks(roots []ast.Node) {
 				return false
 			}
 			switch e := n.(type) {
-
 			case *ast.CallExpr:
 				if l.isBuiltin(e.Fun, "append") {
 					for _, a := range e.Args[1:] {
