@@ -7,7 +7,7 @@
      tcmalloc_minimal from the system, gort from --build. A missing one is listed and skipped.
   2. Runs each section in SECTIONS. A section is a module with TITLE and run(ctx) returning
      Markdown; it keeps its raw data and plots in <out>/<name>/. Later sections (slices, maps)
-     are one more module and one more line in SECTIONS.
+     are one more module and one more line in SECTIONS (escape: report_escape.py).
   3. Writes <out>/README.md: the machine, the contenders, then every section.
 Nothing in the document is typed by hand: every figure comes from the measurements of the run.
 Needs matplotlib: use /usr/bin/python3 (Debian's python3-matplotlib).
@@ -25,7 +25,8 @@ from pathlib import Path
 import report_common as rc
 
 SECTIONS = [("alloc", "report_alloc"), ("slices", "report_slices"), ("maps", "report_maps"),
-            ("concurrent", "report_concurrent")]  # (directory under <out>, module)
+            ("concurrent", "report_concurrent"), ("escape", "report_escape")]
+# (directory under <out>, module)
 
 
 def main() -> int:

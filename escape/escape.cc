@@ -85,6 +85,8 @@ void Analysis::Run() {
   for (const auto& [pos, msg] : prog_.notes) Note(prog_.where(pos) + ": " + msg);
   state_.assign(prog_.funcs.size(), kUnknown);
   for (const auto& fns : BottomUp()) Batch(fns);
+  // The compiler's walk, after escape analysis, reports the bounds checks it drops.
+  for (const auto& [pos, msg] : prog_.messages) Emit(pos, msg);
 }
 
 void Analysis::Batch(const std::vector<int>& fns) {
@@ -166,6 +168,9 @@ void Analysis::Finish(const std::vector<int>& fns) {
 void Analysis::ParamTag(const Func& fn) {
   for (int v : fn.vars) {
     const Var& var = prog_.vars[v];
+    // A function without a body may keep a uintptr argument's pointee alive (syscalls).
+    if (!fn.body && var.cls == VarClass::Param && var.uintptr && !var.name.empty())
+      Emit(var.pos, "assuming " + var.name + " is unsafe uintptr");
     if (var.cls != VarClass::Param || !var.ptr) continue;
     Leaks esc;
     if (!fn.body) {
@@ -240,6 +245,7 @@ void Analysis::Flow(const Hole& k, Location* src) {
       }
       src->explanation = std::move(path);
     }
+    if (opts_.explain) direct_.push_back({dst, Edge{src, k.derefs, k.notes}});
     src->escapes = true;
     return;
   }
@@ -271,6 +277,21 @@ std::string Analysis::LocName(const Location* l) const {
 std::string Analysis::NodeText(const Location* l) const {
   if (l->kind == LocKind::Expr) return l->n->text;
   return LocName(l);
+}
+
+// The front end names a method on a pointer *T.m and its closures T.m.func1, T.m.func1.1;
+// the compiler writes (*T).m and (*T).m.func1.
+std::string Analysis::FuncName(int fn) const {
+  int top = fn;
+  while (prog_.funcs[top].parent >= 0) top = prog_.funcs[top].parent;
+  std::string name = prog_.funcs[top].name;
+  if (name.empty() || name[0] != '*') return prog_.funcs[fn].name;
+  std::string bare = name.substr(1);
+  size_t dot = bare.find('.');
+  std::string pretty = dot == std::string::npos ? name : "(*" + bare.substr(0, dot) + ")" + bare.substr(dot);
+  if (fn == top) return pretty;
+  const std::string& own = prog_.funcs[fn].name;
+  return own.rfind(bare, 0) == 0 ? pretty + own.substr(bare.size()) : own;
 }
 
 void Analysis::Emit(Pos pos, std::string text, bool explain) {

@@ -21,11 +21,13 @@ namespace gort::escape {
 
 // Summary of an imported function's parameter (std.cc).
 struct ExternParam {
-  int heap = -1;                        // derefs to the heap, -1 never
-  std::array<int, 2> results{-1, -1};  // derefs to results 0 and 1
+  int heap = -1;                                            // derefs to the heap, -1 never
+  std::array<int, Leaks::kResults> results{-1, -1, -1, -1, -1, -1, -1};  // to each result
 };
-// Returns false when the function is not in the table.
-bool LookupExtern(const std::string& name, int param, ExternParam* out);
+// The summary of parameter `param` (the receiver is parameter 0) of an imported function:
+// from the export data the front end read (prog.externs), else from the table of std.cc.
+// Returns false when neither knows the function.
+bool LookupExtern(const Program& prog, const std::string& name, int param, ExternParam* out);
 
 class Analysis {
  public:
@@ -36,8 +38,12 @@ class Analysis {
   const std::vector<std::string>& notes() const { return notes_; }
   // Every location of every batch, for --json and --dot.
   const std::deque<Location>& locations() const { return all_; }
+  // Flows of an address into a location already on the heap: the solver needs no edge for
+  // them (the source escapes at once), the pictures do. Kept in explain mode only.
+  const std::vector<std::pair<const Location*, Edge>>& directEscapes() const { return direct_; }
   std::string LocName(const Location* l) const;   // as in flow lines: {storage for X}
   std::string NodeText(const Location* l) const;  // the variable or expression itself
+  std::string FuncName(int fn) const;  // as the compiler prints it: (*T).m, (*T).m.func1
 
  private:
   friend class Walker;
@@ -88,6 +94,7 @@ class Analysis {
   std::map<int, Leaks> summaries_;  // parameter var id -> its leaks, once tagged
   enum State : uint8_t { kUnknown, kPlanned, kStarted, kTagged };
   std::vector<State> state_;
+  std::vector<std::pair<const Location*, Edge>> direct_;
   std::vector<Message> messages_;
   std::vector<std::string> notes_;
   std::set<std::string> noted_;

@@ -94,6 +94,8 @@ class Reader {
     if (n_ == 1) return f.size() == 2 && f[0] == "gortir" && f[1] == "1" ? true : Fail("bad header");
     if (f[0] == "file") return File(f);
     if (f[0] == "note") return NoteRec(f);
+    if (f[0] == "extern") return ExternRec(f);
+    if (f[0] == "msg") return MsgRec(f);
     if (f[0] == "func") return FuncRec(f);
     if (f[0] == "var") return VarRec(f);
     if (f[0] == "end") return End();
@@ -127,6 +129,36 @@ class Reader {
     Pos pos;
     if (f.size() != 3 || !ParsePos(f[1], &pos)) return Fail("bad note record");
     p_->notes.emplace_back(pos, Unescape(f[2]));
+    return true;
+  }
+
+  bool MsgRec(const std::vector<std::string_view>& f) {
+    Pos pos;
+    if (f.size() != 3 || !ParsePos(f[1], &pos) || fn_ >= 0) return Fail("bad msg record");
+    p_->messages.emplace_back(pos, Unescape(f[2]));
+    return true;
+  }
+
+  // extern NAME LEAKS: LEAKS is "-" or one "h:r0:..:r6" list per receiver and parameter.
+  bool ExternRec(const std::vector<std::string_view>& f) {
+    if (f.size() != 3 || fn_ >= 0) return Fail("bad extern record");
+    std::vector<ExternLeaks> params;
+    for (std::string_view list : Flags(f[2])) {
+      ExternLeaks l;
+      size_t i = 0, start = 0;
+      for (; i < l.size(); i++) {
+        size_t colon = list.find(':', start);
+        int64_t v;
+        if (!Int(list.substr(start, colon - start), &v) || v < -1 || v > 255)
+          return Fail("bad extern leaks");
+        l[i] = static_cast<int>(v);
+        if (colon == std::string_view::npos) break;
+        start = colon + 1;
+      }
+      if (i + 1 != l.size()) return Fail("bad extern leaks");
+      params.push_back(l);
+    }
+    p_->externs[Unescape(f[1])] = std::move(params);
     return true;
   }
 
@@ -167,6 +199,7 @@ class Reader {
     for (auto flag : Flags(f[4])) {
       v.ptr |= flag == "p";
       v.big |= flag == "big";
+      v.uintptr |= flag == "uintptr";
     }
     v.name = Unescape(f[6]);
     if (p_->vars.size() <= static_cast<size_t>(id)) p_->vars.resize(id + 1);

@@ -14,6 +14,13 @@
 //   gortir  1                                   header, version
 //   file    IDX  PATH                           one per source file
 //   note    POS  MESSAGE                        a construct the front end did not lower
+//   msg     POS  MESSAGE                        a -m message the front end decided (index
+//                                               bounds check elided), printed as is
+//   extern  NAME  LEAKS                         an imported function's escape summary, from
+//                                               its export data: per receiver and parameter
+//                                               "H:R0:..:R6", the derefs at which it reaches
+//                                               the heap and results 0..6 (-1 never);
+//                                               lists separated by ",", "-" for none
 //   func    ID  PARENT  POS  FLAGS  NAME        PARENT = enclosing func of a closure or -1
 //   var     ID  CLASS  POS  FLAGS  SIZE  NAME   CLASS param|result|local; belongs to the
 //                                               func above; params in order (receiver
@@ -25,16 +32,19 @@
 //
 // func FLAGS: body (has a body), called (a closure called directly), noescape (the
 // //go:noescape pragma), init (the package initialiser). var FLAGS: p (the type has
-// pointers), big (too large for the stack). FLAGS and ATTRS are comma lists or "-";
-// ATTRS are key or key=value. Node attributes used by every expression: p (its type has
-// pointers), u (untyped).
+// pointers), big (too large for the stack), uintptr (of type uintptr). FLAGS and ATTRS
+// are comma lists or "-"; ATTRS are key or key=value. Node attributes used by every
+// expression: p (its type has pointers), u (untyped).
 //
 // Statements: block{stmts} dcl[var] as[n,why]{lhs x n, rhs...} as2func[n]{lhs x n, call}
 //   return{results} if{cond,block,block|none} for{cond|none,block(post)|none,block}
 //   range[array]{x,key|none,value|none,block} switch{tag|none,case[n]{exprs x n,block}...}
 //   typeswitch{x,tcase[var,iface,direct,p]{block}...} select{scase{block(comm),block}...}
 //   send{chan,value} go{call} defer{call} label[looping] unsup{names}
+//   staticfunc{closure} (a package-level function literal laid out statically: its body is
+//   analysed, the literal allocates nothing)
 // Destinations (lhs): name[var,def] global blank dot dotptr index indexmap deref.
+// dot and dotptr carry hdrdata when they select reflect.SliceHeader/StringHeader.Data.
 // Expressions: lit none name[var] global op{..} addr deref dot dotptr dottype[iface,direct]
 //   index[array]{x,i} indexmap{m,k} slice{x,bounds..} conv[fromunsafe] unsafeval
 //   conviface[spill] recv call[kind,fn,ext,recv,nres]{callee,args..} append[elemptr,ddd,
@@ -47,7 +57,9 @@
 #pragma once
 
 #include <cstdint>
+#include <array>
 #include <istream>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -80,7 +92,7 @@ struct Var {
   int id = 0, fn = 0;
   VarClass cls = VarClass::Local;
   Pos pos;
-  bool ptr = false, big = false;
+  bool ptr = false, big = false, uintptr = false;
   int64_t size = 0;
   std::string name;  // "" for unnamed and blank parameters
 };
@@ -94,11 +106,16 @@ struct Func {
   std::vector<Node> stmts;
 };
 
+// Leaks of an imported function's parameter: derefs to the heap, then to results 0..6.
+using ExternLeaks = std::array<int, 8>;
+
 struct Program {
   std::vector<std::string> files;
+  std::map<std::string, std::vector<ExternLeaks>> externs;  // by full name, e.g. fmt.Println
   std::vector<Func> funcs;    // indexed by id
   std::vector<Var> vars;      // indexed by id
   std::vector<std::pair<Pos, std::string>> notes;
+  std::vector<std::pair<Pos, std::string>> messages;  // msg records
 
   std::string where(Pos p) const;  // "path:line:col"
 };

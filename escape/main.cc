@@ -20,6 +20,8 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -163,26 +165,45 @@ void PrintJSON(const Program& p, const Analysis& a) {
   std::cout << "]}\n";
 }
 
+// PrintDot draws the location graph: one cluster per function, one heap for all batches,
+// escaping locations filled; an edge dst <- src is labelled with its operation (& address,
+// * per dereference, = plain) and why the flow happened. Dashed edges are addresses that went
+// straight into the heap (no edge in the solver's graph: the source escaped at once).
 void PrintDot(const Analysis& a) {
-  std::cout << "digraph escape {\n  rankdir=LR;\n  node [shape=box, fontname=monospace];\n";
   auto id = [](const Location* l) {
+    if (l->kind == LocKind::Heap) return std::string("heap");
     std::ostringstream o;  // not "L" + to_string: GCC 12 warns -Wrestrict inside libstdc++ there
     o << 'L' << reinterpret_cast<uintptr_t>(l);
     return o.str();
   };
+  auto label = [](const Edge& e) {
+    std::string ops = e.derefs < 0 ? "&" : e.derefs == 0 ? "=" : std::string(e.derefs, '*');
+    return e.notes.empty() ? ops : ops + " " + e.notes.front().why;
+  };
+  std::cout << "digraph escape {\n  rankdir=LR;\n  node [shape=box, fontname=monospace];\n"
+            << "  heap [label=\"{heap}\", shape=ellipse, style=filled, fillcolor=\"#f4a6a6\"];\n";
+  std::map<int, std::vector<const Location*>> byFunc;
+  std::set<const Location*> drawn;
+  for (const auto& [dst, e] : a.directEscapes()) drawn.insert(e.src);
   for (const Location& l : a.locations()) {
-    if (l.kind == LocKind::Blank) continue;
-    if (l.kind == LocKind::Temp && l.edges.empty()) continue;
-    std::cout << "  " << id(&l) << " [label=" << Quote(a.LocName(&l))
-              << (l.escapes ? ", style=filled, fillcolor=\"#f4a6a6\"" : "") << "];\n";
+    if (l.kind == LocKind::Heap || l.kind == LocKind::Blank) continue;
+    if (l.kind == LocKind::Temp && l.edges.empty() && !drawn.count(&l)) continue;
+    byFunc[l.fn].push_back(&l);
+  }
+  for (const auto& [fn, locs] : byFunc) {
+    std::cout << "  subgraph cluster_" << fn << " {\n    label=" << Quote(a.FuncName(fn))
+              << "; style=rounded; color=\"#999999\";\n";
+    for (const Location* l : locs)
+      std::cout << "    " << id(l) << " [label=" << Quote(a.LocName(l))
+                << (l->escapes ? ", style=filled, fillcolor=\"#f4a6a6\"" : "") << "];\n";
+    std::cout << "  }\n";
   }
   for (const Location& l : a.locations())
-    for (const Edge& e : l.edges) {
-      std::string ops = e.derefs < 0 ? "&" : std::string(e.derefs, '*');
-      std::cout << "  " << id(e.src) << " -> " << id(&l) << " [label=" << Quote(ops.empty() ? "=" : ops);
-      if (!e.notes.empty()) std::cout << ", tooltip=" << Quote(e.notes.front().why);
-      std::cout << "];\n";
-    }
+    for (const Edge& e : l.edges)
+      std::cout << "  " << id(e.src) << " -> " << id(&l) << " [label=" << Quote(label(e)) << "];\n";
+  for (const auto& [dst, e] : a.directEscapes())
+    std::cout << "  " << id(e.src) << " -> " << id(dst) << " [label=" << Quote(label(e))
+              << ", style=dashed];\n";
   std::cout << "}\n";
 }
 

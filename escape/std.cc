@@ -1,11 +1,14 @@
 // escape/std.cc — escape summaries of imported standard-library functions.
 //
 // The compiler reads these from the export data of the imported package (each parameter's
-// leak tag); gort keeps a reviewed table instead. Each row is what the compiler's -m flag
-// reports for the function in Go 1.19: the parameter's dereference count to the heap and
-// to results 0 and 1 (-1: never). Parameters without pointers are not listed. A call to an
-// imported function missing here is analysed conservatively (every argument escapes) and
-// noted on stderr.
+// leak tag). So does gort: the front end decodes the tags from the export data Go 1.19
+// installs under $GOROOT/pkg (escape/frontend/exportdata.go) and hands them over in the IR
+// (Program::externs); those come first. The reviewed table below covers the common
+// functions when no export data is installed (newer Go releases ship none): each row is
+// what the compiler's -m flag reports for the function in Go 1.19, the parameter's
+// dereference count to the heap and to results 0 and 1 (-1: never). Parameters without
+// pointers are not listed. A call to an imported function found in neither is analysed
+// conservatively (every argument escapes) and noted on stderr.
 #include <string_view>
 
 #include "escape/escape.h"
@@ -66,19 +69,26 @@ constexpr Row kTable[] = {
 
 }  // namespace
 
-bool LookupExtern(const std::string& name, int param, ExternParam* out) {
+bool LookupExtern(const Program& prog, const std::string& name, int param, ExternParam* out) {
+  if (auto it = prog.externs.find(name); it != prog.externs.end()) {
+    if (param < 0 || param >= static_cast<int>(it->second.size())) return false;
+    const ExternLeaks& l = it->second[param];
+    out->heap = l[0];
+    for (int i = 0; i < Leaks::kResults; i++) out->results[i] = l[1 + i];
+    return true;
+  }
   bool known = false;
   for (const Row& r : kTable) {
     if (r.fn != name) continue;
     known = true;
     if (r.param == param) {
-      *out = ExternParam{r.heap, {r.r0, r.r1}};
+      *out = ExternParam{r.heap, {r.r0, r.r1, -1, -1, -1, -1, -1}};
       return true;
     }
   }
   // sync/atomic's functions are assembly without //go:noescape: every pointer leaks.
   if (!known && name.rfind("sync/atomic.", 0) == 0 && name.find('(') == std::string::npos) {
-    *out = ExternParam{0, {-1, -1}};
+    *out = ExternParam{0, {-1, -1, -1, -1, -1, -1, -1}};
     return true;
   }
   if (known) *out = ExternParam{};  // a listed function's unlisted parameter has no pointers

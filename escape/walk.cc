@@ -103,6 +103,7 @@ void Walker::Stmt(const Node& n) {
     for (size_t i = 0; i < ks.size() && i < srcs.size(); i++) Expr(K(ks[i], n, "return"), *srcs[i]);
     return;
   }
+  if (op == "staticfunc") return a_.WalkFunc(n.kids[0].num("fn"));  // body only: no closure value
   if (op == "go" || op == "defer") return GoDefer(n);
   if (op == "unsup") return Unsupported(n);
   if (IsCall(n)) return Call(nullptr, n, nullptr);
@@ -182,7 +183,14 @@ void Walker::AssignList(const std::vector<const Node*>& dsts, const std::vector<
     const Node* src = i < srcs.size() ? srcs[i] : nullptr;
     if (src == nullptr) continue;
     Hole k = ks[i];
-    if (SelfAssign(dsts[i], src)) k = a_.DiscardHole();
+    if (dsts[i]->is("dotptr") && dsts[i]->has("hdrdata")) {  // h.Data = uintptr(p) keeps p
+      UnsafeValue(K(a_.HeapHole(), where, why), *src);
+      continue;
+    }
+    if (SelfAssign(dsts[i], src)) {
+      a_.Emit(where.pos, a_.FuncName(fn_) + " ignoring self-assignment in " + where.text);
+      k = a_.DiscardHole();
+    }
     Expr(K(k, where, why), *src);
   }
   Reassigned(ks, dsts, where, false);
@@ -344,6 +352,8 @@ void Walker::UnsafeValue(const Hole& k, const Node& n) {
   if (n.is("conv")) {
     if (n.has("fromunsafe")) Expr(k, n.kids[0]);
     else Discard(n.kids[0]);
+  } else if ((n.is("dot") || n.is("dotptr")) && n.has("hdrdata")) {
+    Expr(K(k.Shift(1), n, "reflect.Header.Data"), n.kids[0]);  // the pointer the header holds
   } else if (n.is("op")) {
     for (const Node& x : n.kids) UnsafeValue(k, x);
   } else {
@@ -425,7 +435,7 @@ Hole Walker::TagHole(const std::vector<Hole>* ks, const Node& call, int arg) {
 
 Hole Walker::ExternHole(const std::vector<Hole>* ks, const std::string& name, int arg) {
   ExternParam p;
-  if (!LookupExtern(name, arg, &p)) {
+  if (!LookupExtern(a_.prog_, name, arg, &p)) {
     a_.Note("no escape summary for " + name + "; assuming its arguments escape");
     return a_.HeapHole();
   }

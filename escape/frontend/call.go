@@ -5,6 +5,7 @@ package main
 import (
 	"go/ast"
 	"go/constant"
+	"go/token"
 	"go/types"
 	"math"
 )
@@ -48,6 +49,14 @@ func (l *lowerer) callee(e *ast.CallExpr, n *node) (*node, []*node) {
 		if s := l.info.Selections[sel]; s != nil && s.Kind() == types.MethodVal {
 			recv, fn, ext, iface := l.receiver(sel, s)
 			n.attr("recv")
+			if iface {
+				if r, dfn, dext, static := l.devirtualize(e, sel); r != nil {
+					recv = r
+					if static {
+						fn, ext, iface = dfn, dext, false
+					}
+				}
+			}
 			switch {
 			case iface:
 				n.attr("kind=iface")
@@ -63,7 +72,7 @@ func (l *lowerer) callee(e *ast.CallExpr, n *node) (*node, []*node) {
 			if fn, ok := l.funcOf[m]; ok {
 				n.attr("kind=static").attr("fn=%d", fn.id).attr("recv")
 			} else {
-				n.attr("kind=ext").attr("ext=%s", m.FullName()).attr("recv")
+				n.attr("kind=ext").attr("ext=%s", l.extName(m)).attr("recv")
 			}
 			return l.expr(fun), nil
 		}
@@ -86,7 +95,7 @@ func (l *lowerer) callee(e *ast.CallExpr, n *node) (*node, []*node) {
 		if fn, ok := l.funcOf[o]; ok {
 			n.attr("kind=static").attr("fn=%d", fn.id)
 		} else if o.Pkg() != nil && o.Pkg() != l.pkg {
-			n.attr("kind=ext").attr("ext=%s", o.FullName())
+			n.attr("kind=ext").attr("ext=%s", l.extName(o))
 		} else {
 			n.attr("kind=dyn")
 		}
@@ -98,6 +107,10 @@ func (l *lowerer) callee(e *ast.CallExpr, n *node) (*node, []*node) {
 				n.attr("kind=static").attr("fn=%d", fn.id)
 				return l.expr(fun), nil
 			}
+		}
+		if fn := l.staticCallee(o); fn != nil {
+			n.attr("kind=static").attr("fn=%d", fn.id)
+			return l.expr(fun), nil
 		}
 	}
 	n.attr("kind=dyn")
@@ -119,7 +132,7 @@ func (l *lowerer) args(e *ast.CallExpr, sig *types.Signature) []*node {
 		if sig.Variadic() && !e.Ellipsis.IsValid() && i >= np-1 {
 			break
 		}
-		out = append(out, l.conv(a, params.At(i).Type(), argPos(e, a)))
+		out = append(out, l.conv(a, params.At(i).Type(), l.argPos(e, a)))
 	}
 	if sig.Variadic() && !e.Ellipsis.IsValid() {
 		extra := e.Args[np-1:]
@@ -130,7 +143,7 @@ func (l *lowerer) args(e *ast.CallExpr, sig *types.Signature) []*node {
 		dots := &node{op: "slicelit", pos: e.Lparen, text: "... argument"}
 		dots.attr("p")
 		for _, a := range extra {
-			dots.kids = append(dots.kids, l.conv(a, elem, argPos(e, a)))
+			dots.kids = append(dots.kids, l.conv(a, elem, l.argPos(e, a)))
 		}
 		out = append(out, dots)
 	}
@@ -203,6 +216,10 @@ func (l *lowerer) builtin(e *ast.CallExpr, name string) *node {
 		return out
 	}
 	switch name {
+	case "delete": // the key is converted to the map's key type, at the key
+		if m, ok := l.typeOf(e.Args[0]).Underlying().(*types.Map); ok && len(e.Args) == 2 {
+			return l.mk("builtin", e.Lparen, e, l.expr(e.Args[0]), l.conv(e.Args[1], m.Key(), e.Args[1].Pos()))
+		}
 	case "new":
 		n := l.mk("new", e.Lparen, e)
 		if l.sizeof(l.typeOf(e.Args[0])) > maxImplicitStackVarSize {
@@ -220,7 +237,7 @@ func (l *lowerer) builtin(e *ast.CallExpr, name string) *node {
 		}
 		return n
 	case "panic":
-		return l.mk("panic", e.Lparen, e, l.conv(e.Args[0], types.NewInterfaceType(nil, nil), argPos(e, e.Args[0])))
+		return l.mk("panic", e.Lparen, e, l.conv(e.Args[0], types.NewInterfaceType(nil, nil), l.panicPos(e)))
 	case "Add", "Slice": // unsafe
 		return l.mk("unsafeadd", e.Lparen, e, args()...)
 	}
@@ -279,7 +296,96 @@ func (l *lowerer) appendCall(e *ast.CallExpr) *node {
 		return n.withArgs([]*node{l.expr(e.Args[1])})
 	}
 	for _, a := range e.Args[1:] {
-		n.kids = append(n.kids, l.conv(a, st.Elem(), argPos(e, a)))
+		n.kids = append(n.kids, l.conv(a, st.Elem(), l.argPos(e, a)))
 	}
 	return n
+}
+
+// panicPos is where the compiler reports the conversion of panic's argument: where its
+// type-checking of the argument last set the position, found by trying its output
+// (tests/escape/corpus/panics.go): a variable's name in the argument (x in panic(x), e in e.s, x in m[x],
+// b in string(b), the last such element of T{a, b}, else its "{"), a call's "(" once its
+// arguments are done; of a string concatenation only its last operand; never a constant;
+// panic's "(" when nothing inside sets it (a constant, s + "x").
+func (l *lowerer) panicPos(e *ast.CallExpr) token.Pos {
+	pos := e.Lparen
+	var visit func(x ast.Expr)
+	visit = func(x ast.Expr) {
+		switch x := unparen(x).(type) {
+		case *ast.Ident:
+			if v, ok := l.objOf(x).(*types.Var); ok && v != nil {
+				pos = x.Pos()
+			}
+		case *ast.SelectorExpr:
+			visit(x.X)
+		case *ast.IndexExpr:
+			visit(x.X)
+			visit(x.Index)
+		case *ast.SliceExpr:
+			visit(x.X)
+			for _, b := range []ast.Expr{x.Low, x.High, x.Max} {
+				if b != nil {
+					visit(b)
+				}
+			}
+		case *ast.StarExpr:
+			visit(x.X)
+		case *ast.UnaryExpr:
+			visit(x.X)
+		case *ast.BinaryExpr:
+			if t, ok := l.typeOf(x).Underlying().(*types.Basic); ok && t.Info()&types.IsString != 0 {
+				visit(x.Y) // a concatenation: its last operand only
+				return
+			}
+			visit(x.X)
+			visit(x.Y)
+		case *ast.CompositeLit:
+			pos = x.Lbrace
+			for _, a := range x.Elts {
+				if kv, ok := a.(*ast.KeyValueExpr); ok {
+					a = kv.Value
+				}
+				visit(a)
+			}
+		case *ast.CallExpr:
+			if l.info.Types[x.Fun].IsType() {
+				visit(x.Args[0])
+				return
+			}
+			visit(x.Fun)
+			for _, a := range x.Args {
+				visit(a)
+			}
+			pos = x.Lparen
+		}
+	}
+	visit(e.Args[0])
+	return pos
+}
+
+// staticCallee follows a variable assigned once to the function it holds, through other
+// such variables (g := f; f := F or f := func...), as the compiler's ir.StaticValue does;
+// nil when the value is not a function of this package known here. A function literal
+// reached through another variable is not "called" (it also flows as a value).
+func (l *lowerer) staticCallee(v *types.Var) *fnInfo {
+	for depth := 0; depth < 16 && !l.reassigned[v]; depth++ {
+		e, ok := l.staticVal[v]
+		if !ok {
+			return nil
+		}
+		switch x := unparen(e).(type) {
+		case *ast.FuncLit:
+			return l.cloFn[x]
+		case *ast.Ident:
+			switch o := l.objOf(x).(type) {
+			case *types.Func:
+				return l.funcOf[o]
+			case *types.Var:
+				v = o
+				continue
+			}
+		}
+		return nil
+	}
+	return nil
 }

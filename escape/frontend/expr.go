@@ -54,7 +54,10 @@ func (l *lowerer) expr(e ast.Expr) *node {
 		return l.mk("op", e.OpPos, e, l.expr(e.X), l.expr(e.Y))
 	case *ast.TypeAssertExpr:
 		n := l.mk("dottype", synPos(e), e, l.expr(e.X))
-		t := l.typeOf(e)
+		t := l.typeOf(e) // in v, ok := x.(T) a tuple: the asserted type is T's
+		if e.Type != nil {
+			t = l.typeOf(e.Type)
+		}
 		if isInterface(t) {
 			n.attr("iface")
 		}
@@ -123,6 +126,9 @@ func (l *lowerer) selector(e *ast.SelectorExpr) *node {
 	case types.FieldVal:
 		x, _ := l.fieldPath(l.expr(e.X), l.typeOf(e.X), sel.Index(), pos)
 		x.text = l.p.expr(e)
+		if isHeaderData(sel) {
+			x.attr("hdrdata")
+		}
 		return x
 	case types.MethodVal:
 		recv, fn, ext, iface := l.receiver(e, sel)
@@ -162,7 +168,10 @@ func (l *lowerer) receiver(e *ast.SelectorExpr, sel *types.Selection) (recv *nod
 		x = &node{op: "deref", pos: pos, text: "*" + x.text, kids: []*node{x}}
 		l.typeAttrs(x, want)
 	}
-	return x, l.funcOf[m], m.FullName(), false
+	if fn := l.funcOf[m]; fn != nil {
+		return x, fn, "", false
+	}
+	return x, nil, l.extName(m), false
 }
 
 func (l *lowerer) index(e *ast.IndexExpr) *node {
@@ -313,3 +322,19 @@ func (l *lowerer) closure(e *ast.FuncLit) *node {
 }
 
 func itoa(i int) string { return constant.MakeInt64(int64(i)).ExactString() }
+
+// isHeaderData tells whether sel is the Data field of reflect.SliceHeader or StringHeader:
+// a uintptr that holds a pointer, which the compiler follows through unsafe conversions.
+func isHeaderData(sel *types.Selection) bool {
+	t := sel.Recv()
+	if p, ok := t.(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	named, ok := t.(*types.Named)
+	if !ok || len(sel.Index()) != 1 || sel.Obj().Name() != "Data" {
+		return false
+	}
+	o := named.Obj()
+	return o.Pkg() != nil && o.Pkg().Path() == "reflect" &&
+		(o.Name() == "SliceHeader" || o.Name() == "StringHeader")
+}

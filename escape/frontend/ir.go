@@ -8,6 +8,7 @@ import (
 	"go/ast"
 	"go/token"
 	"io"
+	"sort"
 	"strings"
 )
 
@@ -63,13 +64,18 @@ func (w *writer) pos(p token.Pos) string {
 	return fmt.Sprintf("%d:%d:%d", w.files[ps.Filename], ps.Line, ps.Column)
 }
 
-func escapeText(s string) string {
-	return strings.NewReplacer("\\", "\\\\", "\t", "\\t", "\n", "\\n").Replace(s)
-}
+// textEscaper escapes the IR's text fields (built once: a Replacer is costly to build).
+var textEscaper = strings.NewReplacer("\\", "\\\\", "\t", "\\t", "\n", "\\n")
+
+func escapeText(s string) string { return textEscaper.Replace(s) }
 
 func (w *writer) write(l *lowerer) {
 	for _, note := range l.notes {
 		fmt.Fprintf(w.w, "note\t%s\t%s\n", w.pos(note.pos), escapeText(note.msg))
+	}
+	w.externs(l)
+	for _, m := range l.messages {
+		fmt.Fprintf(w.w, "msg\t%s\t%s\n", w.pos(m.pos), escapeText(m.msg))
 	}
 	for _, fn := range l.funcs {
 		flags := strings.Join(fn.flags, ",")
@@ -99,5 +105,29 @@ func (w *writer) node(n *node, depth int) {
 	fmt.Fprintf(w.w, "%d\t%s\t%s\t%s\t%s\n", depth, n.op, w.pos(n.pos), attrs, escapeText(n.text))
 	for _, k := range n.kids {
 		w.node(k, depth+1)
+	}
+}
+
+// externs writes the escape tags of the imported functions the package calls, as found in
+// their export data (one leak list per receiver and parameter).
+func (w *writer) externs(l *lowerer) {
+	names := make([]string, 0, len(l.externs))
+	for name := range l.externs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		tags, ok := externTags(l.externs[name])
+		if !ok {
+			continue
+		}
+		leaks := make([]string, len(tags))
+		for i, t := range tags {
+			leaks[i] = leakText(t)
+		}
+		if len(leaks) == 0 {
+			leaks = []string{"-"}
+		}
+		fmt.Fprintf(w.w, "extern\t%s\t%s\n", escapeText(name), strings.Join(leaks, ","))
 	}
 }

@@ -58,11 +58,15 @@ type lowerer struct {
 	varID      map[*types.Var]int
 	reassigned map[*types.Var]bool
 	staticClo  map[*types.Var]*ast.FuncLit
+	staticVal  map[*types.Var]ast.Expr // the one value of a variable assigned once
 	nvars      int
 	ntemps     int
 	cur        *fnInfo
 	pending    []*node // statements an expression needs before its statement (temporaries)
 	notes      []note
+	externs    map[string]*types.Func // imported functions called, by full name
+	messages   []message              // -m messages decided here (bce.go)
+	dead       map[ast.Node]bool      // what gc's dead-code pass drops (deadcode.go)
 }
 
 func newLowerer(fset *token.FileSet, pkg *types.Package, info *types.Info, files []*ast.File) *lowerer {
@@ -75,6 +79,9 @@ func newLowerer(fset *token.FileSet, pkg *types.Package, info *types.Info, files
 		varID:      map[*types.Var]int{},
 		reassigned: map[*types.Var]bool{},
 		staticClo:  map[*types.Var]*ast.FuncLit{},
+		staticVal:  map[*types.Var]ast.Expr{},
+		externs:    map[string]*types.Func{},
+		dead:       map[ast.Node]bool{},
 	}
 }
 
@@ -162,6 +169,9 @@ func (l *lowerer) newVarInfo(class string, pos token.Pos, t types.Type, name str
 	if class == "local" && v.size > maxStackVarSize {
 		v.flags = append(v.flags, "big")
 	}
+	if b, ok := t.(*types.Basic); ok && b.Kind() == types.Uintptr {
+		v.flags = append(v.flags, "uintptr")
+	}
 	l.cur.vars = append(l.cur.vars, v)
 	return v
 }
@@ -226,7 +236,7 @@ func (l *lowerer) lowerPackage() {
 	l.scanAssignments()
 	var decls []*ast.FuncDecl
 	for _, f := range l.files {
-		for _, d := range f.Decls {
+		for i, d := range f.Decls {
 			fd, ok := d.(*ast.FuncDecl)
 			if !ok {
 				continue
@@ -248,12 +258,29 @@ func (l *lowerer) lowerPackage() {
 			l.funcOf[obj] = fn
 			if fd.Body != nil {
 				fn.flags = append(fn.flags, "body")
-			} else if hasPragma(fd, "//go:noescape") {
+			} else if hasPragma(f, i, "//go:noescape") {
 				fn.flags = append(fn.flags, "noescape")
 			}
 			decls = append(decls, fd)
 		}
 	}
+	var roots []ast.Node
+	for _, fd := range decls {
+		if fd.Body != nil {
+			roots = append(roots, fd.Body)
+		}
+	}
+	for _, f := range l.files {
+		for _, d := range f.Decls {
+			if gd, ok := d.(*ast.GenDecl); ok && gd.Tok == token.VAR {
+				roots = append(roots, gd)
+			}
+		}
+	}
+	for _, r := range roots {
+		l.markDead(r)
+	}
+	l.boundsChecks(roots)
 	l.lowerInit()
 	for _, fd := range decls {
 		fn := l.funcOf[l.info.Defs[fd.Name].(*types.Func)]
@@ -266,13 +293,23 @@ func (l *lowerer) lowerPackage() {
 	}
 }
 
-func hasPragma(fd *ast.FuncDecl, pragma string) bool {
-	if fd.Doc == nil {
-		return false
+// hasPragma tells whether declaration i of f has the //go: directive pragma. As in gc,
+// a directive belongs to the next declaration even when blank lines separate them: every
+// comment between the previous declaration and this one counts.
+func hasPragma(f *ast.File, i int, pragma string) bool {
+	from := f.Name.End()
+	if i > 0 {
+		from = f.Decls[i-1].End()
 	}
-	for _, c := range fd.Doc.List {
-		if strings.HasPrefix(c.Text, pragma) {
-			return true
+	to := f.Decls[i].Pos()
+	for _, g := range f.Comments {
+		if g.Pos() < from || g.End() > to {
+			continue
+		}
+		for _, c := range g.List {
+			if strings.HasPrefix(c.Text, pragma) {
+				return true
+			}
 		}
 	}
 	return false
@@ -337,6 +374,7 @@ func (l *lowerer) scanAssignments() {
 							if fl, ok := unparen(n.Rhs[i]).(*ast.FuncLit); ok {
 								l.staticClo[v] = fl
 							}
+							l.staticVal[v] = n.Rhs[i]
 						}
 					}
 					mark(lhs)
@@ -347,6 +385,7 @@ func (l *lowerer) scanAssignments() {
 						if fl, ok := unparen(n.Values[i]).(*ast.FuncLit); ok {
 							l.staticClo[v] = fl
 						}
+						l.staticVal[v] = n.Values[i]
 					}
 				}
 			case *ast.IncDecStmt:
@@ -414,13 +453,14 @@ func (l *lowerer) conv(e ast.Expr, to types.Type, pos token.Pos) *node {
 }
 
 // argPositions gives the positions the compiler reports conversions of call arguments at:
-// an argument that is not a plain name at its own position; a plain name at the position
-// of the nearest argument before it that is not a plain name, or at the call's "(".
-func argPositions(call *ast.CallExpr) []token.Pos {
+// an argument that is not a plain name of a variable at its own position (a constant's name
+// too); a variable's name at the position of the nearest argument before it that is not one,
+// or at the call's "(".
+func (l *lowerer) argPositions(call *ast.CallExpr) []token.Pos {
 	last := call.Lparen
 	var out []token.Pos
 	for _, a := range call.Args {
-		if _, ok := unparen(a).(*ast.Ident); !ok {
+		if id, ok := unparen(a).(*ast.Ident); !ok || l.info.Types[id].Value != nil {
 			last = synPos(a)
 		}
 		out = append(out, last)
@@ -428,11 +468,19 @@ func argPositions(call *ast.CallExpr) []token.Pos {
 	return out
 }
 
-func argPos(call *ast.CallExpr, arg ast.Expr) token.Pos {
+func (l *lowerer) argPos(call *ast.CallExpr, arg ast.Expr) token.Pos {
 	for i, a := range call.Args {
 		if a == arg {
-			return argPositions(call)[i]
+			return l.argPositions(call)[i]
 		}
 	}
 	return synPos(arg)
+}
+
+// extName names an imported function in the IR and remembers it, so that its escape
+// summary (exportdata.go) goes out with the IR.
+func (l *lowerer) extName(fn *types.Func) string {
+	name := fn.FullName()
+	l.externs[name] = fn
+	return name
 }

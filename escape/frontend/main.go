@@ -20,6 +20,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"go/ast"
@@ -157,5 +158,21 @@ func lookupExportData(path string) (io.ReadCloser, error) {
 		root = runtime.GOROOT()
 	}
 	dir := filepath.Join(root, "pkg", runtime.GOOS+"_"+runtime.GOARCH)
-	return os.Open(filepath.Join(dir, filepath.FromSlash(path)+".a"))
+	f, err := os.Open(filepath.Join(dir, filepath.FromSlash(path)+".a"))
+	if err != nil { // the standard library's own copies of golang.org/x packages
+		if v, verr := os.Open(filepath.Join(dir, "vendor", filepath.FromSlash(path)+".a")); verr == nil {
+			f, err = v, nil
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	// Only the archive's first member, the export data, is read: the object code after it
+	// is most of the file and of no use here.
+	head, err := readPkgDef(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	return io.NopCloser(bytes.NewReader(head)), nil
 }

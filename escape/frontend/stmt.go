@@ -13,7 +13,9 @@ import (
 func (l *lowerer) stmts(list []ast.Stmt) []*node {
 	var out []*node
 	for _, s := range list {
-		out = append(out, l.stmt(s)...)
+		if !l.dead[s] {
+			out = append(out, l.stmt(s)...)
+		}
 	}
 	return out
 }
@@ -56,23 +58,31 @@ func (l *lowerer) stmt1(s ast.Stmt) []*node {
 	case *ast.ReturnStmt:
 		return l.ret(s)
 	case *ast.IfStmt:
-		n := &node{op: "if", pos: s.If}
-		n.kids = []*node{l.expr(s.Cond), l.block(s.Body.List, s.Body.Lbrace), none()}
-		if s.Else != nil {
-			n.kids[2] = &node{op: "block", pos: s.Else.Pos(), kids: l.stmt(s.Else)}
-		}
-		return l.withInit(s.Init, n)
+		return l.withInit(s.Init, func() *node {
+			n := &node{op: "if", pos: s.If}
+			body := s.Body.List
+			if l.dead[s.Body] {
+				body = nil
+			}
+			n.kids = []*node{l.expr(s.Cond), l.block(body, s.Body.Lbrace), none()}
+			if s.Else != nil && !l.dead[s.Else] {
+				n.kids[2] = &node{op: "block", pos: s.Else.Pos(), kids: l.stmt(s.Else)}
+			}
+			return n
+		})
 	case *ast.ForStmt:
-		n := &node{op: "for", pos: s.For}
-		cond, post := none(), none()
-		if s.Cond != nil {
-			cond = l.expr(s.Cond)
-		}
-		if s.Post != nil {
-			post = &node{op: "block", pos: s.Post.Pos(), kids: l.stmt(s.Post)}
-		}
-		n.kids = []*node{cond, post, l.block(s.Body.List, s.Body.Lbrace)}
-		return l.withInit(s.Init, n)
+		return l.withInit(s.Init, func() *node {
+			n := &node{op: "for", pos: s.For}
+			cond, post := none(), none()
+			if s.Cond != nil {
+				cond = l.expr(s.Cond)
+			}
+			if s.Post != nil {
+				post = &node{op: "block", pos: s.Post.Pos(), kids: l.stmt(s.Post)}
+			}
+			n.kids = []*node{cond, post, l.block(s.Body.List, s.Body.Lbrace)}
+			return n
+		})
 	case *ast.RangeStmt:
 		return l.rangeStmt(s)
 	case *ast.SwitchStmt:
@@ -108,11 +118,14 @@ func (l *lowerer) stmt1(s ast.Stmt) []*node {
 	return []*node{l.unsupported(s)}
 }
 
-func (l *lowerer) withInit(init ast.Stmt, n *node) []*node {
+// withInit lowers a statement with an init statement (if, for, switch): the init first, as
+// the variables it declares must be known when the rest mentions them.
+func (l *lowerer) withInit(init ast.Stmt, rest func() *node) []*node {
 	if init == nil {
-		return []*node{n}
+		return []*node{rest()}
 	}
-	return []*node{{op: "block", pos: init.Pos(), kids: append(l.stmt(init), n)}}
+	first := l.stmt(init)
+	return []*node{{op: "block", pos: init.Pos(), kids: append(first, rest())}}
 }
 
 // unsupported stands for a construct the lowering does not know: every local variable it
@@ -252,6 +265,9 @@ func (l *lowerer) valueSpec(vs *ast.ValueSpec, local bool) []*node {
 		n.kids = append(n.kids, l.expr(vs.Values[0]))
 		return append(out, n)
 	}
+	if !local && len(vs.Values) == len(vs.Names) {
+		return append(out, l.packageVars(vs, lhs)...)
+	}
 	n.attr("why=assign")
 	for i, v := range vs.Values {
 		n.kids = append(n.kids, l.conv(v, l.typeOf(vs.Names[i]), synPos(v)))
@@ -276,8 +292,20 @@ func (l *lowerer) ret(s *ast.ReturnStmt) []*node {
 		n.kids = temps
 		return []*node{as, n}
 	}
+	// With several results, a variable's name is converted where the last result that is not
+	// one is (gc type-checks the list, then converts); anything else at its own position.
+	last := s.Return
+	for _, r := range s.Results {
+		if id, ok := unparen(r).(*ast.Ident); !ok || l.info.Types[id].Value != nil || l.info.Types[id].IsNil() {
+			last = synPos(r)
+		}
+	}
 	for i, r := range s.Results {
-		n.kids = append(n.kids, l.conv(r, res.At(i).Type(), synPos(r)))
+		pos := synPos(r)
+		if _, ok := l.objOf(identOf(r)).(*types.Var); ok && len(s.Results) > 1 {
+			pos = last
+		}
+		n.kids = append(n.kids, l.conv(r, res.At(i).Type(), pos))
 	}
 	return []*node{n}
 }
@@ -307,6 +335,10 @@ func (l *lowerer) rangeStmt(s *ast.RangeStmt) []*node {
 }
 
 func (l *lowerer) switchStmt(s *ast.SwitchStmt) []*node {
+	return l.withInit(s.Init, func() *node { return l.switchBody(s) })
+}
+
+func (l *lowerer) switchBody(s *ast.SwitchStmt) *node {
 	n := &node{op: "switch", pos: s.Switch}
 	tag := none()
 	if s.Tag != nil {
@@ -315,6 +347,9 @@ func (l *lowerer) switchStmt(s *ast.SwitchStmt) []*node {
 	n.kids = []*node{tag}
 	for _, c := range s.Body.List {
 		cc := c.(*ast.CaseClause)
+		if l.dead[cc] {
+			continue
+		}
 		cn := &node{op: "case", pos: cc.Case}
 		cn.attr("n=%d", len(cc.List))
 		for _, e := range cc.List {
@@ -323,10 +358,14 @@ func (l *lowerer) switchStmt(s *ast.SwitchStmt) []*node {
 		cn.kids = append(cn.kids, l.block(cc.Body, cc.Colon))
 		n.kids = append(n.kids, cn)
 	}
-	return l.withInit(s.Init, n)
+	return n
 }
 
 func (l *lowerer) typeSwitch(s *ast.TypeSwitchStmt) []*node {
+	return l.withInit(s.Init, func() *node { return l.typeSwitchBody(s) })
+}
+
+func (l *lowerer) typeSwitchBody(s *ast.TypeSwitchStmt) *node {
 	var x ast.Expr
 	switch a := s.Assign.(type) {
 	case *ast.AssignStmt:
@@ -355,7 +394,7 @@ func (l *lowerer) typeSwitch(s *ast.TypeSwitchStmt) []*node {
 		cn.kids = []*node{l.block(cc.Body, cc.Colon)}
 		n.kids = append(n.kids, cn)
 	}
-	return l.withInit(s.Init, n)
+	return n
 }
 
 // closureName follows the compiler: outer.func1, outer.func2, outer.func1.1, ...
@@ -365,4 +404,12 @@ func (l *lowerer) closureName() string {
 		return fmt.Sprintf("%s.func%d", strings.TrimPrefix(l.cur.name, "*"), l.cur.nclosures)
 	}
 	return fmt.Sprintf("%s.%d", l.cur.name, l.cur.nclosures)
+}
+
+// identOf returns e as a name, or a name that stands for nothing.
+func identOf(e ast.Expr) *ast.Ident {
+	if id, ok := unparen(e).(*ast.Ident); ok {
+		return id
+	}
+	return &ast.Ident{Name: "_"}
 }

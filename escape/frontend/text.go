@@ -98,6 +98,9 @@ func (p *printer) typ(t types.Type) string {
 		}
 		return "struct { " + strings.Join(fs, "; ") + " }"
 	case *types.Interface:
+		if t == universeAny {
+			return "any"
+		}
 		if t.NumMethods() == 0 && t.NumEmbeddeds() == 0 {
 			return "interface {}"
 		}
@@ -152,7 +155,7 @@ func (p *printer) constant(e ast.Expr, v constant.Value) string {
 	if sel, ok := e.(*ast.SelectorExpr); ok {
 		return p.expr(sel.X) + "." + sel.Sel.Name
 	}
-	if lit, ok := e.(*ast.BasicLit); ok && lit.Kind == token.CHAR {
+	if lit, ok := e.(*ast.BasicLit); ok { // the source's spelling: 0.0, `raw`, 'c'
 		return lit.Value
 	}
 	switch v.Kind() {
@@ -189,11 +192,11 @@ func (p *printer) expr(e ast.Expr) string {
 	case *ast.ParenExpr:
 		return p.expr(e.X)
 	case *ast.SelectorExpr:
-		return p.expr(e.X) + "." + e.Sel.Name
+		return p.operand(e.X, precPrimary) + p.embedded(e) + "." + e.Sel.Name
 	case *ast.IndexExpr:
-		return p.expr(e.X) + "[" + p.expr(e.Index) + "]"
+		return p.operand(e.X, precPrimary) + "[" + p.expr(e.Index) + "]"
 	case *ast.SliceExpr:
-		s := p.expr(e.X) + "["
+		s := p.operand(e.X, precPrimary) + "["
 		if e.Low != nil {
 			s += p.expr(e.Low)
 		}
@@ -206,16 +209,17 @@ func (p *printer) expr(e ast.Expr) string {
 		}
 		return s + "]"
 	case *ast.StarExpr:
-		return "*" + p.expr(e.X)
+		return "*" + p.operand(e.X, precPrimary)
 	case *ast.UnaryExpr:
-		return e.Op.String() + p.expr(e.X)
+		return e.Op.String() + p.operand(e.X, precPrimary)
 	case *ast.BinaryExpr:
-		return p.expr(e.X) + " " + e.Op.String() + " " + p.expr(e.Y)
+		prec := precOf(e)
+		return p.operand(e.X, prec) + " " + e.Op.String() + " " + p.operand(e.Y, prec+1)
 	case *ast.TypeAssertExpr:
 		if e.Type == nil {
-			return p.expr(e.X) + ".(type)"
+			return p.operand(e.X, precPrimary) + ".(type)"
 		}
-		return p.expr(e.X) + ".(" + p.typ(p.info.TypeOf(e.Type)) + ")"
+		return p.operand(e.X, precPrimary) + ".(" + p.typ(p.info.TypeOf(e.Type)) + ")"
 	case *ast.FuncLit:
 		return "func literal"
 	case *ast.CompositeLit:
@@ -228,8 +232,38 @@ func (p *printer) expr(e ast.Expr) string {
 	return "?"
 }
 
+// The compiler drops the source's parentheses and puts back those its precedence needs:
+// an operand printed at a precedence higher than its own is parenthesised, so *(*p),
+// (*s)[i], -(*x) and a - (b - c), but *t.f and a - b - c.
+const (
+	precUnary   = 7
+	precPrimary = 8
+)
+
+func precOf(e ast.Expr) int {
+	switch e := unparen(e).(type) {
+	case *ast.StarExpr, *ast.UnaryExpr:
+		return precUnary
+	case *ast.BinaryExpr:
+		return e.Op.Precedence() + 1 // go/token counts || as 1, the compiler as 2
+	}
+	return precPrimary
+}
+
+func (p *printer) operand(e ast.Expr, prec int) string {
+	s := p.expr(e)
+	if precOf(e) < prec {
+		return "(" + s + ")"
+	}
+	return s
+}
+
 func (p *printer) complit(e *ast.CompositeLit) string {
-	s := p.typ(p.info.TypeOf(e))
+	t := p.info.TypeOf(e)
+	if ptr, ok := t.Underlying().(*types.Pointer); ok && e.Type == nil { // elided &T
+		t = ptr.Elem()
+	}
+	s := p.typ(t)
 	if len(e.Elts) == 0 {
 		return s + "{}"
 	}
@@ -249,9 +283,76 @@ func (p *printer) call(e *ast.CallExpr) string {
 			return id.Name + "(" + strings.Join(args, ", ") + ")"
 		}
 	}
-	s := p.expr(e.Fun) + "(" + p.exprs(e.Args)
+	fun, args := p.expr(e.Fun), p.callArgs(e)
+	if sel, ok := unparen(e.Fun).(*ast.SelectorExpr); ok {
+		// A call of a concrete method is printed as the method expression applied to the
+		// receiver, (*T).M(x, args), as the compiler has rewritten it by then.
+		if s := p.info.Selections[sel]; s != nil && s.Kind() == types.MethodVal && !types.IsInterface(s.Recv()) {
+			m := s.Obj().(*types.Func)
+			recv := p.operand(sel.X, precPrimary) + p.embedded(sel)
+			if r := m.Type().(*types.Signature).Recv().Type(); isPointer(r) != isPointer(p.embeddedType(sel)) {
+				if isPointer(r) {
+					recv = "&" + recv
+				} else {
+					recv = "*" + recv
+				}
+			}
+			fun = p.convType(m.Type().(*types.Signature).Recv().Type()) + "." + m.Name()
+			args = append([]string{recv}, args...)
+		}
+	}
+	s := fun + "(" + strings.Join(args, ", ")
 	if e.Ellipsis.IsValid() {
 		s += "..."
 	}
 	return s + ")"
 }
+
+// embedded spells the embedded fields a selector goes through (x.f promoted from x.E is
+// x.E.f), as the compiler's tree has them.
+func (p *printer) embedded(e *ast.SelectorExpr) string {
+	sel := p.info.Selections[e]
+	if sel == nil || len(sel.Index()) < 2 {
+		return ""
+	}
+	out := ""
+	t := sel.Recv()
+	for _, i := range sel.Index()[:len(sel.Index())-1] {
+		if ptr, ok := t.Underlying().(*types.Pointer); ok {
+			t = ptr.Elem()
+		}
+		f := t.Underlying().(*types.Struct).Field(i)
+		out += "." + f.Name()
+		t = f.Type()
+	}
+	return out
+}
+
+// embeddedType is the type of the receiver a selector reaches through its embedded fields.
+func (p *printer) embeddedType(e *ast.SelectorExpr) types.Type {
+	sel := p.info.Selections[e]
+	t := sel.Recv()
+	for _, i := range sel.Index()[:len(sel.Index())-1] {
+		if ptr, ok := t.Underlying().(*types.Pointer); ok {
+			t = ptr.Elem()
+		}
+		t = t.Underlying().(*types.Struct).Field(i).Type()
+	}
+	return t
+}
+
+// callArgs prints a call's arguments; the extra arguments of a variadic call are the
+// compiler's "... argument" slice, passed with ...
+func (p *printer) callArgs(e *ast.CallExpr) []string {
+	var out []string
+	sig, _ := p.info.TypeOf(e.Fun).Underlying().(*types.Signature)
+	for i, a := range e.Args {
+		if sig != nil && sig.Variadic() && !e.Ellipsis.IsValid() && i == sig.Params().Len()-1 {
+			return append(out, "... argument...")
+		}
+		out = append(out, p.expr(a))
+	}
+	return out
+}
+
+var universeAny = types.Universe.Lookup("any").Type()

@@ -34,6 +34,11 @@ BAD_IR = [
     "gortir\t1\nfunc\t0\t-1\t0:1:1\tbody\tf\n0\tcall\t0:1:1\tkind=static,fn=9\tf()\n1\tlit\t0:1:1\t-\t\nend\n",
     "gortir\t1\nfunc\t0\t-1\t0:1:1\tbody\tf\n0\tas\t0:1:1\tn=3\tx\n1\tblank\t0:1:1\t-\t\nend\n",
     "gortir\t1\nfunc\t0\t-1\t0:1:1\tbody\tf\n0\tswitch\t0:1:1\t-\t\n1\tnone\t0:1:1\t-\t\n1\tlit\t0:1:1\t-\t\nend\n",
+    "gortir\t1\nextern\tfmt.Println\t0:-1:-1\n",                       # too few sinks
+    "gortir\t1\nextern\tfmt.Println\t0:-1:-1:-1:-1:-1:-1:-1:-1\n",     # too many
+    "gortir\t1\nextern\tfmt.Println\t0:x:-1:-1:-1:-1:-1:-1\n",         # not a number
+    "gortir\t1\nextern\tfmt.Println\n",                                  # no leaks field
+    "gortir\t1\nmsg\tbad\tindex bounds check elided\n",                 # bad position
 ]
 
 

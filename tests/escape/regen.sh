@@ -9,3 +9,5 @@ for f in *.go; do
   go tool compile -m -l -p corpus -o /dev/null "$f" > "../golden/${f%.go}.golden" 2>&1 || true
   echo "golden/${f%.go}.golden: $(wc -l < "../golden/${f%.go}.golden") lines"
 done
+# The standard-library packages of std.txt: golden/std/PKG.golden.
+python3 "$here/std_test.py" --regen

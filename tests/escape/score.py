@@ -8,14 +8,16 @@ the messages printed for L are taken out of the output; the regexp must match on
 messages it matches are consumed, the others go back. A line holding `////` is ignored.
 Messages left at the end are extra. A file is clean when nothing is missing or extra.
 
-  score.py --escape BIN [--goroot DIR] [--threshold FILE] [--compiler] [-v]
+  score.py --escape BIN [--goroot DIR] [--threshold FILE] [--compiler] [--json FILE] [-v]
 
 --compiler scores `go tool compile -m -l` instead (checks the scorer: all files clean).
 With --threshold, exits 1 when the result falls below the recorded level
-(matched >= N, clean >= C, extra <= E).
+(matched >= N, clean >= C, extra <= E). --json writes the per-file results (the report's
+conformance table reads it).
 """
 import argparse
 import glob
+import json
 import os
 import re
 import subprocess
@@ -87,8 +89,10 @@ def main():
     ap.add_argument("--goroot")
     ap.add_argument("--threshold")
     ap.add_argument("--compiler", action="store_true")
+    ap.add_argument("--json")
     ap.add_argument("-v", action="store_true")
     a = ap.parse_args()
+    rows = []
     goroot = a.goroot or subprocess.run(["go", "env", "GOROOT"], stdout=subprocess.PIPE,
                                         text=True).stdout.strip()
     files = []
@@ -117,6 +121,8 @@ def main():
         tot["clean"] += clean
         print("%-28s %4d/%-4d %7d %6d %s" % (short, matched, len(wants), len(missing), len(extra),
                                             "yes" if clean else "no"))
+        rows.append({"file": short, "regexps": len(wants), "matched": matched,
+                     "missing": missing, "extra": extra, "clean": clean})
         if a.v:
             for m in missing:
                 print("    missing " + m)
@@ -126,6 +132,9 @@ def main():
     print("%-28s %4d/%-4d %7d %6d %d/%d clean" % ("TOTAL", tot["matched"], tot["want"],
           tot["want"] - tot["matched"], tot["extra"], tot["clean"], len(files)))
     print("matched %.1f%%, extra %d" % (100.0 * tot["matched"] / max(tot["want"], 1), tot["extra"]))
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"files": rows, "totals": tot}, f, indent=1)
     if a.threshold:
         level = {}
         with open(a.threshold) as f:
