@@ -67,6 +67,8 @@
 // no copy can see the tail before its zeros.
 //   tail: kTailClean / kTailDirty / kTailBusy, or for elements that are not trivially
 //   destructible (never marked) the address of the function that destroys them.
+//   kTailPending marks no real array: only the stand-in header that a pending append
+//   result points to (slice.h), so that the test every copy already makes finds it.
 //
 // Memory: one block, the 64-byte header then the elements, from the runtime's allocator
 // (alloc/runtime.h: gort's heap, where large blocks grow by remapping pages; the C library's
@@ -120,6 +122,9 @@ static_assert(sizeof(array) == 64);
 inline constexpr uint64_t kNoOwner = ~uint64_t{0};
 inline constexpr int64_t kMerged = 1, kQueued = 2, kOne = 4;
 inline constexpr uintptr_t kTailClean = 0, kTailDirty = 1, kTailBusy = 2;
+// Never on a real array: the mark of the stand-in header of a pending append result
+// (slice.h, "Results of append on an lvalue").
+inline constexpr uintptr_t kTailPending = 3;
 
 constexpr int64_t Count(int64_t word) { return word >> 2; }
 
@@ -208,6 +213,22 @@ void DestroyElements(array* a) {
 
 inline void SetDestroy(array* a, void (*destroy)(array*)) {
   a->tail.store(reinterpret_cast<uintptr_t>(destroy), std::memory_order_relaxed);
+}
+
+// The stand-in header of a pending append result (slice.h): counted by nobody (owner
+// kNoOwner, local 0, word 0), marked kTailPending; qnext names the array whose block the
+// result reads, and prev holds that array's one reference when append made it (growth by
+// copy: the result owns it until something takes it). One per growth of an lvalue append,
+// dropped with the result slot.
+[[gnu::noinline]] inline array* NewStandIn(array* real, bool owned) {
+  void* p = runtime::allocate(sizeof(array), alignof(array), false);
+  if (!p) throw std::bad_alloc();
+  return ::new (p) array{kNoOwner, 0, {0}, owned ? real : nullptr, nullptr, real, real->cap,
+                         {kTailPending}};
+}
+[[gnu::noinline]] inline void DropStandIn(array* h) {
+  if (h->prev) Release(h->prev);
+  runtime::deallocate(h);
 }
 
 // ---- lazy zeroing --------------------------------------------------------------------------
