@@ -132,8 +132,12 @@ alignas(64) inline constinit char zerobase[64] = {};
 template <class T>
 class slice {
   static_assert(std::is_same_v<T, std::remove_cv_t<T>> && std::is_object_v<T>,
-                "slice elements are non-const objects");
-  static_assert(std::is_default_constructible_v<T>, "elements need a zero value");
+                "gort::slice<T>: T must be a non-const object type (Go has no const or "
+                "reference elements): write gort::slice<int>, and const gort::slice<int>& "
+                "for a read-only view");
+  static_assert(std::is_default_constructible_v<T>,
+                "gort::slice<T>: T needs a zero value (a default constructor): make and "
+                "append's growth fill new elements with it, as Go does");
   using array = slices::rt::array;
   friend struct slices::detail::ops<T>;
   friend class slices::detail::result<T>;
@@ -917,6 +921,24 @@ template <class T, std::ranges::contiguous_range R>
   requires std::is_same_v<std::ranges::range_value_t<R>, T>
 const slice<T>& append_range(slice<T>& s, R&& r, append_result<T>&& slot = append_result<T>()) {
   return slices::detail::ops<T>::AppendNLvalue(s, std::ranges::data(r), std::ranges::size(r), slot);
+}
+
+// What cannot be appended says what to write (a static_assert, under GCC and Clang alike,
+// instead of a list of candidates that did not match).
+namespace slices::detail {
+template <class>
+inline constexpr bool kNever = false;
+}  // namespace slices::detail
+
+template <class T, class U>
+  requires(!std::is_convertible_v<U, T> && !std::is_same_v<std::remove_cvref_t<U>, slice<T>>)
+slice<T> append(const slice<T>&, U&&) {
+  static_assert(slices::detail::kNever<U>,
+                "gort::append(s, v): v must convert to s's element type T. To append another "
+                "gort::slice<T> t write gort::append(s, t) (Go's append(s, t...)); for any "
+                "other contiguous range r (std::vector, std::array, std::span) write "
+                "gort::append_range(s, r)");
+  return {};
 }
 
 // ---- copy, clone, clip -----------------------------------------------------------------------
