@@ -219,17 +219,11 @@ inline void SetDestroy(array* a, void (*destroy)(array*)) {
 // kNoOwner, local 0, word 0), marked kTailPending; qnext names the array whose block the
 // result reads, and prev holds that array's one reference when append made it (growth by
 // copy: the result owns it until something takes it). One per growth of an lvalue append,
-// dropped with the result slot.
-[[gnu::noinline]] inline array* NewStandIn(array* real, bool owned) {
-  void* p = runtime::allocate(sizeof(array), alignof(array), false);
-  if (!p) throw std::bad_alloc();
-  return ::new (p) array{kNoOwner, 0, {0}, owned ? real : nullptr, nullptr, real, real->cap,
-                         {kTailPending}};
-}
-[[gnu::noinline]] inline void DropStandIn(array* h) {
-  if (h->prev) Release(h->prev);
-  runtime::deallocate(h);
-}
+// dropped with the result slot at the end of the same expression, on the same thread: each
+// thread keeps a few in thread-local storage (array.cc) and takes the heap only when more
+// results than that are pending at once.
+GORT_RUNTIME_API array* NewStandIn(array* real, bool owned);
+GORT_RUNTIME_API void DropStandIn(array* h);
 
 // ---- lazy zeroing --------------------------------------------------------------------------
 

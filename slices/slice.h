@@ -18,66 +18,72 @@
 //   s[i]                  checked: i >= len throws gort::bounds_error with Go's message.
 //                         s.at_unchecked(i) is the hot-loop form without the check.
 //
-// Results of append on an lvalue. `y := append(x, v)` is `auto y = gort::append(x, v)`;
-// `s = append(s, v)` must cost what push_back costs; and `s = append(s, v)` in a loop must
-// not pay a reference count per element. The two meet in one type of result:
-//   append(x, ...) on a non-const lvalue x returns `const slice<T>&`: a reference to a slice
-//   that lives in a result slot (detail::result<T>), a temporary made by a default argument
-//   of append, so it lives until the end of the full expression that called append. The
-//   slot's slice is *borrowed*: it holds no reference of its own; x's reference keeps its
-//   array alive while the expression runs. What happens to it decides the cost:
-//   1. `x = append(x, v)`: copy assignment from a slice with the same array and the same
-//      element 0 is only len and cap (a retain and a release of one array cancel), so the
-//      fast path is a compare, a store and len + 1: nothing is counted.
-//   2. `auto y = append(x, v)`, `slice<T> y = ...`, `y = ...`, a by-value parameter, a
-//      container: C++ initialises a new object from a reference by copying, so y is made by
-//      slice's copy constructor (or copy assignment), which takes y's own reference. y is an
-//      ordinary slice from its first line: x may be reassigned or destroyed next.
-//   3. Anything else in the same expression (`append(x, v)[i]`, `.len()`, a parameter of
-//      type const slice<T>&, range over nothing longer than the expression) reads the slot.
-//   The slot is exact Go: `y := append(x, v)` with room shares x's array (y and x alias,
-//   as in Go); after growth y has an array of its own.
-// Growth. x's array grows in place when append needs more than cap and x holds the only
-// reference to an array whose block ends where x's window ends (array.h, "Unique
-// ownership"): realloc for trivially copyable T (large blocks are remapped, not copied), a
-// new block with moved elements otherwise. x's header is patched to the new address and
-// keeps its len and cap, so x sees what it saw. In Go the result of that append has an
-// array x does not share, so the slot does not name x's array: it is *pending*, its array
-// pointer is a stand-in header inside the slot (tail mark kTailPending), and its elements
-// are read from x's block. The stand-in makes every way of sharing a pending result
-// split it off, through the one test that copies already make (a dirty tail: see below):
-//   - assigned to its source (`x = append(x, v)`, the loop): the window is x's, so x takes
-//     len and cap — growth in place cost nothing beyond the realloc;
-//   - copied anywhere else (cases 2 and 3 above that make a reference: copy, sub, an
-//     append to it, copy into it): the slot first becomes Go's growslice result, a new
-//     array of the same len and cap with a copy of the elements (the copy Go makes), and
-//     then is shared as usual. x keeps the grown block.
-//   Growth that cannot happen in place (x shared, nil, or owned by no unique holder) is Go's
-//   growslice: the slot holds the new array's one reference, and releases it at the end of
-//   the expression unless something took a reference of its own.
-// Why it is safe. Every slice but the slot counts its reference. The slot is never freed
-// from under its reader: a borrowed slot names x's array while x (an lvalue that outlives the
-// expression) holds it, and x can drop it only through an assignment, which takes its own
-// reference from the slot before releasing (copy assignment retains first). A pending slot
-// reads x's block, which x holds; the slot's stand-in is never retained or released (all
-// reference-taking paths split it first). An owning slot holds a real reference.
-// What does not hold (the price of returning a reference, the only way C++ lets `auto y = `
-// differ from `s = ` for the same call):
+// Results of append on an lvalue. `y := append(x, v)` is `auto y = gort::append(x, v)`, and
+// `s = append(s, v)` in a loop must cost what push_back costs, which leaves no room for a
+// reference count per element. C++ gives the two spellings one distinguishing step only:
+// `auto y = f()` copies from a reference f returns, and does nothing for a value f returns
+// (guaranteed elision). So append(x, ...) on a non-const lvalue x returns `const slice<T>&`
+// to a slice in a result slot (detail::result<T>): a temporary made by a default argument
+// of append, alive until the end of the caller's full expression. How a call goes:
+//   1. Room (len + n <= cap): the values are stored at [len, len + n) and the slot's slice
+//      is x's array and element 0 with the new len, *borrowed*: no reference of its own
+//      (x's keeps the array alive).
+//   2. `x = append(x, v)`: copy assignment from a slice with the same array and the same
+//      element 0 only moves len and cap (retaining and releasing one array would cancel).
+//      Nothing is counted; inlined, the slot lives in registers and step 1 + 2 are a
+//      compare, the store and len + 1.
+//   3. `auto y = append(x, v)` (also `slice<T> y = ...`, `y = ...`, a by-value parameter,
+//      push_back): y is copied from the slot and takes its own reference, so y is an
+//      ordinary slice from its first line and x may be reassigned or destroyed next. With
+//      room y shares x's array, as in Go.
+//   4. Read in the expression (`append(x, v)[i]`, `.len()`, a const slice<T>& parameter):
+//      the slot itself, at no cost.
+//   5. Growth in place: when append needs more than cap and x holds the only reference to
+//      an array whose block ends where x's window ends (array.h, "Unique ownership"), x's
+//      array grows: realloc for trivially copyable T (large blocks are remapped, not
+//      copied), a new block with moved elements otherwise. x is patched to the new address
+//      and keeps its len and cap, so x sees what it saw. In Go the result has an array x
+//      does not share, so the slot is *pending*: its array pointer is a stand-in header
+//      (rt::NewStandIn, marked kTailPending) naming x's block, which it reads. The mark is
+//      seen by the one test every copy already makes (slice::SettleTail, for dirty tails):
+//      assigned to x (step 2's case) the window is x's, so x takes len and cap — growth in
+//      place cost only the realloc; copied anywhere else (step 3, a sub, an append to it,
+//      copy into it) the slot first becomes Go's growslice result: a new array with a copy
+//      of the elements, which every later copy of the slot shares.
+//   6. Growth by copy (x shared, nil, or not growable in place): Go's growslice. The new
+//      array's reference waits in a stand-in too (so every growth path looks alike to the
+//      compiler, and step 2 folds): the first copy takes it, the slot releases it if
+//      nothing did.
+// Why it is safe. Every slice but the slot counts its reference. A borrowed slot names x's
+// array while x (an lvalue that outlives the expression) holds it, and an assignment to x
+// retains what it copies before releasing what it held. A pending slot reads x's block,
+// which x holds. A stand-in is never retained or released: every path that takes a
+// reference (copy, copy assignment, sub, append and copy through a const slice) settles a
+// marked slice first; the slot frees its stand-in at the end of the expression.
+// What does not hold (the price of returning a reference):
 //   - A reference bound to the result outlives the slot: `const auto& r = append(x, v)`,
 //     `auto&& r = ...` and `for (auto e : append(x, v))` read a dead temporary after the
 //     line (as with std::min). Name a copy: `auto r = append(x, v)`, then range over r.
-//   - While the slot is pending, x and the slot share x's block: element writes through the
-//     slot (`append(x, v)[0] = 1`, a callee writing through its const slice& parameter)
-//     before anything copies it show in x, where Go's result has an array of its own; and a
-//     copy or sub of x in the same expression zeroes x's dirty tail from x's len, which the
-//     slot can see. Go code does neither with a result it then throws away.
-//   - append(s, v) on a non-const lvalue may rewrite s's header (address, not contents):
-//     like an assignment to s, it must not run concurrently with readers of the object s on
-//     other threads. std::as_const(s) selects the reading form (a counted result).
-//   - The source must outlive the full expression (a slice inside a temporary that dies
-//     before the slot does is not a source append on an lvalue can borrow from).
-// append on a const slice or an rvalue returns a counted slice<T> (the rvalue's reference
+//   - While the slot is pending, it and x share x's block: element writes through the slot
+//     (`append(x, v)[0] = 1`, a callee writing through its const slice& parameter) before
+//     anything copies it show in x, where Go's result has an array of its own; and a copy
+//     or sub of x in the same expression zeroes x's dirty tail from x's len, which the slot
+//     can see. Go code does neither with a result it then throws away.
+//   - append on a non-const lvalue may rewrite x's header (address, not contents): like an
+//     assignment to x, it must not run concurrently with readers of the object x on other
+//     threads. std::as_const(x) selects the reading form (a counted result).
+//   - x must outlive the full expression (a slice inside a temporary that dies first is no
+//     source to borrow from).
+// append on a const slice or an rvalue returns a counted slice<T> (an rvalue's reference
 // moves into it, and its array grows in place when unique).
+//
+// Sub-slices are values, counted. s.sub(lo, hi) returns a slice<T> that holds its own
+// reference, also as a temporary (`f(s.sub(1, 3))`, `s.sub(1, 3)[0]`). Step 4's view cost
+// would need the reference return above, and `for (auto v : s.sub(1, 3))` — Go's most
+// common loop — binds a reference to the returned slot, which dies before the loop runs;
+// a returned value is kept alive by the loop but is the very object `auto w = s.sub(1, 3)`
+// names, so it must be counted from the start. Ranging over sub-slices safely wins; the
+// cost is pinned in tests/fastpath (sub against span_sub).
 //
 // Invariants (check() walks them): data == nullptr iff the slice is nil, and then
 // len == cap == 0 and there is no array; len <= cap; with an array, [data, data + cap) lies
@@ -757,15 +763,15 @@ struct ops {
 //
 // The storage of `append(x, ...)`'s result when x is a non-const lvalue (see "Results of
 // append on an lvalue"): a default argument of append, so a temporary of the caller's full
-// expression, and append returns a reference to its slice. The slice is one of
-//   borrowed  x's array and window start, no reference (arr_ == borrowed_);
-//   pending   a stand-in header (array.h, rt::NewStandIn: tail kTailPending, qnext = x's
-//             grown array; arr_ == borrowed_ == stand_in_): Go's new array, still read
-//             from x's block; the first copy splits it off (ops::SettleSlow) and from
-//             then on the slot owns that array;
-//   owning    a real reference (growth by copy, or after a split): released at the end.
-// The slot's address goes nowhere out of line (the cold paths take fields by value), so in
-// `s = append(s, v)` it lives in registers and the fit path stores nothing but the element.
+// expression, and append returns a reference to its slice, which is one of
+//   borrowed  x's array and element 0, no reference (arr_ == borrowed_, no stand-in);
+//   pending   a stand-in header (arr_ == borrowed_ == stand_in_): growth in place (its
+//             qnext is x's block) or by copy (its prev holds the new array's reference);
+//   owning    after the first copy settled a pending slot: Go's array, one reference.
+// At the end: a borrowed or pending slice is forgotten, an owning one released, and the
+// stand-in dropped (with the reference it may still hold). The slot's address goes nowhere
+// out of line (the cold paths take fields by value), so in `s = append(s, v)` it lives in
+// registers and the fit path stores nothing but the element.
 namespace slices::detail {
 
 template <class T>
