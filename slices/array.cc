@@ -192,17 +192,18 @@ array* ReallocArray(array* a, size_t cap, size_t elem_size, size_t align) {
 int64_t LiveArrays() { return g_live.load(std::memory_order_relaxed); }
 
 array* NewStandIn(array* real, bool owned) {
-  array* h;
   uint32_t free = ~tl_stand_ins_used & ((1u << kStandIns) - 1);
-  if (free != 0) [[likely]] {
+  if (free != 0) [[likely]] {  // owner, local and word stay 0 (zero-initialised): uncounted
     int i = __builtin_ctz(free);
     tl_stand_ins_used |= 1u << i;
-    h = &tl_stand_ins[i];
-  } else {
-    h = static_cast<array*>(runtime::allocate(sizeof(array), alignof(array), false));
-    if (!h) throw std::bad_alloc();
+    array* h = &tl_stand_ins[i];
+    h->prev = owned ? real : nullptr, h->qnext = real;
+    h->tail.store(kTailPending, std::memory_order_relaxed);
+    return h;
   }
-  return ::new (h) array{kNoOwner, 0, {0}, owned ? real : nullptr, nullptr, real, real->cap,
+  void* p = runtime::allocate(sizeof(array), alignof(array), false);
+  if (!p) throw std::bad_alloc();
+  return ::new (p) array{0, 0, {0}, owned ? real : nullptr, nullptr, real, real->cap,
                          {kTailPending}};
 }
 

@@ -215,8 +215,8 @@ inline void SetDestroy(array* a, void (*destroy)(array*)) {
   a->tail.store(reinterpret_cast<uintptr_t>(destroy), std::memory_order_relaxed);
 }
 
-// The stand-in header of a pending append result (slice.h): counted by nobody (owner
-// kNoOwner, local 0, word 0), marked kTailPending; qnext names the array whose block the
+// The stand-in header of a pending append result (slice.h): counted by nobody (local 0 and
+// word 0: no thread's owner test or uniqueness test passes), marked kTailPending; qnext names the array whose block the
 // result reads, and prev holds that array's one reference when append made it (growth by
 // copy: the result owns it until something takes it). One per growth of an lvalue append,
 // dropped with the result slot at the end of the same expression, on the same thread: each
