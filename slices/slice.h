@@ -228,11 +228,15 @@ class slice {
 
   slice sub(size_t lo) const& { return sub(lo, len_); }
   slice sub(size_t lo) && { return std::move(*this).sub(lo, len_); }
+  // (The fields are read before the count changes: a store to the count may alias them.)
   slice sub(size_t lo, size_t hi) const& {
     CheckSub(lo, hi);
     SettleTail();
-    if (arr_) slices::rt::Retain(arr_);
-    return slice(arr_, data_ + lo, hi - lo, cap_ - lo);
+    array* a = arr_;
+    T* d = data_;
+    size_t c = cap_;
+    if (a) slices::rt::Retain(a);
+    return slice(a, d + lo, hi - lo, c - lo);
   }
   slice sub(size_t lo, size_t hi) && {
     CheckSub(lo, hi);
@@ -244,8 +248,10 @@ class slice {
   slice sub(size_t lo, size_t hi, size_t max) const& {
     CheckSub3(lo, hi, max);
     SettleTail();
-    if (arr_) slices::rt::Retain(arr_);
-    return slice(arr_, data_ + lo, hi - lo, max - lo);
+    array* a = arr_;
+    T* d = data_;
+    if (a) slices::rt::Retain(a);
+    return slice(a, d + lo, hi - lo, max - lo);
   }
   slice sub(size_t lo, size_t hi, size_t max) && {
     CheckSub3(lo, hi, max);
