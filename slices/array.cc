@@ -11,6 +11,11 @@ constinit std::atomic<int64_t> g_live{0};        // arrays allocated and not fre
 // The arrays this thread owns and has not merged (an intrusive list through prev/next).
 constinit thread_local array* tl_owned __attribute__((tls_model("initial-exec"))) = nullptr;
 
+// Stand-ins of pending append results (array.h): kStandIns per thread, a bit each in use.
+constexpr int kStandIns = 8;
+constinit thread_local array tl_stand_ins[kStandIns] __attribute__((tls_model("initial-exec"))) = {};
+constinit thread_local uint32_t tl_stand_ins_used __attribute__((tls_model("initial-exec"))) = 0;
+
 // ---- the owner's list ----------------------------------------------------------------------
 
 void Link(array* a) {
@@ -185,5 +190,31 @@ array* ReallocArray(array* a, size_t cap, size_t elem_size, size_t align) {
 }
 
 int64_t LiveArrays() { return g_live.load(std::memory_order_relaxed); }
+
+array* NewStandIn(array* real, bool owned) {
+  uint32_t free = ~tl_stand_ins_used & ((1u << kStandIns) - 1);
+  if (free != 0) [[likely]] {  // owner, local and word stay 0 (zero-initialised): uncounted
+    int i = __builtin_ctz(free);
+    tl_stand_ins_used |= 1u << i;
+    array* h = &tl_stand_ins[i];
+    h->prev = owned ? real : nullptr, h->qnext = real;
+    h->tail.store(kTailPending, std::memory_order_relaxed);
+    return h;
+  }
+  void* p = runtime::allocate(sizeof(array), alignof(array), false);
+  if (!p) throw std::bad_alloc();
+  return ::new (p) array{0, 0, {0}, owned ? real : nullptr, nullptr, real, real->cap,
+                         {kTailPending}};
+}
+
+void DropStandIn(array* h) {
+  if (h->prev) Release(h->prev);  // growth by copy whose result nobody took
+  auto at = reinterpret_cast<uintptr_t>(h), first = reinterpret_cast<uintptr_t>(tl_stand_ins);
+  if (at - first < sizeof(tl_stand_ins)) {
+    tl_stand_ins_used &= ~(1u << ((at - first) / sizeof(array)));
+    return;
+  }
+  runtime::deallocate(h);
+}
 
 }  // namespace gort::slices::rt

@@ -67,6 +67,8 @@
 // no copy can see the tail before its zeros.
 //   tail: kTailClean / kTailDirty / kTailBusy, or for elements that are not trivially
 //   destructible (never marked) the address of the function that destroys them.
+//   kTailPending marks no real array: only the stand-in header that a pending append
+//   result points to (slice.h), so that the test every copy already makes finds it.
 //
 // Memory: one block, the 64-byte header then the elements, from the runtime's allocator
 // (alloc/runtime.h: gort's heap, where large blocks grow by remapping pages; the C library's
@@ -120,6 +122,9 @@ static_assert(sizeof(array) == 64);
 inline constexpr uint64_t kNoOwner = ~uint64_t{0};
 inline constexpr int64_t kMerged = 1, kQueued = 2, kOne = 4;
 inline constexpr uintptr_t kTailClean = 0, kTailDirty = 1, kTailBusy = 2;
+// Never on a real array: the mark of the stand-in header of a pending append result
+// (slice.h, "Results of append on an lvalue").
+inline constexpr uintptr_t kTailPending = 3;
 
 constexpr int64_t Count(int64_t word) { return word >> 2; }
 
@@ -209,6 +214,16 @@ void DestroyElements(array* a) {
 inline void SetDestroy(array* a, void (*destroy)(array*)) {
   a->tail.store(reinterpret_cast<uintptr_t>(destroy), std::memory_order_relaxed);
 }
+
+// The stand-in header of a pending append result (slice.h): counted by nobody (local 0 and
+// word 0: no thread's owner test or uniqueness test passes), marked kTailPending; qnext names the array whose block the
+// result reads, and prev holds that array's one reference when append made it (growth by
+// copy: the result owns it until something takes it). One per growth of an lvalue append,
+// dropped with the result slot at the end of the same expression, on the same thread: each
+// thread keeps a few in thread-local storage (array.cc) and takes the heap only when more
+// results than that are pending at once.
+GORT_RUNTIME_API array* NewStandIn(array* real, bool owned);
+GORT_RUNTIME_API void DropStandIn(array* h);
 
 // ---- lazy zeroing --------------------------------------------------------------------------
 

@@ -18,37 +18,72 @@
 //   s[i]                  checked: i >= len throws gort::bounds_error with Go's message.
 //                         s.at_unchecked(i) is the hot-loop form without the check.
 //
-// What makes `s = gort::append(s, v)` cost what push_back costs (the issue's bar):
-//   1. Borrowed results. append on a non-const lvalue returns gort::appended<T>, not a
-//      slice: a short-lived view that names its source and holds no reference. Assigning
-//      it back to its source (`s = append(s, v)`) only writes len and cap — no reference
-//      count traffic at all. Converting it into any other slice (`slice t = append(s, v)`,
-//      `f(append(s, v))`, `const slice& r = append(s, v)`) makes a real slice: it takes a
-//      reference to the shared array, exactly Go's aliasing. (It is a separate type because
-//      C++17 elides the copy in `auto t = f()`: a borrowed *slice* would become a named
-//      slice without a reference. `auto t = append(s, v)` therefore gives an appended<T>,
-//      usable only as a temporary; name results `slice t = append(s, v)`.)
-//   2. In-place growth of the source. When append(s, ...) on an lvalue must grow, s's
-//      array is uniquely owned (array.h, "Unique ownership"), len == cap and s's window
-//      ends where the block ends, that array grows: realloc for trivially copyable T
-//      (gort_realloc remaps large blocks; s keeps its offset), a new block and moved
-//      elements otherwise. s's header is patched to the new address and keeps its len and
-//      cap, so s sees exactly what it saw; the result is {same array, len+n, Go's cap}.
-//      Capacities stay Go's growslice values (the block may be larger).
-//   3. Go's aliasing after growth. In Go, `t := append(s, v)` after growth leaves t and s
-//      on different arrays. A result grown in place that goes anywhere but its source is
-//      therefore copied into a fresh array of the result's cap on conversion (`grown`).
-//      A second growth of s while the block has room past s's window (such a result was
-//      copied out, or is still pending in the same expression) grows by copy, as Go does.
-//   An rvalue source — `s = gort::append(std::move(s), v)` — grows in place the same way.
+// Results of append on an lvalue. `y := append(x, v)` is `auto y = gort::append(x, v)`, and
+// `s = append(s, v)` in a loop must cost what push_back costs, which leaves no room for a
+// reference count per element. C++ gives the two spellings one distinguishing step only:
+// `auto y = f()` copies from a reference f returns, and does nothing for a value f returns
+// (guaranteed elision). So append(x, ...) on a non-const lvalue x returns `const slice<T>&`
+// to a slice in a result slot (detail::result<T>): a temporary made by a default argument
+// of append, alive until the end of the caller's full expression. How a call goes:
+//   1. Room (len + n <= cap): the values are stored at [len, len + n) and the slot's slice
+//      is x's array and element 0 with the new len, *borrowed*: no reference of its own
+//      (x's keeps the array alive).
+//   2. `x = append(x, v)`: copy assignment from a slice with the same array and the same
+//      element 0 only moves len and cap (retaining and releasing one array would cancel).
+//      Nothing is counted; inlined, the slot lives in registers and step 1 + 2 are a
+//      compare, the store and len + 1.
+//   3. `auto y = append(x, v)` (also `slice<T> y = ...`, `y = ...`, a by-value parameter,
+//      push_back): y is copied from the slot and takes its own reference, so y is an
+//      ordinary slice from its first line and x may be reassigned or destroyed next. With
+//      room y shares x's array, as in Go.
+//   4. Read in the expression (`append(x, v)[i]`, `.len()`, a const slice<T>& parameter):
+//      the slot itself, at no cost.
+//   5. Growth in place: when append needs more than cap and x holds the only reference to
+//      an array whose block ends where x's window ends (array.h, "Unique ownership"), x's
+//      array grows: realloc for trivially copyable T (large blocks are remapped, not
+//      copied), a new block with moved elements otherwise. x is patched to the new address
+//      and keeps its len and cap, so x sees what it saw. In Go the result has an array x
+//      does not share, so the slot is *pending*: its array pointer is a stand-in header
+//      (rt::NewStandIn, marked kTailPending) naming x's block, which it reads. The mark is
+//      seen by the one test every copy already makes (slice::SettleTail, for dirty tails):
+//      assigned to x (step 2's case) the window is x's, so x takes len and cap — growth in
+//      place cost only the realloc; copied anywhere else (step 3, a sub, an append to it,
+//      copy into it) the slot first becomes Go's growslice result: a new array with a copy
+//      of the elements, which every later copy of the slot shares.
+//   6. Growth by copy (x shared, nil, or not growable in place): Go's growslice. The new
+//      array's reference waits in a stand-in too (so every growth path looks alike to the
+//      compiler, and step 2 folds): the first copy takes it, the slot releases it if
+//      nothing did.
+// Why it is safe. Every slice but the slot counts its reference. A borrowed slot names x's
+// array while x (an lvalue that outlives the expression) holds it, and an assignment to x
+// retains what it copies before releasing what it held. A pending slot reads x's block,
+// which x holds. A stand-in is never retained or released: every path that takes a
+// reference (copy, copy assignment, sub, append and copy through a const slice) settles a
+// marked slice first; the slot frees its stand-in at the end of the expression.
+// What does not hold (the price of returning a reference):
+//   - A reference bound to the result outlives the slot: `const auto& r = append(x, v)`,
+//     `auto&& r = ...` and `for (auto e : append(x, v))` read a dead temporary after the
+//     line (as with std::min). Name a copy: `auto r = append(x, v)`, then range over r.
+//   - While the slot is pending, it and x share x's block: element writes through the slot
+//     (`append(x, v)[0] = 1`, a callee writing through its const slice& parameter) before
+//     anything copies it show in x, where Go's result has an array of its own; and a copy
+//     or sub of x in the same expression zeroes x's dirty tail from x's len, which the slot
+//     can see. Go code does neither with a result it then throws away.
+//   - append on a non-const lvalue may rewrite x's header (address, not contents): like an
+//     assignment to x, it must not run concurrently with readers of the object x on other
+//     threads. std::as_const(x) selects the reading form (a counted result).
+//   - x must outlive the full expression (a slice inside a temporary that dies first is no
+//     source to borrow from).
+// append on a const slice or an rvalue returns a counted slice<T> (an rvalue's reference
+// moves into it, and its array grows in place when unique).
 //
-// Hazards (the price of 1 and 2):
-//   - An appended<T> is valid only while its source is unchanged: use it in the full
-//     expression that made it. Named (`auto t = append(s, v)`, `auto&&`), its accessors do
-//     not compile; `std::move(t)` forces them and is the caller's promise.
-//   - append(s, ...) on a non-const lvalue may rewrite s's header (address, not contents):
-//     like an assignment to s, it must not run concurrently with readers of the object s
-//     on other threads. std::as_const(s) selects the reading form (a counted result).
+// Sub-slices are values, counted. s.sub(lo, hi) returns a slice<T> that holds its own
+// reference, also as a temporary (`f(s.sub(1, 3))`, `s.sub(1, 3)[0]`). Step 4's view cost
+// would need the reference return above, and `for (auto v : s.sub(1, 3))` — Go's most
+// common loop — binds a reference to the returned slot, which dies before the loop runs;
+// a returned value is kept alive by the loop but is the very object `auto w = s.sub(1, 3)`
+// names, so it must be counted from the start. Ranging over sub-slices safely wins; the
+// cost is pinned in tests/fastpath (sub against span_sub).
 //
 // Invariants (check() walks them): data == nullptr iff the slice is nil, and then
 // len == cap == 0 and there is no array; len <= cap; with an array, [data, data + cap) lies
@@ -58,10 +93,9 @@
 // unwritten and marks the array dirty (array.h, "Lazy zeroing"); a dirty array has exactly
 // one slice, and the tail past its len is zeroed before anything could show it or share the
 // array (copy, sub, an append result becoming a second slice: ops::SettleTail lists them).
-// Hazard: while an appended<T> of s is pending, a copy or sub of s settles from s's len and
-// zeroes the value the append wrote past it (the "use it in the full expression" rule); so
-// does a discarded result (`(void)append(s, v)`, which [[nodiscard]] warns about and go vet
-// reports in Go): after a growth of s, s.sub(0, cap) then shows 0 where Go shows v.
+// Hazard: a discarded result (`(void)append(s, v)`; Go rejects `append` as a statement)
+// leaves the value past s's len, and the next settle of s zeroes it: after a growth of s,
+// s.sub(0, cap) then shows 0 where Go shows v.
 //
 // Retention: like Go, a small slice of a large array keeps all of it alive. clone(s) copies
 // the window into an array of its own (s = gort::clone(s) lets the big one go);
@@ -92,12 +126,11 @@ namespace gort {
 
 template <class T>
 class slice;
-template <class T>
-class appended;
-
 namespace slices::detail {
 template <class T>
 struct ops;
+template <class T>
+class result;
 // Go's runtime.zerobase: where non-nil slices of capacity 0 point.
 alignas(64) inline constinit char zerobase[64] = {};
 }  // namespace slices::detail
@@ -105,11 +138,15 @@ alignas(64) inline constinit char zerobase[64] = {};
 template <class T>
 class slice {
   static_assert(std::is_same_v<T, std::remove_cv_t<T>> && std::is_object_v<T>,
-                "slice elements are non-const objects");
-  static_assert(std::is_default_constructible_v<T>, "elements need a zero value");
+                "gort::slice<T>: T must be a non-const object type (Go has no const or "
+                "reference elements): write gort::slice<int>, and const gort::slice<int>& "
+                "for a read-only view");
+  static_assert(std::is_default_constructible_v<T>,
+                "gort::slice<T>: T needs a zero value (a default constructor): make and "
+                "append's growth fill new elements with it, as Go does");
   using array = slices::rt::array;
   friend struct slices::detail::ops<T>;
-  friend class appended<T>;
+  friend class slices::detail::result<T>;
 
  public:
   using element_type = T;
@@ -127,24 +164,24 @@ class slice {
   constexpr slice(std::nullptr_t) noexcept {}
   slice(std::initializer_list<T> init);  // []T{a, b, c}: len == cap == init.size()
 
-  slice(const slice& o) noexcept : arr_(o.arr_), data_(o.data_), len_(o.len_), cap_(o.cap_) {
-    if (arr_) {
-      o.SettleTail();
-      slices::rt::Retain(arr_);
-    }
+  // (A pending append result splits off first: its fields are read after SettleTail.)
+  slice(const slice& o) noexcept {
+    o.SettleTail();
+    arr_ = o.arr_, data_ = o.data_, len_ = o.len_, cap_ = o.cap_;
+    if (arr_) slices::rt::Retain(arr_);
   }
   slice(slice&& o) noexcept : arr_(o.arr_), data_(o.data_), len_(o.len_), cap_(o.cap_) {
     o.Forget();
   }
+  // The same array from the same element 0 (`s = append(s, v)` with room, `s = s`): a retain
+  // and a release of one array cancel, so only len and cap move. (A dirty tail has one
+  // holder, so o is this slice or a borrowed result of it, whose len covers what it wrote.)
   slice& operator=(const slice& o) noexcept {
-    if (o.arr_) {
-      o.SettleTail();
-      slices::rt::Retain(o.arr_);
+    if (o.arr_ == arr_ && o.data_ == data_) [[likely]] {
+      len_ = o.len_, cap_ = o.cap_;
+      return *this;
     }
-    array* old = arr_;
-    arr_ = o.arr_, data_ = o.data_, len_ = o.len_, cap_ = o.cap_;
-    if (old) slices::rt::Release(old);
-    return *this;
+    return Assign(o);
   }
   slice& operator=(slice&& o) noexcept {
     if (this == &o) return *this;
@@ -159,11 +196,6 @@ class slice {
   GORT_INLINE ~slice() {
     if (arr_) slices::rt::Release(arr_);
   }
-
-  // The result of append on an lvalue (see "Borrowed results"): into its own source it is
-  // just the new len and cap; anything else takes a reference (or a copy after growth).
-  slice(appended<T>&& r);
-  slice& operator=(appended<T>&& r);
 
   // ---- Go's len, cap, nil ------------------------------------------------------------------
 
@@ -196,13 +228,15 @@ class slice {
 
   slice sub(size_t lo) const& { return sub(lo, len_); }
   slice sub(size_t lo) && { return std::move(*this).sub(lo, len_); }
+  // (The fields are read before the count changes: a store to the count may alias them.)
   slice sub(size_t lo, size_t hi) const& {
     CheckSub(lo, hi);
-    if (arr_) {
-      SettleTail();
-      slices::rt::Retain(arr_);
-    }
-    return slice(arr_, data_ + lo, hi - lo, cap_ - lo);
+    SettleTail();
+    array* a = arr_;
+    T* d = data_;
+    size_t c = cap_;
+    if (a) slices::rt::Retain(a);
+    return slice(a, d + lo, hi - lo, c - lo);
   }
   slice sub(size_t lo, size_t hi) && {
     CheckSub(lo, hi);
@@ -213,11 +247,11 @@ class slice {
   }
   slice sub(size_t lo, size_t hi, size_t max) const& {
     CheckSub3(lo, hi, max);
-    if (arr_) {
-      SettleTail();
-      slices::rt::Retain(arr_);
-    }
-    return slice(arr_, data_ + lo, hi - lo, max - lo);
+    SettleTail();
+    array* a = arr_;
+    T* d = data_;
+    if (a) slices::rt::Retain(a);
+    return slice(a, d + lo, hi - lo, max - lo);
   }
   slice sub(size_t lo, size_t hi, size_t max) && {
     CheckSub3(lo, hi, max);
@@ -231,9 +265,11 @@ class slice {
 
   // Bytes of the backing block this slice keeps alive (0 when it has none).
   size_t array_bytes() const noexcept {
-    return arr_ ? slices::rt::ElementOffset(alignof(T)) + arr_->cap * sizeof(T) : 0;
+    array* a = slices::detail::ops<T>::Real(arr_);
+    return a ? slices::rt::ElementOffset(alignof(T)) + a->cap * sizeof(T) : 0;
   }
-  // True when both slices keep the same backing array alive.
+  // True when both slices keep the same backing array alive (a pending append result has
+  // Go's array of its own: it shares with nothing).
   bool shares_array_with(const slice& o) const noexcept { return arr_ && arr_ == o.arr_; }
 
   // The invariants of the header comment: names the first broken one, "" when they hold
@@ -243,9 +279,11 @@ class slice {
       return !arr_ && len_ == 0 && cap_ == 0 ? "" : "slice: nil data with a length, cap or array";
     if (len_ > cap_) return "slice: len > cap";
     if (!arr_) return cap_ == 0 ? "" : "slice: a capacity without an array";
-    T* first = slices::rt::Elements<T>(arr_);
-    if (data_ < first || data_ + cap_ > first + arr_->cap)
+    array* a = slices::detail::ops<T>::Real(arr_);  // a pending result reads its source's block
+    T* first = slices::rt::Elements<T>(a);
+    if (data_ < first || data_ + cap_ > first + a->cap)
       return "slice: [data, data + cap) is not inside its array";
+    if (a != arr_) return "";
     // A dirty tail (array.h, "Lazy zeroing") implies one reference.
     if (slices::rt::Dirty(arr_) && slices::rt::OwnedHere(arr_) &&
         (arr_->local != 1 || arr_->word.load(std::memory_order_relaxed) != 0))
@@ -265,16 +303,42 @@ class slice {
 
   void Forget() noexcept { arr_ = nullptr, data_ = nullptr, len_ = cap_ = 0; }
 
-  // Lazy zeroing (array.h): growth may have left [data + len, block end) unwritten. Called
-  // before anything that makes a second reference or a window past len (see ops::SettleTail).
-  // (Only the test of the mark is inline: the cold call reads the fields itself.)
+  // Called before anything that makes a second reference or a window past len (see
+  // ops::SettleTail): lazy zeroing (array.h) — growth may have left [data + len, block end)
+  // unwritten — and a pending append result, which becomes Go's new array here (the only
+  // slices with a pending mark are result slots, never const objects: the cast is sound).
+  // The cold call takes the fields by value and returns the array (a new one when a pending
+  // result splits off): the slice's address never leaves the caller, so a result slot or a
+  // local stays in registers.
   GORT_INLINE void SettleTail() const noexcept {
-    if constexpr (slices::detail::ops<T>::kLazy) {
-      if (arr_ && slices::rt::Dirty(arr_)) [[unlikely]] SettleTailSlow();
+    if (arr_ && slices::detail::ops<T>::Marked(arr_)) [[unlikely]] {
+      array* a = slices::detail::ops<T>::SettleSlow(arr_, data_, len_, cap_);
+      if (a != arr_) {
+        slice* self = const_cast<slice*>(this);
+        self->arr_ = a, self->data_ = slices::rt::Elements<T>(a);
+      }
     }
   }
-  [[gnu::noinline]] void SettleTailSlow() const noexcept {
-    slices::detail::ops<T>::SettleTail(arr_, data_ + len_);
+
+  // Copy assignment but for the same window: also where a pending result comes home.
+  GORT_INLINE slice& Assign(const slice& o) noexcept {
+    array* a = o.arr_;
+    if (a) {
+      if (slices::detail::ops<T>::Marked(a)) [[unlikely]] {
+        // x = append(x, v) after x grew in place: x's window, x takes len and cap.
+        if (slices::detail::ops<T>::Real(a) == arr_ && o.data_ == data_) {
+          len_ = o.len_, cap_ = o.cap_;
+          return *this;
+        }
+        o.SettleTail();
+        a = o.arr_;
+      }
+      slices::rt::Retain(a);
+    }
+    array* old = arr_;
+    arr_ = a, data_ = o.data_, len_ = o.len_, cap_ = o.cap_;
+    if (old) slices::rt::Release(old);
+    return *this;
   }
 
   GORT_INLINE void CheckSub(size_t lo, size_t hi) const {
@@ -287,7 +351,8 @@ class slice {
     if (lo > hi) [[unlikely]] slices::PanicBounds(bounds_code::slice3_c, lo, hi);
   }
 
-  array* arr_ = nullptr;  // one counted reference, or null (nil, or capacity 0)
+  array* arr_ = nullptr;  // one counted reference, or null (nil, or capacity 0); in a
+                          // result slot also borrowed, or a pending stand-in (see above)
   T* data_ = nullptr;     // element 0 of the window; null iff nil
   size_t len_ = 0;
   size_t cap_ = 0;
@@ -307,18 +372,50 @@ struct ops {
   // Growth tails are zeroed lazily (array.h): a dirty mark instead of a memset.
   static constexpr bool kLazy = kTrivial;
 
+  // The one test before sharing: a dirty (or busy) tail, or a pending append result. For
+  // elements that are never zeroed lazily the tail holds their destroy function or 0, and
+  // only a pending result's stand-in holds kTailPending.
+  GORT_INLINE static bool Marked(const array* a) noexcept {
+    if constexpr (kLazy) return a->tail.load(std::memory_order_acquire) != rt::kTailClean;
+    return a->tail.load(std::memory_order_relaxed) == rt::kTailPending;
+  }
+  static bool Pending(const array* a) noexcept {
+    return a && a->tail.load(std::memory_order_relaxed) == rt::kTailPending;
+  }
+  // The array whose block a slice reads: a pending result's stand-in names its source's.
+  static array* Real(array* a) noexcept { return Pending(a) ? a->qnext : a; }
+
+  // The cold half of slice::SettleTail. A pending append result becomes Go's growslice
+  // result first: a new array of its len and cap holding a copy of its elements (returned;
+  // out of memory here is fatal, as Go's throw). The stand-in it leaves belongs to its slot.
+  [[gnu::noinline]] static array* SettleSlow(array* a, T* data, size_t len, size_t cap) noexcept {
+    if (Pending(a)) {
+      if (array* own = a->prev) {  // growth by copy: the new array is Go's already
+        a->prev = nullptr;          // its reference moves from the stand-in to the slot
+        a = own, data = rt::Elements<T>(own);
+      } else {
+        slice<T> r = Exact(data, len, cap);
+        a = r.arr_, data = r.data_;
+        r.Forget();
+      }
+    }
+    SettleTail(a, data + len);
+    return a;
+  }
+
   // The settle point of lazy zeroing. end is the end of the written elements of the only
   // slice of a dirty array (its data + len, or an append result's, which is past it); the
   // one test on a clean array is a load of the header's line that Retain reads anyway.
   // Called before every new reference to the array and every window past len:
   //   slice copy and copy assignment, sub (all forms, also on rvalues: the window moves),
-  //   Share / ShareHere / AppendSlow (append on a const slice), Promote (an appended<T>
-  //   becoming a slice that shares the array). Clone and the copy of a result grown in
-  //   place read only [0, len) and make no reference. The append fast paths on an lvalue
-  //   or rvalue write at len and raise it: they keep the invariant without a check.
+  //   Share / ShareHere / AppendSlow / AppendN (append on a const slice, which may be a
+  //   borrowed result slot whose len is past its source's). Clone and the split of a
+  //   pending result read only [0, len) and make no reference. The append fast paths on
+  //   an lvalue or rvalue write at len and raise it: they keep the invariant without a
+  //   check. (A busy tail is being settled by another thread: rt::SettleTail waits.)
   GORT_INLINE static void SettleTail(array* a, T* end) noexcept {
     if constexpr (kLazy) {
-      if (a && rt::Dirty(a)) [[unlikely]]
+      if (a && a->tail.load(std::memory_order_acquire) != rt::kTailClean) [[unlikely]]
         rt::SettleTail(a, end, rt::Elements<T>(a) + a->cap);
     }
   }
@@ -500,6 +597,7 @@ struct ops {
   // append(s, src[0, n)...): src may overlap s's array.
   static slice<T> AppendN(const slice<T>& s, const T* src, size_t n) {
     if (n == 0) return s;
+    if (Pending(s.arr_)) Settle(s);  // a pending result is Go's own array before it is shared
     size_t needed = Needed(s.len_, n);
     if (needed <= s.cap_) {
       Move(s.data_ + s.len_, src, n);
@@ -590,27 +688,20 @@ struct ops {
     return g;
   }
 
-  // append(s, v) on a full lvalue s: the out-of-line growth, then s patched (in place) or
-  // the new array carried by the result.
-  GORT_INLINE static appended<T> GrowLvalue(slice<T>& s, value_param v) {
+  // append(s, v) on a full lvalue s: the out-of-line growth, then s patched and the result
+  // pending (in place), or the result holding the new array.
+  GORT_INLINE static const slice<T>& GrowLvalue(slice<T>& s, value_param v, result<T>& r) {
     size_t len = s.len_;
     growth g = AppendGrowLvalue(s.arr_, s.data_, len, s.cap_, v);
-    if (!g.data) return Adopted(s, g.arr, len + 1);
+    if (!g.data) return r.Pend(rt::NewStandIn(g.arr, true), rt::Elements<T>(g.arr), len + 1, g.arr->cap);
     s.arr_ = g.arr, s.data_ = g.data;
-    return Borrow(s, len + 1, rt::Elements<T>(g.arr) + g.arr->cap - g.data, true);
+    return r.Pend(rt::NewStandIn(g.arr, false), g.data, len + 1,
+                  rt::Elements<T>(g.arr) + g.arr->cap - g.data);
   }
 
-  GORT_INLINE static appended<T> Borrow(slice<T>& s, size_t len, size_t cap, bool grown) {
-    return appended<T>(s.arr_, false, s.data_, len, cap, grown);
-  }
-  GORT_INLINE static appended<T> Adopted(slice<T>&, array* own, size_t len) {
-    return appended<T>(own, true, rt::Elements<T>(own), len, own->cap, false);
-  }
-  GORT_INLINE static appended<T> Owned(slice<T>&, slice<T>&& r) {
-    array* a = r.arr_;
-    r.arr_ = nullptr;  // the reference moves into the result
-    return appended<T>(a, true, r.data_, r.len_, r.cap_, false);
-  }
+  // A pending result, or a borrowed slot with a dirty tail, before it is written or shared.
+  static void Settle(const slice<T>& s) noexcept { s.SettleTail(); }
+  GORT_INLINE static array* Arr(const slice<T>& s) noexcept { return s.arr_; }
 
   static bool InArray(const slice<T>& s, const T* p) {
     if (!s.arr_) return false;
@@ -619,39 +710,27 @@ struct ops {
   }
 
   // append(s, src[0, n)...) for an lvalue s; src may overlap s's array.
-  static appended<T> AppendNLvalue(slice<T>& s, const T* src, size_t n) {
+  static const slice<T>& AppendNLvalue(slice<T>& s, const T* src, size_t n, result<T>& r) {
     size_t len = s.len_;
-    if (n == 0) return Borrow(s, len, s.cap_, false);
+    if (n == 0) return r.Borrow(s.arr_, s.data_, len, s.cap_);
     size_t needed = Needed(len, n);
     if (needed <= s.cap_) {
       Move(s.data_ + len, src, n);
-      return Borrow(s, needed, s.cap_, false);
+      return r.Borrow(s.arr_, s.data_, needed, s.cap_);
     }
     if (!InArray(s, src) && CanGrowInPlace(s)) {
       size_t c = GrowCapOrPanic(s.cap_, needed);
       GrowInPlace(s, c, needed);
       Move(s.data_ + len, src, n);
-      return Borrow(s, needed, c, true);
+      return r.Pend(rt::NewStandIn(s.arr_, false), s.data_, needed, c);
     }
-    slice<T> r = Grown(s, needed);  // s still holds the old array: src stays valid
-    Move(r.data_ + len, src, n);
-    r.len_ = needed;
-    return Owned(s, std::move(r));
-  }
-
-  // appended<T> -> slice<T> anywhere but its source: the new array it carries, a reference
-  // to the shared array, or (grown in place) a copy in a fresh array of the same cap.
-  static slice<T> Promote(array* arr, bool& own, T* data, size_t len, size_t cap, bool grown) {
-    if (own) {
-      own = false;
-      return slice<T>(arr, data, len, cap);
-    }
-    if (grown) return Exact(data, len, cap);
-    if (arr) {
-      SettleTail(arr, data + len);  // the result's len: past the source's, all written
-      rt::Retain(arr);
-    }
-    return slice<T>(arr, data, len, cap);
+    slice<T> g = Grown(s, needed);  // s still holds the old array: src stays valid
+    Move(g.data_ + len, src, n);
+    array* a = g.arr_;
+    T* d = g.data_;
+    size_t c = g.cap_;
+    g.Forget();  // the reference moves into the result's stand-in
+    return r.Pend(rt::NewStandIn(a, true), d, needed, c);
   }
 
   static slice<T> Make(size_t len, size_t cap) {
@@ -686,95 +765,56 @@ struct ops {
 
 }  // namespace slices::detail
 
-// ---- appended<T>: the borrowed result of append on an lvalue ---------------------------------
+// ---- the result slot of append on an lvalue ------------------------------------------------
 //
-// {array, data, len, cap} of the slice append made, holding no reference of its own: the
-// array is the source's, borrowed (unless the append had to copy into a new array: then
-// `own` says the result carries that array's reference). Assigned to its source it is only
-// len and cap; converted to any other slice it becomes one (a reference, or a copy of an
-// in-place growth). Not copyable or movable: a temporary.
-//
-// It does not remember *which* slice it came from, only the source's array and data: a
-// pointer to the source would make the source's address escape, and the compiler would
-// then keep the source's fields in memory and reload them after every element store (the
-// store may alias them) — a load and a store more per append in a loop. Recognising the
-// source by value is exact (see slice::operator=).
+// The storage of `append(x, ...)`'s result when x is a non-const lvalue (see "Results of
+// append on an lvalue"): a default argument of append, so a temporary of the caller's full
+// expression, and append returns a reference to its slice, which is one of
+//   borrowed  x's array and element 0, no reference (arr_ == borrowed_, no stand-in);
+//   pending   a stand-in header (arr_ == borrowed_ == stand_in_): growth in place (its
+//             qnext is x's block) or by copy (its prev holds the new array's reference);
+//   owning    after the first copy settled a pending slot: Go's array, one reference.
+// At the end: a borrowed or pending slice is forgotten, an owning one released, and the
+// stand-in dropped (with the reference it may still hold). The slot's address goes nowhere
+// out of line (the cold paths take fields by value), so in `s = append(s, v)` it lives in
+// registers and the fit path stores nothing but the element.
+namespace slices::detail {
+
 template <class T>
-class [[nodiscard]] appended {
-  using ops = slices::detail::ops<T>;
-  friend struct slices::detail::ops<T>;
-  friend class slice<T>;
+class result {
+  using array = rt::array;
 
  public:
-  appended(const appended&) = delete;
-  appended& operator=(const appended&) = delete;
-  ~appended() {
-    if (own_) slices::rt::Release(arr_);
+  result() noexcept = default;
+  result(const result&) = delete;
+  result& operator=(const result&) = delete;
+  GORT_INLINE ~result() {
+    if (s_.arr_ == borrowed_) s_.Forget();  // borrowed or still pending: not ours to release
+    if (stand_in_) [[unlikely]] rt::DropStandIn(stand_in_);
   }
 
-  // Read-only use inside the expression that made it (rvalue only: see "Hazards").
-  size_t len() && noexcept { return len_; }
-  size_t cap() && noexcept { return cap_; }
-  bool is_nil() && noexcept { return data_ == nullptr; }
-  T* data() && noexcept { return data_; }
-  T& operator[](size_t i) && {
-    if (i >= len_) [[unlikely]] slices::PanicBounds(bounds_code::index, i, len_);
-    return data_[i];
+  GORT_INLINE const slice<T>& Borrow(array* a, T* data, size_t len, size_t cap) noexcept {
+    Set(a, data, len, cap);
+    borrowed_ = a;
+    return s_;
   }
-  T& back() && { return std::move(*this)[len_ - 1]; }
-  friend bool operator==(appended&& r, std::nullptr_t) noexcept { return r.data_ == nullptr; }
-
-  template <class U = void>
-  size_t len() & {
-    static_assert(sizeof(U) == 0, "gort::appended is a temporary: write `slice t = append(s, v)`");
-    return 0;
-  }
-  template <class U = void>
-  size_t cap() & {
-    static_assert(sizeof(U) == 0, "gort::appended is a temporary: write `slice t = append(s, v)`");
-    return 0;
+  GORT_INLINE const slice<T>& Pend(array* stand_in, T* data, size_t len, size_t cap) noexcept {
+    Set(stand_in, data, len, cap);
+    borrowed_ = stand_in_ = stand_in;
+    return s_;
   }
 
  private:
-  using array = slices::rt::array;
-  GORT_INLINE appended(array* arr, bool own, T* data, size_t len, size_t cap, bool grown)
-      : arr_(arr), data_(data), len_(len), cap_(cap), own_(own), grown_(grown) {}
+  GORT_INLINE void Set(array* a, T* data, size_t len, size_t cap) noexcept {
+    s_.arr_ = a, s_.data_ = data, s_.len_ = len, s_.cap_ = cap;
+  }
 
-  slice<T> Promote() { return ops::Promote(arr_, own_, data_, len_, cap_, grown_); }
-
-  array* arr_;     // the source's array (borrowed; null for nil), or a new one if own_
-  T* data_;
-  size_t len_, cap_;
-  bool own_;       // arr_ is a new array (growth by copy) and this holds its reference
-  bool grown_;     // the source's array grew in place for this result
+  slice<T> s_;
+  array* borrowed_ = nullptr;
+  array* stand_in_ = nullptr;
 };
 
-template <class T>
-slice(appended<T>&&) -> slice<T>;
-
-template <class T>
-slice<T>::slice(appended<T>&& r) : slice(r.Promote()) {}
-
-template <class T>
-GORT_INLINE slice<T>& slice<T>::operator=(appended<T>&& r) {
-  // Growth by copy: the new array replaces ours, whoever we are.
-  if (r.own_) {
-    array* old = arr_;
-    arr_ = r.arr_, data_ = r.data_, len_ = r.len_, cap_ = r.cap_;
-    r.own_ = false;
-    if (old) slices::rt::Release(old);
-    return *this;
-  }
-  // s = append(s, ...): our array at our data_ (patched if it grew in place). Any slice
-  // holding the same array at the same data_ is the source or a slice whose counted
-  // assignment would retain and release the same array; and a result grown in place has a
-  // unique array, so only its source can hold it.
-  if (r.arr_ == arr_ && r.data_ == data_) [[likely]] {
-    len_ = r.len_, cap_ = r.cap_;
-    return *this;
-  }
-  return *this = r.Promote();
-}
+}  // namespace slices::detail
 
 template <class T>
 slice<T>::slice(std::initializer_list<T> init) {  // a literal's capacity is its length
@@ -800,6 +840,8 @@ slice<T> make(size_t len, size_t cap) {
 // else (another thread's array, growth) is one out-of-line call that returns the array, so
 // no slow path rejoins the fast one before `s = ...` drops a reference: the compiler sees
 // the increment and the decrement back to back and cancels them.
+// (A pending result as s — `append(append(x, 1), 2)` after growth — is not counted by
+// this thread, so it takes the slow branch, where it becomes Go's array first.)
 template <class T>
 GORT_INLINE slice<T> append(const slice<T>& s, const std::type_identity_t<T>& v) {
   using ops = slices::detail::ops<T>;
@@ -807,21 +849,29 @@ GORT_INLINE slice<T> append(const slice<T>& s, const std::type_identity_t<T>& v)
     s.data()[s.len()] = v;
     return ops::ShareHere(s, s.len() + 1);
   }
+  if (ops::Pending(ops::Arr(s))) [[unlikely]] ops::Settle(s);
   return ops::Result(s, ops::Slow(s, v), s.len() + 1);
 }
 
-// append(s, v) on a non-const lvalue: the fast path is a store; the result borrows s's array
-// (no reference count). Growth is one out-of-line call that grows s's array in place when
-// it can (s's header is patched) or returns a new array.
+// The result slot of an lvalue append (a default argument: see "Results of append on an
+// lvalue"); callers never name it.
 template <class T>
-GORT_INLINE appended<T> append(slice<T>& s, const std::type_identity_t<T>& v) {
+using append_result = slices::detail::result<T>;
+
+// append(s, v) on a non-const lvalue: the fast path is a store; the result borrows s's array
+// (no reference count) from a slot that lives until the end of the caller's expression.
+// Growth is one out-of-line call that grows s's array in place when it can (s's header is
+// patched, the result pending) or returns a new array (the result owns it).
+template <class T>
+GORT_INLINE const slice<T>& append(slice<T>& s, const std::type_identity_t<T>& v,
+                                   append_result<T>&& r = append_result<T>()) {
   using ops = slices::detail::ops<T>;
   size_t len = s.len(), cap = s.cap();
   if (len < cap) [[likely]] {
     s.data()[len] = v;
-    return ops::Borrow(s, len + 1, cap, false);
+    return r.Borrow(ops::Arr(s), s.data(), len + 1, cap);
   }
-  return ops::GrowLvalue(s, v);
+  return ops::GrowLvalue(s, v, r);
 }
 
 template <class T>
@@ -855,13 +905,6 @@ slice<T> append(slice<T>&& s, U&&... vs) {
   return slices::detail::ops<T>::AppendNOwned(s, tmp, sizeof...(U));
 }
 
-template <class T, class... U>
-  requires(sizeof...(U) >= 2 && (std::is_convertible_v<U, T> && ...))
-appended<T> append(slice<T>& s, U&&... vs) {
-  T tmp[] = {T(std::forward<U>(vs))...};
-  return slices::detail::ops<T>::AppendNLvalue(s, tmp, sizeof...(U));
-}
-
 // append(s, t...): t may be s itself, or overlap it.
 template <class T>
 slice<T> append(const slice<T>& s, const slice<T>& t) {
@@ -869,8 +912,8 @@ slice<T> append(const slice<T>& s, const slice<T>& t) {
 }
 
 template <class T>
-appended<T> append(slice<T>& s, const slice<T>& t) {
-  return slices::detail::ops<T>::AppendNLvalue(s, t.data(), t.len());
+const slice<T>& append(slice<T>& s, const slice<T>& t, append_result<T>&& r = append_result<T>()) {
+  return slices::detail::ops<T>::AppendNLvalue(s, t.data(), t.len(), r);
 }
 
 template <class T>
@@ -888,14 +931,26 @@ slice<T> append_range(const slice<T>& s, R&& r) {
 
 template <class T, std::ranges::contiguous_range R>
   requires std::is_same_v<std::ranges::range_value_t<R>, T>
-appended<T> append_range(slice<T>& s, R&& r) {
-  return slices::detail::ops<T>::AppendNLvalue(s, std::ranges::data(r), std::ranges::size(r));
+const slice<T>& append_range(slice<T>& s, R&& r, append_result<T>&& slot = append_result<T>()) {
+  return slices::detail::ops<T>::AppendNLvalue(s, std::ranges::data(r), std::ranges::size(r), slot);
 }
 
-// An appended<T> as the source of another append: made a slice first.
-template <class T, class... A>
-auto append(appended<T>&& r, A&&... a) {
-  return append(slice<T>(std::move(r)), std::forward<A>(a)...);
+// What cannot be appended says what to write (a static_assert, under GCC and Clang alike,
+// instead of a list of candidates that did not match).
+namespace slices::detail {
+template <class>
+inline constexpr bool kNever = false;
+}  // namespace slices::detail
+
+template <class T, class U>
+  requires(!std::is_convertible_v<U, T> && !std::is_same_v<std::remove_cvref_t<U>, slice<T>>)
+slice<T> append(const slice<T>&, U&&) {
+  static_assert(slices::detail::kNever<U>,
+                "gort::append(s, v): v must convert to s's element type T. To append another "
+                "gort::slice<T> t write gort::append(s, t) (Go's append(s, t...)); for any "
+                "other contiguous range r (std::vector, std::array, std::span) write "
+                "gort::append_range(s, r)");
+  return {};
 }
 
 // ---- copy, clone, clip -----------------------------------------------------------------------
@@ -903,6 +958,8 @@ auto append(appended<T>&& r, A&&... a) {
 // Go's copy: min(len(dst), len(src)) elements, as memmove; returns the count.
 template <class T>
 size_t copy(const slice<T>& dst, std::type_identity_t<std::span<const T>> src) {
+  using ops = slices::detail::ops<T>;
+  if (ops::Pending(ops::Arr(dst))) [[unlikely]] ops::Settle(dst);  // writes go to Go's array
   size_t n = std::min(dst.len(), src.size());
   slices::detail::ops<T>::Move(dst.data(), src.data(), n);
   return n;

@@ -2,8 +2,8 @@
 //
 // Names are "<case>/<contender>/<n>"; report_slices.py pairs contenders within a case.
 //   append1    append n int64 one at a time, as users write it:
-//                gort        s = gort::append(s, v)              (lvalue: a borrowed result, no
-//                                                                 refcount; grows in place when unique)
+//                gort        s = gort::append(s, v)              (lvalue: a borrowed result slot,
+//                                                                 no refcount; grows in place when unique)
 //                gort_move   s = gort::append(std::move(s), v)   (grows in place when unique)
 //                gort_made   s = make(0, n), then as gort        (never grows: the refcount)
 //                vector      v.push_back(x)

@@ -30,6 +30,12 @@
 //                 inlined fast path (len < cap, a store, len + 1) merged with the loop
 //   append_grow   the same from a nil slice: growth amortised over the N appends (this one
 //                 depends on N1 and N2 — the growths between them — unlike the others)
+//   append_auto   y = gort::append(x, v) named with auto and read (Go's y := append(x, v)),
+//                 x with room: the store, the copy of the result (y's own reference: the
+//                 owner-thread increment) and y's destruction (the decrement)
+//   sub           s.sub(i, i + 8)[7] on a slice of N + 8 elements: the bounds checks, the
+//                 counted reference of the temporary sub-slice (taken and dropped), the load
+//   span_sub      the same with std::span::subspan(i, 8)[7]: the reference point of sub
 //
 // The map's hash seed is fixed (gort::fastrand_seed), so buckets and tophash bytes, and with
 // them the counts, are the same in every run.
@@ -37,6 +43,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <span>
 #include <string_view>
 
 #include "alloc/gort.h"
@@ -99,6 +106,21 @@ FASTPATH_FN void fastpath_append(Slice& io, long n) {
   io = std::move(s);
 }
 
+FASTPATH_FN void fastpath_append_auto(Slice& x, long n) {
+  for (long i = 0; i < n; i++) {
+    auto y = gort::append(x, int64_t{i});
+    Use(y.len());
+  }
+}
+
+FASTPATH_FN void fastpath_sub(const Slice& s, long n) {
+  for (long i = 0; i < n; i++) Use(s.sub(i, i + 8)[7]);
+}
+
+FASTPATH_FN void fastpath_span_sub(std::span<const int64_t> s, long n) {
+  for (long i = 0; i < n; i++) Use(s.subspan(i, 8)[7]);
+}
+
 FASTPATH_FN void fastpath_append_grow(Slice& io, long n) {
   Slice s = std::move(io);
   for (long i = 0; i < n; i++) s = gort::append(s, int64_t{i});
@@ -142,6 +164,20 @@ int RunAppend(bool grow, long n) {
   return 0;
 }
 
+int RunAuto(long n) {
+  Slice x = gort::make<int64_t>(0, 1);  // room for one: every append writes element 0
+  fastpath_append_auto(x, n);
+  if (x.sub(0, 1)[0] != n - 1) return Fail("append_auto lost a value");
+  return 0;
+}
+
+int RunSub(bool span, long n) {
+  Slice s = gort::make<int64_t>(n + 8);
+  if (span) fastpath_span_sub(s.span(), n);
+  else fastpath_sub(s, n);
+  return 0;
+}
+
 int Run(std::string_view op, long n) {
   void* p = gort_malloc(kObjectSize);  // warm-up for all: the thread cache is set up
   gort_free(p);
@@ -151,6 +187,9 @@ int Run(std::string_view op, long n) {
   if (op == "map_miss") return RunMap(false, n);
   if (op == "append") return RunAppend(false, n);
   if (op == "append_grow") return RunAppend(true, n);
+  if (op == "append_auto") return RunAuto(n);
+  if (op == "sub") return RunSub(false, n);
+  if (op == "span_sub") return RunSub(true, n);
   return Fail("unknown operation (see `fastpath list`)");
 }
 
@@ -158,7 +197,8 @@ int Run(std::string_view op, long n) {
 
 int main(int argc, char** argv) {
   if (argc == 2 && std::strcmp(argv[1], "list") == 0) {
-    std::puts("loop\nmalloc_free\nmap_hit\nmap_miss\nappend\nappend_grow");
+    std::puts("loop\nmalloc_free\nmap_hit\nmap_miss\nappend\nappend_grow\nappend_auto\nsub\n"
+              "span_sub");
     return 0;
   }
   if (argc == 2 && std::strcmp(argv[1], "version") == 0) {

@@ -145,8 +145,8 @@ inline std::string AliasScenarios() {
   show("11.w2", w), show("11.t2", t11), show("11.u2", u11);
 
   slice<long> z{1, 2, 3};  // 12: both results alive at once (the second sees the first's room)
-  auto pair = [&](const char* name, appended<long>&& ra, appended<long>&& rb) {
-    slice a = std::move(ra), b = std::move(rb);
+  auto pair = [&](const char* name, const slice<long>& ra, const slice<long>& rb) {
+    slice a = ra, b = rb;
     a[0] = 100;
     show((std::string(name) + ".a").c_str(), a), show((std::string(name) + ".b").c_str(), b);
   };
