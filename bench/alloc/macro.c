@@ -149,27 +149,36 @@ static long scaled(double scale, long n) {
 /* ---- large-churn ----------------------------------------------------------------------------- */
 
 /* 20 live blocks of 5-25 MiB; a random one is replaced by a new block of a random size, which is
- * zero-filled as it would be by a program that fills it (a decoder's frame, a bulk read). */
+ * zero-filled as it would be by a program that fills it (a decoder's frame, a bulk read). The time
+ * is that of the replacements: the first 20 blocks are faulted in under every allocator alike. */
 enum { kChurnLive = 20 };
 
+static void* churn_block(rng* g, uint64_t id) {
+  size_t n = between(g, 5 * MIB, 25 * MIB) & ~(size_t)7;
+  uint64_t* p = malloc(n);
+  if (p == NULL) die("out of memory");
+  memset(p, 0, n);
+  uint64_t cookie = mix(id);
+  p[0] = cookie;
+  p[1] = n;
+  memcpy((char*)p + n - sizeof cookie, &cookie, sizeof cookie);
+  return p;
+}
+
 static void large_churn(double scale, result* r) {
-  void* live[kChurnLive] = {0};
+  void* live[kChurnLive];
   rng g = rng_seeded(1);
-  long steps = scaled(scale, 15);
-  for (long i = 0; i < kChurnLive + steps; i++) {
-    size_t slot = i < kChurnLive ? (size_t)i : below(&g, kChurnLive);
+  for (int s = 0; s < kChurnLive; s++) live[s] = churn_block(&g, (uint64_t)s);
+  long steps = scaled(scale, 20);
+  double t0 = now();
+  for (long i = 0; i < steps; i++) {
+    size_t slot = below(&g, kChurnLive);
     r->checksum += free_object(live[slot]);
-    size_t n = between(&g, 5 * MIB, 25 * MIB) & ~(size_t)7;
-    void* p = malloc(n);
-    if (p == NULL) die("out of memory");
-    memset(p, 0, n);
-    uint64_t cookie = mix((uint64_t)i);
-    ((uint64_t*)p)[0] = cookie;
-    ((uint64_t*)p)[1] = n;
-    memcpy((char*)p + n - 8, &cookie, 8);
-    live[slot] = p;
+    live[slot] = churn_block(&g, (uint64_t)(kChurnLive + i));
   }
+  r->time_s = now() - t0;
   for (int s = 0; s < kChurnLive; s++) r->checksum += free_object(live[s]);
+  add_extra(r, "replacements", (double)steps);
 }
 
 /* ---- xthread: producers hand batches of small objects to consumers --------------------------- */
@@ -428,7 +437,7 @@ enum { kRgMax = 256 * 1024, kRgTogether = 2 };
 /* kRgTogether buffers grow side by side (a builder and the text it is parsing, say), one byte
  * per realloc each, up to 256 KiB; each byte is written as it is appended. */
 static void realloc_grow(double scale, result* r) {
-  long sets = scaled(scale, 48);
+  long sets = scaled(scale, 32);
   for (long s = 0; s < sets; s++) {
     unsigned char* buf[kRgTogether] = {0};
     for (size_t len = 1; len <= kRgMax; len++) {
@@ -466,6 +475,7 @@ typedef struct {
   long iterations;
   uint64_t sum;
   double seconds;
+  uintptr_t addr[kFsObjects];  /* where its objects were, for shared_objects */
 } fs_arg;
 
 /* The loop is timed in the thread's CPU time: a line bouncing between cores stalls the stores,
@@ -485,6 +495,7 @@ static void* fs_worker(void* arg) {
     obj[i] = malloc(kFsSize);
     if (obj[i] == NULL) die("out of memory");
     *obj[i] = 0;
+    a->addr[i] = (uintptr_t)obj[i];
   }
   pthread_barrier_wait(a->start);
   double t0 = thread_cpu();
@@ -498,8 +509,27 @@ static void* fs_worker(void* arg) {
   return NULL;
 }
 
+/* Whether objects of kFsSize bytes at x and y touch a common 64-byte cache line. */
+static int share_a_line(uintptr_t x, uintptr_t y) {
+  return x >> 6 <= (y + kFsSize - 1) >> 6 && y >> 6 <= (x + kFsSize - 1) >> 6;
+}
+
+/* How many of the first thread's objects share a cache line with an object of another thread:
+ * the allocator's part in false sharing, counted from addresses, so it does not depend on the
+ * threads running at the same time (which a busy machine does not promise). */
+static int shared_objects(const fs_arg* a) {
+  int shared = 0;
+  for (int i = 0; i < kFsObjects; i++) {
+    int hit = 0;
+    for (int t = 1; t < kFsThreads; t++)
+      for (int j = 0; j < kFsObjects; j++) hit |= share_a_line(a[0].addr[i], a[t].addr[j]);
+    shared += hit;
+  }
+  return shared;
+}
+
 /* Runs both threads; returns the slower one's write-loop CPU time. */
-static double fs_phase(long iterations, int passive, uint64_t* sum) {
+static double fs_phase(long iterations, int passive, uint64_t* sum, int* shared) {
   pthread_barrier_t start;
   pthread_barrier_init(&start, NULL, kFsThreads);
   void* handed[kFsThreads][kFsObjects];
@@ -508,7 +538,7 @@ static double fs_phase(long iterations, int passive, uint64_t* sum) {
   pthread_t th[kFsThreads];
   fs_arg args[kFsThreads];
   for (int t = 0; t < kFsThreads; t++) {
-    args[t] = (fs_arg){&start, passive ? handed[t] : NULL, iterations, 0, 0};
+    args[t] = (fs_arg){&start, passive ? handed[t] : NULL, iterations, 0, 0, {0}};
     pthread_create(&th[t], NULL, fs_worker, &args[t]);
   }
   double slowest = 0;
@@ -517,17 +547,21 @@ static double fs_phase(long iterations, int passive, uint64_t* sum) {
     *sum += args[t].sum;
     if (args[t].seconds > slowest) slowest = args[t].seconds;
   }
+  *shared = shared_objects(args);
   pthread_barrier_destroy(&start);
   return slowest;
 }
 
 static void false_sharing(double scale, result* r) {
   long iterations = scaled(scale, 10000000);
-  double active = fs_phase(iterations, 0, &r->checksum);
-  double passive = fs_phase(iterations, 1, &r->checksum);
+  int active_shared = 0, passive_shared = 0;
+  double active = fs_phase(iterations, 0, &r->checksum, &active_shared);
+  double passive = fs_phase(iterations, 1, &r->checksum, &passive_shared);
   r->time_s = active + passive;
   add_extra(r, "active_s", active);
   add_extra(r, "passive_s", passive);
+  add_extra(r, "active_shared_objects", active_shared);
+  add_extra(r, "passive_shared_objects", passive_shared);
 }
 
 /* ---- burst: 1 GiB allocated, written and freed; how much stays resident ---------------------- */
@@ -590,7 +624,7 @@ static void burst_wait(double scale, result* r) { burst(scale, r, 0); }
 /* A buffer taken and given back around each request, alternately 64 KiB and 256 KiB; its first
  * and last words are written, as a header and a trailer would be. */
 static void pairs_large(double scale, result* r) {
-  long n = scaled(scale, 15000000);
+  long n = scaled(scale, 10000000);
   for (long i = 0; i < n; i++) {
     size_t size = (i & 1) ? 256 * KIB : 64 * KIB;
     r->checksum += free_object(new_object(size, (uint64_t)i));
