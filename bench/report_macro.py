@@ -11,7 +11,8 @@ How the section is made (run):
      A contender that failed a workload is not run on it again and not ranked on it.
   3. Per workload and contender: the median over rounds of the time (the workload's own
      measured part, see macro.c), its spread, the ratio to the fastest median, and the medians
-     of peak RSS, minor faults and system time. Per contender: the geometric mean of its time
+     of peak RSS, minor faults, CPU time (user + system, of the whole run: on a loaded machine
+     steadier than the wall time) and system time. Per contender: the geometric mean of its time
      ratios over the workloads every contender finished. burst-wait repeats burst-trim's
      allocation phase to read RSS later, so its time is shown but is not counted twice in the
      geometric mean.
@@ -191,6 +192,7 @@ def stats_of(rows: list[dict]) -> dict:
         xs = [r[key] for r in rows if r.get(key) is not None]
         if xs:
             out[key + "_max"] = max(xs)
+    out["cpu_s"] = rc.median([r["user_s"] + r["sys_s"] for r in rows])
     for key in ["wall_s", "user_s", "sys_s", "peak_rss_kib", "minor_faults", "burst_mib",
                 "active_s", "passive_s", "live_mib_at_end", "rss_mib_at_end"] + SHARED_KEYS + \
                RSS_KEYS:
@@ -482,17 +484,18 @@ def render_workloads(summary: dict) -> str:
         rows = []
         for n, st in s["by"].items():
             if st["errors"]:
-                rows.append([n, "failed: " + "; ".join(st["errors"])] + [""] * 6)
+                rows.append([n, "failed: " + "; ".join(st["errors"])] + [""] * 7)
                 continue
             time_s = f"**{st['time_s']:.3f}**" if n == s["best"] else f"{st['time_s']:.3f}"
             rows.append([n, time_s, f"{100 * st['spread']:.0f}%", f"{s['ratio'][n]:.2f}",
                          rc.fmt(st.get("peak_rss_kib", 0) / 1024, 1),
-                         rc.fmt(st.get("minor_faults"), 0), rc.fmt(st.get("sys_s"), 2),
+                         rc.fmt(st.get("minor_faults"), 0), rc.fmt(st["cpu_s"], 2),
+                         rc.fmt(st.get("sys_s"), 2),
                          extra_cell(w, st)])
         parts.append(f"#### `{w}`\n\n{WHAT.get(w, '')} (scale {summary['scales'][w]:g}).\n\n"
                      + rc.md_table(["contender", "time s", "spread", "/ fastest",
-                                    "peak RSS MiB", "minor faults", "sys s", "own figures"],
-                                   rows, "lrrrrrrl"))
+                                    "peak RSS MiB", "minor faults", "CPU s", "sys s",
+                                    "own figures"], rows, "lrrrrrrrl"))
     return "\n\n".join(parts)
 
 
