@@ -49,6 +49,13 @@ ONE_ROUND = {"burst-trim", "burst-wait"}
 SCALES = {"quick": 0.2, "default": 1.0, "full": 3.0}
 BURST_SCALES = {"quick": 0.25, "default": 1.0, "full": 1.0}
 
+# Said under a workload's table: how to read it.
+NOTES = {
+    "false-sharing": "The write loops slow down only while both threads run at once; on a busy "
+                     "machine they seldom do, and the times may then show no sharing that the "
+                     "counts of shared objects do show.",
+}
+
 WHAT = {
     "large-churn": "20 live blocks of 5-25 MiB, each zero-filled, replaced at random",
     "xthread": "2 producer threads hand batches of small objects to 2 consumers that free them",
@@ -492,7 +499,8 @@ def render_workloads(summary: dict) -> str:
                          rc.fmt(st.get("minor_faults"), 0), rc.fmt(st["cpu_s"], 2),
                          rc.fmt(st.get("sys_s"), 2),
                          extra_cell(w, st)])
-        parts.append(f"#### `{w}`\n\n{WHAT.get(w, '')} (scale {summary['scales'][w]:g}).\n\n"
+        note = f"\n\n{NOTES[w]}" if w in NOTES else ""
+        parts.append(f"#### `{w}`\n\n{WHAT.get(w, '')} (scale {summary['scales'][w]:g}).{note}\n\n"
                      + rc.md_table(["contender", "time s", "spread", "/ fastest",
                                     "peak RSS MiB", "minor faults", "CPU s", "sys s",
                                     "own figures"], rows, "lrrrrrrrl"))

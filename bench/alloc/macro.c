@@ -155,13 +155,8 @@ enum { kChurnLive = 20 };
 
 static void* churn_block(rng* g, uint64_t id) {
   size_t n = between(g, 5 * MIB, 25 * MIB) & ~(size_t)7;
-  uint64_t* p = malloc(n);
-  if (p == NULL) die("out of memory");
-  memset(p, 0, n);
-  uint64_t cookie = mix(id);
-  p[0] = cookie;
-  p[1] = n;
-  memcpy((char*)p + n - sizeof cookie, &cookie, sizeof cookie);
+  uint64_t* p = new_object(n, id);
+  memset(p + 2, 0, n - 3 * sizeof *p);  /* all but the header and the trailing cookie */
   return p;
 }
 
