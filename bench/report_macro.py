@@ -410,7 +410,7 @@ def render_bar(summary: dict) -> str:
         elif b["why"]:
             verdict = f"**not met**: {b['why']}"
         elif "count" in b:
-            verdict = f"{'met' if b['met'] else '**not met**'} ({b['count']:.0f} of 4)"
+            verdict = f"{'met' if b['met'] else '**not met**'} ({b['count']:.0f})"
         elif "ratio" in b:
             verdict = f"{'met' if b['met'] else '**not met**'} ({b['ratio']:.2f}x " \
                       f"{b.get('reference_name') or ''})"
