@@ -38,14 +38,14 @@ BAR_RIVAL = "mimalloc"  # ... and its geometric mean at most 0.9x mimalloc's
 BAR_GEOMEAN = 0.90
 BURST_SLACK = (0.05, 16.0)  # resident after the burst within 5% + 16 MiB of the level before
 DEFAULT_ROUNDS = 3
-RUN_TIMEOUT = 180       # seconds for one run; the slowest contender on large-churn needs ~10
+RUN_TIMEOUT = 180       # seconds for one run, far above any contender's on a loaded machine
 NOT_IN_GEOMEAN = {"burst-wait"}  # nor in the bar's time checks and the losses
 # A 1 GiB burst is the longest run of the section; outside --full it runs in the first round
 # only (its RSS points, the figures it is there for, vary little from run to run).
 ONE_ROUND = {"burst-trim", "burst-wait"}
 
-# The amount of work per mode. Scale 1 takes 0.3-2 s per workload under glibc on a 2-core
-# machine; the burst stays at 1 GiB outside --quick, the size the issue's bar speaks of.
+# The amount of work per mode (macro.c's SCALE). The burst keeps its full size outside --quick:
+# the size issue 16's bar speaks of.
 SCALES = {"quick": 0.2, "default": 1.0, "full": 3.0}
 BURST_SCALES = {"quick": 0.25, "default": 1.0, "full": 1.0}
 
@@ -66,7 +66,8 @@ WHAT = {
     "false-sharing": "2 threads writing 4 small objects each (time: the write loops' CPU "
                      "time; shared: how many of the first thread's objects share a cache line "
                      "with the other's, the most of any round)",
-    "burst-trim": "1 GiB of small and large objects written and freed; RSS after malloc_trim(0)",
+    "burst-trim": "a burst of small and large objects (1 GiB at scale 1) written and freed; "
+                  "RSS after malloc_trim(0)",
     "burst-wait": "the same burst; RSS 1, 2 and 3 s after the free, no trim",
     "pairs-large": "malloc+free pairs, alternately 64 KiB and 256 KiB",
 }
