@@ -24,8 +24,8 @@ from pathlib import Path
 
 import report_common as rc
 
-SECTIONS = [("alloc", "report_alloc"), ("slices", "report_slices"), ("maps", "report_maps"),
-            ("concurrent", "report_concurrent"), ("escape", "report_escape")]
+SECTIONS = [("alloc", "report_alloc"), ("macro", "report_macro"), ("slices", "report_slices"),
+            ("maps", "report_maps"), ("concurrent", "report_concurrent"), ("escape", "report_escape")]
 # (directory under <out>, module)
 
 
