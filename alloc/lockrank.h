@@ -19,7 +19,11 @@
 //   kMHeap         mheap.lock. mcentral holds its lock when it needs a span from the heap
 //                  (RemoveRange -> NewSpan -> AllocSpan) or gives an empty one back
 //                  (InsertRange -> ReturnToSpans -> FreeSpan), so mheap ranks above every
-//                  mcentral. It is a leaf: under it the heap calls only the OS layer (os.h).
+//                  mcentral. Under it the heap calls only the OS layer (os.h) and, in
+//                  InsertFree, ScavengerNotify (atomics and a futex wake, no lock).
+//   kProfile       the heap profile's table (profile.cc). A leaf: it is taken after a sampled
+//                  allocation's span is made, and while a profile is written; nothing else
+//                  is taken under it.
 //
 // Containers' locks (maps/, slices/) are not allocator Locks; a container may allocate while
 // it holds one, so they come before all of these (thread.h orders the fork hooks that way).
