@@ -31,7 +31,7 @@
 // The held-lock record. At tier >= 2 each thread keeps the locks it holds, with their ranks,
 // in a fixed stack in initial-exec TLS: no allocation, usable before libc is up. The ranks on
 // it rise strictly from bottom to top, so a thread holds at most one lock per rank and the
-// stack, kNumRanks deep, cannot overflow (the fork handler holds 68 locks at once). Locks are
+// stack, kNumRanks deep, cannot overflow (the fork handler holds 69 locks at once). Locks are
 // normally released from the top; a release from the middle is allowed and closes the gap.
 // fork(): the child inherits the forking thread's stack with every lock of the prepare
 // handler on it; Lock::ResetInChild takes each off again (lock.h).

@@ -246,10 +246,12 @@ void CacheForkPrepare() {
   GORT_ASSERT(LocksHeld() == 0, "CacheForkPrepare: the forking thread holds an allocator lock");
   for (int k = 1; k < kNumClasses; k++) g_mcentral[k].lock.lock();
   g_mheap.lock.lock();
+  ProfileLock().lock();
 }
 
 void CacheForkParent() {
   GORT_ASSERT(g_mheap.lock.owned(), "CacheForkParent: the prepare handler's locks are not held");
+  ProfileLock().unlock();
   g_mheap.lock.unlock();
   for (int k = kNumClasses - 1; k >= 1; k--) g_mcentral[k].lock.unlock();
 }
@@ -258,6 +260,7 @@ void CacheForkParent() {
 // each and, at tier >= 2, takes it off the thread's held-lock record.
 void CacheForkChild() {
   GORT_ASSERT(g_mheap.lock.owned(), "CacheForkChild: the prepare handler's locks are not held");
+  ProfileLock().ResetInChild();
   g_mheap.lock.ResetInChild();
   for (int k = 1; k < kNumClasses; k++) g_mcentral[k].lock.ResetInChild();
   g_ncaches.store(tl_mcache.state == kCacheActive ? 1 : 0, std::memory_order_relaxed);

@@ -131,6 +131,8 @@ uint32_t Intern(const uintptr_t* pcs, int n) {
 
 }  // namespace
 
+Lock& ProfileLock() { return g_lock; }
+
 void ProfileInit(uint64_t rate, const char* path) {
   if (rate == 0) return;
   g_records = static_cast<Record*>(os::MapMeta(sizeof(Record) * kMaxRecords));

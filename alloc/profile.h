@@ -53,5 +53,8 @@ void ProfileFree(mspan* s) GORT_HIDDEN;
 bool ProfileWrite(const char* path);
 // At exit: the profile to GORT_PROFILE's file, if one was named.
 void ProfileAtExit();
+// The table's lock, which the fork handlers (mcache.cc) hold across fork like the others.
+class Lock;
+Lock& ProfileLock();
 
 }  // namespace gort::alloc

@@ -1,6 +1,7 @@
 // The lock order of lockrank.h: taken in rising rank it passes (the fork handler's 68 locks
 // included); out of order, at GORT_CHECKS >= 2, the program dies naming both locks.
 #include "alloc/lockrank.h"
+#include "alloc/profile.h"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -161,13 +162,14 @@ TEST(LockRank, ForkPrepareHoldsEveryLockAndParentReleasesThem) {
   EnsureInit();
   CacheForkPrepare();
   const uint32_t held = LocksHeld();
-  bool all = g_mheap.lock.owned();
+  bool all = g_mheap.lock.owned() && ProfileLock().owned();
   for (uint32_t c = 1; c < kNumClasses; c++) all = all && g_mcentral[c].lock.owned();
   CacheForkParent();
-  EXPECT_EQ(held, uint32_t(kNumClasses - 1) + 1);
+  EXPECT_EQ(held, uint32_t(kNumClasses - 1) + 2);  // the mcentrals, mheap, the profile's
   EXPECT_TRUE(all);
   EXPECT_EQ(LocksHeld(), 0u);
   EXPECT_FALSE(g_mheap.lock.held());
+  EXPECT_FALSE(ProfileLock().held());
 }
 #endif
 
