@@ -22,10 +22,11 @@
 //                           (seq_cst load): c -= 1 and take the rwlock shared the classic way
 //                           (rwlock.h: sleeps while the writer works), released through it;
 //                        3. else the read holds shard i; done: c -= 1 (release).
-//   write of shard i     1. take shard i's rwlock exclusive (as before: waits for classic
-//                           readers and writers);
-//                        2. then wait until counter[r][i] == 0 for every row r (acquire loads,
-//                           spinning, then yielding the CPU to a preempted reader).
+//   write of shard i     1. take shard i's rwlock exclusive (a seq_cst CAS; waits for
+//                           classic readers and writers);
+//                        2. then look at counter[r][i] for every row r (seq_cst loads,
+//                           drained); while one is not 0, wait for it (wait_drained:
+//                           acquire loads, spinning, then yielding to a preempted reader).
 //
 // Why a read and a write never overlap: both sides write their own mark then read the other's,
 // all seq_cst (store-buffering, as in Dekker's algorithm). In the single total order of those
