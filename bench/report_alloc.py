@@ -13,7 +13,11 @@ How the section is made (run):
      one pair with start-up and exit cancelled.
   3. Files in <out>/alloc/: times.csv (one row per run), runs.json (the raw Google Benchmark
      output), instructions.csv, summary.json (what the tables show), and the PNG plots.
-  4. The Markdown: the bar (gort's targets, judged from the data), tables and plots.
+  4. The Markdown: gort's targets judged from the data, tables and plots; the summary line
+     (HEADLINE_CASE against the fastest other contender, the ratio paired within each round)
+     and the cases where gort is behind the fastest (losses).
+A case runs for BENCH_MIN_TIME = 0.05 s per process by default (0.02 with --quick, the
+benchmark's own 0.2 with --full).
 """
 from __future__ import annotations
 
@@ -34,6 +38,8 @@ TITLE = "Allocator"
 BAR_TIME_CASES = ["pair/64", "batch/64x100", "batch/64x1000", "batch/mixed1000"]
 BAR_FACTOR = 1.10
 BAR_RIVAL = "mimalloc"
+HEADLINE_CASE = "pair/64"
+LOSS_FACTOR = 1.10  # a case where gort takes more than this times the fastest is a loss
 
 CALLGRIND_N = (100_000, 200_000)
 LARGEST_SMALL = 32 << 10  # gort's small/large boundary (alloc/sizeclasses.h kMaxSmallSize)
@@ -55,7 +61,7 @@ def run(ctx: rc.Context) -> str:
     summary["seconds"] = round(time.monotonic() - started)
     save(d, times, raw, counts, summary)
     plots = make_plots(d, summary)
-    return render(ctx, summary, plots)
+    return rc.Section(render(ctx, summary, plots), headline(summary), losses(summary))
 
 
 # ---- 1. times ------------------------------------------------------------------------------
@@ -81,7 +87,7 @@ def time_cases(ctx: rc.Context, bench: Path, cases: list[str]) -> tuple[list[dic
     """Every (round, case, contender) once. A contender that failed a case (crash, hang) is
     not run on it again: the later rounds record the first failure."""
     rows, raw, failed = [], [], {}
-    extra = {"BENCH_MIN_TIME": "0.02"} if ctx.quick else {}
+    extra = {"BENCH_MIN_TIME": "0.02" if ctx.quick else "0.05"} if not ctx.full else {}
     for r in range(ctx.rounds):
         t0 = time.monotonic()
         for i, case in enumerate(cases):
@@ -208,9 +214,11 @@ def stats_of(rows: list[dict]) -> dict:
     errors = sorted({r["error"] for r in rows if r["error"]})
     if errors:  # a contender that failed any round of a case is not ranked on it
         return {"median": None, "min": None, "max": None, "spread": None, "n": len(ok),
-                "errors": errors}
+                "errors": errors, "values": []}
+    by_round = {r["round"]: r["value"] for r in rows if not r["error"] and r["value"] is not None}
     return {"median": rc.median(ok), "min": min(ok, default=None), "max": max(ok, default=None),
-            "spread": rc.spread(ok), "n": len(ok), "errors": []}
+            "spread": rc.spread(ok), "n": len(ok), "errors": [],
+            "values": [by_round.get(k) for k in range(max(by_round, default=-1) + 1)]}
 
 
 def summarize_mode(mode: int, names: list[str], counts: list[dict]) -> dict:
@@ -255,6 +263,48 @@ def verdict(gort: float | None, ref: float | None, factor: float, gort_error: st
     if gort is None or ref is None:
         return {"met": None, "why": "no figure for gort or the reference"}
     return {"met": gort <= factor * ref, "ratio": gort / ref, "why": ""}
+
+
+# ---- the summary line and the losses --------------------------------------------------------
+
+def headline(summary: dict) -> rc.Headline:
+    """gort against the fastest other contender on HEADLINE_CASE."""
+    what = ("Allocator", "malloc(64) + free pairs, one thread", "ns per pair")
+    case = summary["cases"].get(HEADLINE_CASE)
+    if case is None:
+        return rc.Headline(*what, None, "—", None, None, why="case not run")
+    g = case["by"].get("gort", {})
+    others = {n: s["median"] for n, s in case["by"].items() if n != "gort" and s["median"]}
+    if g.get("median") is None or not others:
+        return rc.Headline(*what, None, "—", None, None,
+                           why="gort failed" if g.get("errors") else "no other contender")
+    best = min(others, key=others.get)
+    cost, spread = rc.ratio_spread(list(zip(g["values"], case["by"][best]["values"])))
+    return rc.Headline(*what, g["median"], best, others[best], cost, spread)
+
+
+def losses(summary: dict) -> str:
+    lines = []
+    for case, s in summary["cases"].items():
+        r = s["ratio"].get("gort")
+        if r is not None and r > LOSS_FACTOR:
+            lines.append((r, f"`{case}`: {r:.2f}x the time of {s['best']}"
+                             + (" (a throughput case: the rate's inverse)" if s["rate"] else "")
+                             + rc.flag("", s["by"]["gort"].get("spread"))))
+        elif s["by"].get("gort", {}).get("errors"):
+            lines.append((99, f"`{case}`: gort failed ({', '.join(s['by']['gort']['errors'])})"))
+    for m, by in summary["instructions"].items():
+        g, r = by.get("gort", {}).get("per_pair"), by.get(BAR_RIVAL, {}).get("per_pair")
+        if g is not None and r is not None and g > r:
+            lines.append((g / r, f"instructions per pair, pattern {m}: {g:.0f} against "
+                                 f"{BAR_RIVAL}'s {r:.0f}"))
+    if not lines:
+        return (f"Nowhere in this section: on every case gort is within {LOSS_FACTOR:.2f}x of "
+                f"the fastest contender, and it runs no more instructions per pair than "
+                f"{BAR_RIVAL}.")
+    lines.sort(key=lambda x: -x[0])
+    return (f"Cases where gort takes more than {LOSS_FACTOR:.2f}x the fastest contender's time, "
+            f"worst first:\n\n" + "\n".join(f"- {t}" for _, t in lines))
 
 
 # ---- files ---------------------------------------------------------------------------------
@@ -407,14 +457,15 @@ def render_bar(summary: dict) -> str:
     met = [b["met"] for b in summary["bar"]]
     overall = "met" if all(m is True for m in met) else (
         "not met" if any(m is False for m in met) else "undecided (missing figures)")
-    return (f"### The bar\n\nOverall: **{overall}** "
+    return (f"### gort's targets\n\nOverall: **{overall}** "
             f"({sum(m is True for m in met)} of {len(met)} checks met).\n\n"
             + rc.md_table(["check", "target", "gort", "reference", "verdict"], rows, "llrrl"))
 
 
 def bar_reference(b: dict) -> str:
     who = b.get("reference_name") or BAR_RIVAL
-    return f"{rc.fmt(b['reference'], 2)} ({who})" if b["reference"] is not None else "—"
+    return f"{rc.fmt(b['reference'], 2)} ({who})" if b["reference"] is not None else \
+        "— (no figure for the reference)"
 
 
 def bar_verdict(b: dict) -> str:
@@ -437,7 +488,7 @@ def render_times(summary: dict, rate: bool) -> str:
     ratios = [[f"`{c}`"] + [ratio_cell(summary["cases"][c], n) for n in names] for c in cases]
     return (f"{head}\n\nMedian, {unit}; fastest in bold. Noise: the widest (max - min) / "
             f"median of a cell is {widest_spread(summary, cases)}.\n\n"
-            + rc.md_table(["case"] + names, medians)
+            + rc.md_table(["case"] + names, medians) + "\n\n" + rc.NOISE_NOTE
             + "\n\nTimes slower than the fastest contender of the case (1.00 = fastest):\n\n"
             + rc.md_table(["case"] + names, ratios))
 
@@ -446,13 +497,14 @@ def cell(case: dict, name: str) -> str:
     s = case["by"].get(name, {})
     if s.get("errors"):
         return "failed"
-    text = rc.fmt(s.get("median"), 2)
-    return f"**{text}**" if name == case["best"] else text
+    text = rc.fmt(s.get("median"), 2, "not run")
+    return rc.flag(f"**{text}**" if name == case["best"] else text, s.get("spread"))
 
 
 def ratio_cell(case: dict, name: str) -> str:
     r = case["ratio"].get(name)
-    return "failed" if r is None and case["by"].get(name, {}).get("errors") else rc.fmt(r, 2)
+    return "failed" if r is None and case["by"].get(name, {}).get("errors") else \
+        rc.fmt(r, 2, "not run")
 
 
 def render_instructions(summary: dict) -> str:
@@ -469,8 +521,21 @@ def render_instructions(summary: dict) -> str:
             + rc.md_table(["pattern"] + names, rows))
 
 
+CAPTIONS = {
+    "pairs": "Time of one malloc+free pair by size, one thread, log scale: look at gort's red "
+             "line against the lowest line, and at the jump past 32 KiB where large objects "
+             "begin.",
+    "batches": "Batches of mallocs then frees, one thread: lower bars are faster.",
+    "threads": "Two threads, one allocating and one freeing (ring, batch) or both doing pairs: "
+               "higher bars are faster.",
+    "instructions": "Instructions per malloc+free pair counted by callgrind, repeatable from run "
+                    "to run: lower is cheaper.",
+}
+
+
 def render_plots(plots: dict[str, str]) -> str:
-    return "### Plots\n\n" + "\n\n".join(f"![{k}]({v})" for k, v in plots.items())
+    return "### Plots\n\n" + "\n\n".join(rc.figure(v, CAPTIONS.get(k, k))
+                                            for k, v in plots.items())
 
 
 def render_failures(summary: dict) -> str:

@@ -38,8 +38,30 @@ SYSTEM_CONTENDERS = [
     ("tcmalloc", ["libtcmalloc_minimal.so", "libtcmalloc_minimal.so.4"]),
 ]
 
-COLORS = {"glibc": "#7f7f7f", "jemalloc": "#1f77b4", "mimalloc": "#2ca02c",
-          "tcmalloc": "#ff7f0e", "gort": "#d62728"}
+# One colour per contender, in every plot of every section. gort and its designs are the reds;
+# a library keeps its colour wherever it appears (boost's maps, std's containers).
+COLORS = {
+    # allocators
+    "glibc": "#7f7f7f", "jemalloc": "#1f77b4", "mimalloc": "#2ca02c", "tcmalloc": "#ff7f0e",
+    "gort": "#d62728",
+    # maps and slices
+    "absl": "#9467bd", "boost": "#8c564b", "tsl": "#e377c2", "std": "#bcbd22", "go": "#17becf",
+    "vector": "#bcbd22", "span": "#dbdb8d", "raw": "#000000", "gort_move": "#ff9896",
+    "gort_made": "#7b0d0d", "gort_unchecked": "#f4a582",
+    # concurrent maps
+    "mutex": "#525252", "shared_mutex": "#a6a6a6", "tbb": "#393b79", "cuckoo": "#e7ba52",
+    "sharded_mutex": "#d62728", "sharded_rw": "#ff9896", "sharded_slots": "#7b0d0d",
+    "sync_map": "#f4a582",
+    # the escape analyser against the compiler
+    "gort-escape": "#d62728", "go-compile": "#17becf",
+}
+
+# A cell whose rounds spread (max - min) by more than NOISY of its median is flagged with
+# NOISE_MARK in the tables; the reader should not lean on it.
+NOISY = 0.25
+NOISE_MARK = "⚠"
+NOISE_NOTE = (f"{NOISE_MARK} marks a figure whose rounds spread by more than "
+              f"{NOISY:.0%} of its median: the machine was busy, do not lean on it.")
 
 
 @dataclass
@@ -52,6 +74,33 @@ class Contender:
     @property
     def usable(self) -> bool:
         return not self.missing
+
+
+@dataclass
+class Headline:
+    """One line of the report's summary: gort against the best other contender on the
+    section's headline workload. cost is gort's cost relative to that contender (its time
+    over theirs, or their rate over gort's): below 1, gort is ahead. spread is the spread of
+    that ratio over the rounds ((max - min) / median), None when one round ran."""
+    module: str
+    workload: str
+    unit: str
+    gort: float | None
+    best_name: str
+    best: float | None
+    cost: float | None
+    spread: float | None = None
+    why: str = ""          # why a figure is missing, when one is
+    anchor: str = ""       # the section's heading id, filled in by report.py
+
+
+@dataclass
+class Section:
+    """What a section's run(ctx) returns: its Markdown, its summary line and its "where gort
+    loses" paragraph (drawn from the data, never typed)."""
+    body: str
+    headline: Headline | None = None
+    losses: str = ""
 
 
 @dataclass
@@ -74,8 +123,39 @@ class Context:
         return d
 
 
+class Progress:
+    """The progress line: which section runs, for how long, and an estimate of what is left,
+    from each section's expected seconds (report.py's ESTIMATES) and the time already spent."""
+
+    def __init__(self, plan: list[tuple[str, float]]):
+        self.plan = plan
+        self.index = -1
+        self.started = self.section_started = time.monotonic()
+
+    def enter(self, index: int) -> None:
+        self.index = index
+        self.section_started = time.monotonic()
+
+    def prefix(self) -> str:
+        if not 0 <= self.index < len(self.plan):
+            return ""
+        name, expected = self.plan[self.index]
+        spent = time.monotonic() - self.section_started
+        left = max(expected - spent, 0.1 * expected) + sum(e for _, e in self.plan[self.index + 1:])
+        return (f"{self.index + 1}/{len(self.plan)} {name} {minutes(spent)}, "
+                f"total {minutes(time.monotonic() - self.started)}, ~{minutes(left)} left | ")
+
+
+def minutes(seconds: float) -> str:
+    return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"
+
+
+PROGRESS: Progress | None = None
+
+
 def log(msg: str) -> None:
-    print(f"[report {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+    prefix = PROGRESS.prefix() if PROGRESS else ""
+    print(f"[report {time.strftime('%H:%M:%S')}] {prefix}{msg}", file=sys.stderr, flush=True)
 
 
 # ---- contenders ----------------------------------------------------------------------------
@@ -178,8 +258,21 @@ def spread(xs: list[float]) -> float | None:
     return (max(xs) - min(xs)) / m if xs and m else None
 
 
-def fmt(x: float | None, digits: int = 1) -> str:
-    return "—" if x is None else f"{x:,.{digits}f}"
+def fmt(x: float | None, digits: int = 1, why: str = "not measured") -> str:
+    """x with thousands separators; a missing figure says why it is missing."""
+    return f"— ({why})" if x is None else f"{x:,.{digits}f}"
+
+
+def flag(text: str, spread_: float | None) -> str:
+    """text, marked when its rounds spread more than NOISY."""
+    return f"{text} {NOISE_MARK}" if spread_ is not None and spread_ > NOISY else text
+
+
+def ratio_spread(pairs: list[tuple[float, float]]) -> tuple[float | None, float | None]:
+    """From per-round (gort, other) costs: the median of the per-round ratios gort / other
+    and their spread. Rounds ran interleaved, so a ratio pairs runs of one moment."""
+    rs = [g / o for g, o in pairs if g is not None and o]
+    return median(rs), (spread(rs) if len(rs) > 1 else None)
 
 
 # ---- files ---------------------------------------------------------------------------------
@@ -227,3 +320,9 @@ def pyplot():
 
 def color(name: str) -> str:
     return COLORS.get(name, "#9467bd")
+
+
+def figure(path: str, caption: str) -> str:
+    """A plot in the Markdown: the caption is the image's text, and the HTML page shows it
+    under the image. It says what to look at."""
+    return f"![{caption}]({path})"

@@ -53,9 +53,7 @@ LABELS = {"mutex": "one std::mutex + gort::map", "shared_mutex": "one std::share
 SHORT = {"mutex": "mutex", "shared_mutex": "shared_mutex", "tbb": "tbb", "cuckoo": "cuckoo",
          "boost": "boost", "sharded_mutex": "sharded/mutex", "sharded_rw": "sharded/rw",
          "sharded_slots": "sharded/slots", "sync_map": "sync_map"}
-COLORS = {"mutex": "#7f7f7f", "shared_mutex": "#bcbd22", "tbb": "#1f77b4", "cuckoo": "#ff7f0e",
-          "boost": "#2ca02c", "sharded_mutex": "#d62728", "sharded_rw": "#9467bd",
-          "sharded_slots": "#8c564b", "sync_map": "#17becf"}
+COLORS = {d: rc.color(d) for d in DESIGNS}  # one colour per contender across the report
 FOREIGN = ["tbb", "cuckoo", "boost"]          # expose no contention counters
 SHARDED = ["sharded_mutex", "sharded_rw", "sharded_slots"]
 GORT = ["sharded_mutex", "sharded_rw", "sharded_slots", "sync_map"]
@@ -113,7 +111,7 @@ def run(ctx: rc.Context) -> str:
     rc.write_csv(d / "rows.csv", rows)
     rc.write_json(d / "summary.json", s)
     plots = make_plots(d, s)
-    return render(ctx, s, plots)
+    return rc.Section(render(ctx, s, plots), headline(s), losses(s))
 
 
 def full_requested(ctx: rc.Context) -> bool:
@@ -527,11 +525,65 @@ def contender_label(c: str) -> str:
     return LABELS.get(d, d) + (f", {sh} shards" if sh else "")
 
 
+def headline(s: dict) -> rc.Headline:
+    """The fastest gort design against the fastest other map on the headline workload; the
+    ratio taken within each repetition of the headline run."""
+    h = s["headline"]
+    what = ("Concurrent maps", f"{h['threads']} threads, {h['read']} % reads, {h['n']:,} "
+            f"{h['dist']} keys", "Mops/s")
+    cw = s["cells"].get(wkey(h["n"], h["dist"], h["read"], h["threads"]), {})
+    mine = {c: cw[c]["median"] for d in GORT if (c := representative(cw, d, s["chosen"]))}
+    theirs = {d: cw[d]["median"] for d in FOREIGN if d in cw}
+    if not mine or not theirs:
+        return rc.Headline(*what, None, "—", None, None, why="workload not measured")
+    g, o = max(mine, key=mine.get), max(theirs, key=theirs.get)
+    r = next((r for r in s["headline_ratios"] if r["contender"] == g and r["against"] == o), None)
+    cost = 1 / r["median"] if r else theirs[o] / mine[g]
+    spread = (1 / r["min"] - 1 / r["max"]) * r["median"] if r and r["reps"] > 1 else None
+    return rc.Headline(*what[:2], what[2] + f" ({contender_label(g)})", mine[g] / 1e6,
+                       LABELS[o], theirs[o] / 1e6, cost, spread)
+
+
+def losses(s: dict) -> str:
+    """Workloads where the fastest gort design is slower than the fastest other map."""
+    lines = []
+    for w, cw in s["cells"].items():
+        mine = {c: cw[c]["median"] for d in GORT if (c := representative(cw, d, s["chosen"]))}
+        theirs = {d: cw[d]["median"] for d in FOREIGN if d in cw and cw[d]["median"]}
+        if not mine or not theirs:
+            continue
+        g, o = max(mine, key=mine.get), max(theirs, key=theirs.get)
+        if theirs[o] > LOSS_FACTOR * mine[g]:
+            n, dist, read, threads = w.split("|")
+            lines.append((theirs[o] / mine[g],
+                          f"{threads} threads, {read} % reads, {int(n):,} {dist} keys: "
+                          f"{SHORT[o]} {theirs[o] / mine[g]:.2f}x the best gort design "
+                          f"({contender_label(g)})"))
+    if not lines:
+        return (f"Nowhere by more than {LOSS_FACTOR:.2f}x: on every workload the fastest gort "
+                f"design is within that of the fastest other concurrent map.")
+    lines.sort(key=lambda x: -x[0])
+    return (f"Workloads where the fastest other map does more than {LOSS_FACTOR:.2f}x the "
+            f"operations of the fastest gort design, worst first ({len(lines)} of "
+            f"{len(s['cells'])} workloads" + (", the first 12" if len(lines) > 12 else "")
+            + "):\n\n" + "\n".join(f"- {t}" for _, t in lines[:12]))
+
+
+LOSS_FACTOR = 1.10
+CAPTIONS = {
+    "shards.png": "Throughput against the shard count, per workload: where the curves flatten "
+                  "is how many shards are enough; the dashed lines are the other maps.",
+    "reads.png": "Throughput against the share of reads: which design wins where.",
+    "threads.png": "Throughput against threads, measured (solid) and projected by the fitted "
+                   "model (dashed); the dotted line is this machine's cores.",
+}
+
+
 def render(ctx: rc.Context, s: dict, plots: list[tuple[str, str]]) -> str:
     h = s["headline"]
     parts = [intro(ctx, s), missing_text(s), headline_text(s), winners_text(s), shards_text(s),
              contention_text(s), model_text(s)]
-    parts += [f"![{t}](concurrent/{n})" for n, t in plots]
+    parts += [rc.figure(f"concurrent/{n}", CAPTIONS.get(n, t)) for n, t in plots]
     parts.append("Raw data: `concurrent/runs.json` (Google Benchmark JSON, one entry per process), "
                  "`concurrent/rows.csv`, `concurrent/summary.json`.")
     return "\n\n".join(p for p in parts if p) + "\n"

@@ -16,8 +16,12 @@ How the section is made (run):
      ratios over the workloads every contender finished. burst-wait repeats burst-trim's
      allocation phase to read RSS later, so its time is shown but is not counted twice in the
      geometric mean.
-  4. Files in <out>/macro/: runs.csv and runs.json (every run, as printed), summary.json (what
-     the tables show) and the PNG plots.
+  4. Each run is wrapped in `perf stat` (report_perf.py) for its software events: task-clock,
+     page faults, context switches, CPU migrations. After the rounds, the workload where gort
+     is furthest behind the fastest contender is sampled once more under gort with
+     `perf record`, and drawn as a flame graph (macro/flamegraph.html, and a picture of it).
+  5. Files in <out>/macro/: runs.csv and runs.json (every run, as printed), summary.json (what
+     the tables show), the PNG plots and the flame graph.
 Rounds: 1 with --quick, else at most 3 (--rounds can lower it), the bursts 1 (ONE_ROUND);
 --full runs every round given, bursts included, with three times the work.
 """
@@ -25,11 +29,13 @@ from __future__ import annotations
 
 import json
 import math
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
 import report_common as rc
+import report_perf as perf
 
 TITLE = "Macro workloads"
 
@@ -46,7 +52,7 @@ ONE_ROUND = {"burst-trim", "burst-wait"}
 
 # The amount of work per mode (macro.c's SCALE). The burst keeps its full size outside --quick:
 # the size issue 16's bar speaks of.
-SCALES = {"quick": 0.2, "default": 1.0, "full": 3.0}
+SCALES = {"quick": 0.2, "default": 0.5, "full": 3.0}
 BURST_SCALES = {"quick": 0.25, "default": 1.0, "full": 1.0}
 
 # Said under a workload's table: how to read it.
@@ -89,7 +95,8 @@ def run(ctx: rc.Context) -> str:
     rc.write_json(d / "runs.json", runs)
     rc.write_json(d / "summary.json", summary)
     plots = make_plots(d, summary)
-    return render(summary, plots)
+    flame = flame_section(ctx, d, macro, summary, mode)
+    return rc.Section(render(summary, plots) + flame, headline(summary, runs), losses(summary))
 
 
 # ---- 1-2. runs -----------------------------------------------------------------------------
@@ -132,8 +139,17 @@ def rotated(xs: list, k: int) -> list:
 
 
 def run_one(c: rc.Contender, macro: Path, workload: str, scale: float, rnd: int) -> dict:
-    r = rc.run_as(c, [str(macro), workload, str(scale)], timeout=RUN_TIMEOUT)
+    cmd = [str(macro), workload, str(scale)]
+    with tempfile.NamedTemporaryFile(prefix="gort-perf-stat-") as stat:
+        if perf.available():  # perf itself runs on glibc; the workload on the contender
+            r = rc.run_as(rc.Contender("glibc", None),
+                          perf.stat_command(perf.preload_env(c) + cmd, Path(stat.name)),
+                          timeout=RUN_TIMEOUT)
+        else:
+            r = rc.run_as(c, cmd, timeout=RUN_TIMEOUT)
+        events = perf.read_stat(Path(stat.name))
     row = {"workload": workload, "contender": c.name, "round": rnd, "error": rc.failure(r)}
+    row |= {f"perf_{k.replace('-', '_')}": v for k, v in events.items()}
     if row["error"]:
         return row | {"stderr": r.stderr[-500:]}
     try:
@@ -202,6 +218,8 @@ def stats_of(rows: list[dict]) -> dict:
             out[key + "_max"] = max(xs)
     out["cpu_s"] = rc.median([r["user_s"] + r["sys_s"] for r in rows])
     for key in ["wall_s", "user_s", "sys_s", "peak_rss_kib", "minor_faults", "burst_mib",
+                "perf_task_clock", "perf_page_faults", "perf_context_switches",
+                "perf_cpu_migrations",
                 "active_s", "passive_s", "live_mib_at_end", "rss_mib_at_end"] + SHARED_KEYS + \
                RSS_KEYS:
         xs = [r[key] for r in rows if r.get(key) is not None]
@@ -294,6 +312,58 @@ def judge_burst(runs: dict) -> list[dict]:
     return out
 
 
+# ---- the summary line, the flame graph ------------------------------------------------------
+
+def headline(summary: dict, runs: list[dict]) -> rc.Headline:
+    """The geometric mean of gort's time ratios against the contender with the best geometric
+    mean; its spread from the same mean taken within each round."""
+    what = ("Allocator, whole programs", "geometric mean of time over "
+            f"{len(summary['geomean']['workloads'])} workloads", "× fastest")
+    gm = summary["geomean"]["by"]
+    others = {n: v for n, v in gm.items() if n != "gort" and v}
+    if gm.get("gort") is None or not others:
+        return rc.Headline(*what, None, "—", None, None, why="gort or every other failed")
+    best = min(others, key=others.get)
+    per_round = []
+    for r in range(summary["rounds"]):
+        t = {(x["workload"], x["contender"]): x["time_s"] for x in runs
+             if x["round"] == r and not x["error"] and x.get("time_s")}
+        logs = [math.log(t[(w, "gort")] / t[(w, best)]) for w in summary["geomean"]["workloads"]
+                if (w, "gort") in t and (w, best) in t]
+        if len(logs) == len(summary["geomean"]["workloads"]):
+            per_round.append(math.exp(sum(logs) / len(logs)))
+    spread = rc.spread(per_round) if len(per_round) > 1 else None
+    return rc.Headline(*what, gm["gort"], best, others[best], gm["gort"] / others[best], spread)
+
+
+FLAME_SCALE = {"quick": 0.2, "default": 1.0, "full": 1.0}
+
+
+def flame_section(ctx: rc.Context, d: Path, macro: Path, summary: dict, mode: str) -> str:
+    """A flame graph of gort on the workload where it is furthest behind."""
+    gort = next((c for c in ctx.usable() if c.name == "gort"), None)
+    ratios = {w: s["ratio"]["gort"] for w, s in summary["workloads"].items()
+              if "gort" in s["ratio"] and w not in NOT_IN_GEOMEAN | ONE_ROUND}
+    if gort is None or not ratios:
+        return ""
+    w = max(ratios, key=ratios.get)
+    rc.log(f"macro: flame graph of {w} under gort")
+    why = perf.flame_graph(ctx.build, gort, [str(macro), w, str(FLAME_SCALE[mode])],
+                           d / "flamegraph.html", d / "flamegraph.png")
+    head = (f"\n\n### Where gort's time goes on `{w}`\n\n`{w}` is the workload where gort is "
+            f"furthest behind ({ratios[w]:.2f}x the fastest). ")
+    if why:
+        return head + f"No flame graph: {why}.\n"
+    return (head + "Sampled with `perf record -e cpu-clock` (a software clock: this machine has "
+            "no hardware counters) with DWARF call graphs, drawn by perf's flamegraph script "
+            "with d3-flame-graph. The interactive graph: [macro/flamegraph.html]"
+            "(macro/flamegraph.html).\n\n"
+            + rc.figure("macro/flamegraph.png",
+                        f"CPU flame graph of {w} under gort: the width of a frame is its share "
+                        f"of the samples; look for allocator frames (gort::, mheap, mcentral) "
+                        f"and kernel page-fault frames (clear_page, handle_mm_fault).") + "\n")
+
+
 # ---- plots ---------------------------------------------------------------------------------
 
 def make_plots(d: Path, summary: dict) -> dict[str, str]:
@@ -360,7 +430,8 @@ def plot_burst(plt, d: Path, summary: dict) -> str:
             ax.plot([len(keys)], [trim["rss_after_trim_mib"]], marker="D", color=rc.color(n))
     ax.set_xticks(range(len(keys) + 1),
                   [label_of(k) for k in keys] + ["after malloc_trim\n(its own run)"], rotation=15)
-    ax.set_ylabel("resident memory, MiB")
+    ax.set_yscale("log")
+    ax.set_ylabel("resident memory, MiB (log)")
     mib = next((r[w]["burst_mib"] for r in runs.values() for w in r if "burst_mib" in r[w]), 0)
     ax.set_title(f"a burst of {mib:.0f} MiB: resident memory before, at the peak, after the free")
     return finish(plt, fig, ax, d / "burst.png")
@@ -382,7 +453,7 @@ def finish(plt, fig, ax, path: Path) -> str:
 # ---- 4. Markdown ---------------------------------------------------------------------------
 
 def render(summary: dict, plots: dict[str, str]) -> str:
-    parts = [render_intro(summary), render_bar(summary), render_losses(summary),
+    parts = [render_intro(summary), render_bar(summary),
              render_overview(summary), render_geomean(summary), render_workloads(summary),
              render_burst(summary), render_plots(plots), render_failures(summary),
              "Raw data in `macro/`: `runs.csv` and `runs.json` (every run as the program printed "
@@ -420,24 +491,25 @@ def render_bar(summary: dict) -> str:
                       f"limit {b['limit']:.0f})"
         rows.append([b["what"], b["target"], verdict])
     met = [b["met"] for b in summary["bar"]]
-    return (f"### The bar (issue 16)\n\n{sum(m is True for m in met)} of {len(met)} checks met."
+    return (f"### gort's targets\n\n{sum(m is True for m in met)} of {len(met)} checks met."
             "\n\n" + rc.md_table(["check", "target", "verdict"], rows, "lll"))
 
 
-def render_losses(summary: dict) -> str:
-    losses = [(w, s["ratio"]["gort"], s["best"]) for w, s in summary["workloads"].items()
+def losses(summary: dict) -> str:
+    slow = [(w, s["ratio"]["gort"], s["best"]) for w, s in summary["workloads"].items()
               if s["ratio"].get("gort", 0) > BAR_FACTOR and w not in NOT_IN_GEOMEAN]
     failed = [w for w, s in summary["workloads"].items()
               if s["by"].get("gort", {}).get("errors")]
     if "gort" not in summary["contenders"]:
         return ""
-    if not losses and not failed and not sharing_note(summary):
-        return f"**Where gort loses:** nowhere by more than {BAR_FACTOR:.2f}x the fastest."
+    if not slow and not failed and not sharing_note(summary):
+        return f"Nowhere by more than {BAR_FACTOR:.2f}x the fastest contender's time."
     text = ", ".join(f"`{w}` ({r:.2f}x {b}{faults_note(summary, w, b)})"
-                     for w, r, b in sorted(losses, key=lambda x: -x[1]))
+                     for w, r, b in sorted(slow, key=lambda x: -x[1]))
     text += "".join(f", `{w}` (failed)" for w in failed)
     text += sharing_note(summary)
-    return f"**Where gort loses** (more than {BAR_FACTOR:.2f}x the fastest): {text}."
+    return (f"Workloads where gort takes more than {BAR_FACTOR:.2f}x the fastest contender's "
+            f"time, worst first: {text.lstrip(', ')}.")
 
 
 def sharing_note(summary: dict) -> str:
@@ -471,7 +543,10 @@ def ratio_cell(s: dict, n: str) -> str:
     if s["by"].get(n, {}).get("errors"):
         return "failed"
     r = s["ratio"].get(n)
-    return "—" if r is None else f"**{r:.2f}**" if n == s["best"] else f"{r:.2f}"
+    if r is None:
+        return "— (not run)"
+    return rc.flag(f"**{r:.2f}**" if n == s["best"] else f"{r:.2f}",
+                   s["by"].get(n, {}).get("spread"))
 
 
 def render_geomean(summary: dict) -> str:
@@ -492,19 +567,23 @@ def render_workloads(summary: dict) -> str:
         rows = []
         for n, st in s["by"].items():
             if st["errors"]:
-                rows.append([n, "failed: " + "; ".join(st["errors"])] + [""] * 7)
+                rows.append([n, "failed: " + "; ".join(st["errors"])] + [""] * 9)
                 continue
             time_s = f"**{st['time_s']:.3f}**" if n == s["best"] else f"{st['time_s']:.3f}"
-            rows.append([n, time_s, f"{100 * st['spread']:.0f}%", f"{s['ratio'][n]:.2f}",
+            rows.append([n, time_s, rc.flag(f"{100 * st['spread']:.0f}%", st["spread"]),
+                         f"{s['ratio'][n]:.2f}",
                          rc.fmt(st.get("peak_rss_kib", 0) / 1024, 1),
                          rc.fmt(st.get("minor_faults"), 0), rc.fmt(st["cpu_s"], 2),
                          rc.fmt(st.get("sys_s"), 2),
+                         rc.fmt(st.get("perf_context_switches"), 0, "no perf"),
+                         rc.fmt(st.get("perf_cpu_migrations"), 0, "no perf"),
                          extra_cell(w, st)])
         note = f"\n\n{NOTES[w]}" if w in NOTES else ""
         parts.append(f"#### `{w}`\n\n{WHAT.get(w, '')} (scale {summary['scales'][w]:g}).{note}\n\n"
                      + rc.md_table(["contender", "time s", "spread", "/ fastest",
                                     "peak RSS MiB", "minor faults", "CPU s", "sys s",
-                                    "own figures"], rows, "lrrrrrrrl"))
+                                    "context switches", "CPU migrations", "own figures"],
+                                   rows, "lrrrrrrrrrl"))
     return "\n\n".join(parts)
 
 
@@ -530,8 +609,18 @@ def render_burst(summary: dict) -> str:
                           rows))
 
 
+CAPTIONS = {
+    "time ratio": "Each workload's time over the fastest contender's, log scale: 1 is the "
+                  "fastest; the dotted line is 1.25x. Look for gort's red bars above it.",
+    "peak RSS": "Peak resident memory per workload, log scale: lower is leaner.",
+    "burst RSS": "Resident memory around a 1 GiB burst, log scale: a good allocator comes back "
+                 "down to where it started, after malloc_trim (diamonds) and after waiting.",
+}
+
+
 def render_plots(plots: dict[str, str]) -> str:
-    return "### Plots\n\n" + "\n\n".join(f"![{k}]({v})" for k, v in plots.items())
+    return "### Plots\n\n" + "\n\n".join(rc.figure(v, CAPTIONS.get(k, k))
+                                            for k, v in plots.items())
 
 
 def render_failures(summary: dict) -> str:

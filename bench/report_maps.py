@@ -27,7 +27,12 @@ How the section is made (run):
   5. Files in <out>/maps/: runs.json (raw Google Benchmark output), go.jsonl (raw Go output),
      times.csv (one row per measurement), bar_rounds.csv (the rounds of 3), summary.json
      (what the tables show), xray.json, and the PNG plots.
-  6. The Markdown: the bar (issue 4) judged from the data, then tables and plots.
+  6. The Markdown: gort's targets judged from the data, then tables and plots; the summary
+     line (lookup hit at 10^6 uint64 keys against the fastest other map, the ratio paired
+     within each main round) and the cases where gort is slowest against the best (losses).
+Lengths: --quick runs 10^3 and 10^5 once; the default every size up to 10^6 (ROUNDS_SMALL
+rounds, bar rounds at 10^6); --full adds 10^7 (maps of 10^7 string keys take gigabytes and
+minutes to build) to the main round and the bar rounds.
 """
 from __future__ import annotations
 
@@ -46,8 +51,6 @@ TITLE = "Maps"
 CONTENDERS = ["gort", "absl", "boost", "tsl", "std", "go"]
 LABELS = {"gort": "gort::map", "absl": "absl::flat_hash_map", "boost": "boost::unordered_flat_map",
           "tsl": "tsl::robin_map", "std": "std::unordered_map", "go": "Go 1.19 map"}
-COLORS = {"gort": "#d62728", "absl": "#1f77b4", "boost": "#2ca02c", "tsl": "#ff7f0e",
-          "std": "#7f7f7f", "go": "#17becf"}
 OPS = ["lookup_hit", "lookup_miss", "insert", "erase", "iterate", "churn"]
 OP_TEXT = {"lookup_hit": "lookup, hit", "lookup_miss": "lookup, miss", "insert": "insert (no reserve)",
            "erase": "erase", "iterate": "iteration (per entry)", "churn": "churn (erase + insert + hit)"}
@@ -61,7 +64,11 @@ RUN_TIMEOUT = 1500
 
 # The bar (issue 4): lookup hit <= absl at 10^6 and 10^7; miss <= 2.5x absl; >= 3x faster than
 # Go's own map on the same workload; bytes per entry <= 1.25x absl.
-BAR_SIZES = [1_000_000, 10_000_000]
+BAR_SIZES = [1_000_000]             # with --full: FULL_BAR_SIZES
+FULL_BAR_SIZES = [1_000_000, 10_000_000]
+DEFAULT_BAR_ROUNDS = 3
+HEADLINE = ("lookup_hit", "u64", 1_000_000)
+LOSS_FACTOR = 1.25  # a cell where gort takes more than this times the fastest other is a loss
 BAR_MISS = 2.5
 BAR_GO = 3.0
 BAR_BYTES = 1.25
@@ -73,6 +80,9 @@ def run(ctx: rc.Context) -> str:
     xray = ctx.build / "bench" / "maps" / "maps-xray"
     if not bench.exists() or not xray.exists():
         return f"Not run: {bench} or {xray} is not built (GORT_BUILD_BENCH=OFF?).\n"
+    global BAR_SIZES, BAR_ROUNDS
+    BAR_SIZES = FULL_BAR_SIZES if ctx.full else BAR_SIZES
+    BAR_ROUNDS = BAR_ROUNDS if ctx.full else DEFAULT_BAR_ROUNDS
     started = time.monotonic()
     rows, raw = time_cpp(ctx, bench)
     go_exe, go_note = build_go(ctx)
@@ -91,7 +101,7 @@ def run(ctx: rc.Context) -> str:
     if bar_rows:
         rc.write_csv(d / "bar_rounds.csv", bar_rows)
     plots = make_plots(d, summary, xr)
-    return render(ctx, summary, plots, xr)
+    return rc.Section(render(ctx, summary, plots, xr), headline(summary, rows), losses(summary))
 
 
 # ---- 1. C++ ------------------------------------------------------------------------------------
@@ -102,7 +112,7 @@ def time_cpp(ctx: rc.Context, bench: Path) -> tuple[list[dict], list[dict]]:
     for r in range(rounds):
         if ctx.quick:
             filt = "/(1000|100000)/"
-        elif r == 0:
+        elif r == 0 and ctx.full:
             filt = "."
         else:
             filt = "-/10000000/"
@@ -213,7 +223,8 @@ def time_go(ctx: rc.Context, exe: Path) -> tuple[list[dict], list[str]]:
     rows, raw = [], []
     for rnd in range(rounds):
         sizes = "1000,100000" if ctx.quick else (
-            "1000,10000,100000,1000000,10000000" if rnd == 0 else "1000,10000,100000,1000000")
+            "1000,10000,100000,1000000,10000000" if rnd == 0 and ctx.full
+            else "1000,10000,100000,1000000")
         rc.log(f"maps: Go round {rnd + 1}/{rounds}")
         r, w = run_go(ctx, exe, ["-sizes", sizes], rnd, f"round {rnd + 1}")
         rows += r
@@ -378,7 +389,7 @@ def make_plots(d: Path, summary: dict, xr: dict) -> list[tuple[str, str]]:
                 if pts:
                     drawn = True
                     ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=LABELS[who],
-                            color=COLORS[who], linewidth=2.5 if who == "gort" else 1.3)
+                            color=rc.color(who), linewidth=2.5 if who == "gort" else 1.3)
             ax.set_xscale("log")
             ax.set_yscale("log")
             ax.set_title(OP_TEXT[op])
@@ -407,7 +418,7 @@ def plot_bytes(plt, d: Path, summary: dict) -> list[tuple[str, str]]:
             pts = [(n, v) for n, v in pts if v]
             if pts:
                 ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=LABELS[who],
-                        color=COLORS[who], linewidth=2.5 if who == "gort" else 1.3)
+                        color=rc.color(who), linewidth=2.5 if who == "gort" else 1.3)
         ax.set_xscale("log")
         ax.set_title(f"{KIND_TEXT[kind]}")
         ax.set_xlabel("entries")
@@ -473,6 +484,74 @@ def plot_xray(plt, d: Path, xr: dict) -> list[tuple[str, str]]:
     return [("xray.png", "x-ray of gort::map")]
 
 
+# ---- the summary line and the losses -----------------------------------------------------------
+
+def headline(s: dict, rows: list[dict]) -> rc.Headline:
+    op, kind, n = HEADLINE
+    if n not in s["sizes"] and s["sizes"]:  # --quick stops short of it
+        n = max(x for x in s["sizes"] if x <= n) if min(s["sizes"]) <= n else n
+    what = ("Maps", f"lookup hit, {n:,} random uint64 keys", "ns per lookup")
+    others = {w: ns(s, op, kind, w, n) for w in CONTENDERS if w != "gort"}
+    others = {w: v for w, v in others.items() if v is not None}
+    g = ns(s, op, kind, "gort", n)
+    if g is None or not others:
+        return rc.Headline(*what, None, "—", None, None, why="size not run")
+    best = min(others, key=others.get)
+    by = {(r["round"], r["contender"]): r["ns_per_op"] for r in rows
+          if (r["op"], r["kind"], r["n"]) == (op, kind, n)}
+    pairs = [(by[(k, "gort")], by[(k, best)]) for k, w in by if w == "gort" and (k, best) in by]
+    cost, spread = rc.ratio_spread(pairs)
+    return rc.Headline(*what, g, LABELS[best], others[best], cost if cost else g / others[best],
+                       spread)
+
+
+def losses(s: dict) -> str:
+    lines = []
+    for kind in KINDS:
+        for op in OPS:
+            for n in s["sizes"]:
+                g = ns(s, op, kind, "gort", n)
+                others = {w: ns(s, op, kind, w, n) for w in CONTENDERS if w != "gort"}
+                others = {w: v for w, v in others.items() if v is not None}
+                if g is None or not others:
+                    continue
+                best = min(others, key=others.get)
+                if g > LOSS_FACTOR * others[best]:
+                    lines.append((g / others[best], f"{OP_TEXT[op]}, {KIND_TEXT[kind]}, "
+                                  f"{n:,}: {g / others[best]:.2f}x {LABELS[best]}"))
+    missed = [b["what"] for b in s["bar"] if b["value"] is not None and not b["ok"]]
+    if not lines and not missed:
+        return (f"Nowhere by more than {LOSS_FACTOR:.2f}x the fastest other map, and every "
+                f"target is met.")
+    lines.sort(key=lambda x: -x[0])
+    shown = lines[:12]
+    text = (f"Cells where gort takes more than {LOSS_FACTOR:.2f}x the fastest other map's time, "
+            f"worst first ({len(lines)} in all" + (", the first 12" if len(lines) > 12 else "")
+            + "):\n\n" + "\n".join(f"- {t}" for _, t in shown))
+    if missed:
+        text += "\n\nTargets missed: " + "; ".join(missed) + "."
+    return text
+
+
+def time_cell(s: dict, op: str, kind: str, who: str, n: int) -> str:
+    e = s["times"].get(f"{op}|{kind}|{who}|{n}")
+    if e is None:
+        return "— (not run at this size)"
+    return rc.flag(rc.fmt(e["median"]), e["spread"])
+
+
+CAPTIONS = {
+    "times_u64.png": "uint64 keys: CPU time per operation against the number of entries, log "
+                     "scales. gort is the thick red line; lower is faster.",
+    "times_str16.png": "16-byte string keys: CPU time per operation, log scales.",
+    "times_str64.png": "64-byte string keys: CPU time per operation, log scales.",
+    "bytes.png": "Heap bytes per entry after n inserts: the memory each map needs for the same "
+                 "contents; lower is leaner.",
+    "xray.png": "Inside gort::map while keys are inserted: load factor, incremental evacuation "
+                "during a grow and overflow buckets, then bucket occupancy at three moments.",
+}
+
+
 # ---- 5. the Markdown ---------------------------------------------------------------------------
 
 def side_text(s: dict) -> str:
@@ -522,20 +601,22 @@ def render(ctx: rc.Context, s: dict, plots: list[tuple[str, str]], xr: dict) -> 
         "bucket) that lookups read instead of the bucket's first line. Contenders: "
         + ", ".join(f"{LABELS[c]}" for c in CONTENDERS) + ", each with its default hash, "
         "values uint64, no reserve. Time is CPU time per operation, median of "
-        f"{1 if ctx.quick else ROUNDS_SMALL} rounds (10^7: one round). "
+        f"{1 if ctx.quick else ROUNDS_SMALL} rounds"
+        + (" (10^7: one round). " if ctx.full else " (10^7 runs with --full). ") +
         f"Go: {s.get('go_note') or '—'}. Section time: {s['seconds']} s.",
         "Big bucket arrays (>= 4 MiB) are advised MADV_HUGEPAGE, as Go's heap does for its "
         "arenas; the other maps allocate through plain malloc. Bytes per entry are what the "
         "heap holds after the n inserts (mallinfo2 for C++, HeapAlloc after a GC for Go): the "
         "C++ maps own a copy of each string key (counted), Go's map holds a 16-byte string "
         "header pointing at the caller's bytes (not counted).",
-        "### The bar (issue 4)\n\n" + (
-            f"The lookup ratios are medians over {s['bar_rounds']} interleaved bar rounds (C++ "
+        "### gort's targets\n\n" + (
+            f"The lookup ratios are medians over {s['bar_rounds']} interleaved paired rounds (C++ "
             "then Go, back to back; ratio taken within each round); bytes per entry come from "
             "the insert runs. " + side_text(s) + "\n\n" if s.get("bar_rounds") else
-            "The ratios come from the medians of the main rounds (no bar rounds were run).\n\n")
+            "The ratios come from the medians of the main rounds (no paired rounds were "
+            "run).\n\n")
         + rc.md_table(
-            ["measure", "value", "bar", "met"],
+            ["measure", "value", "target", "met"],
             [[b["what"], rc.fmt(b["value"], 2), b["bar"],
               "not measured" if b["value"] is None else "yes" if b["ok"] else "**no**"]
              for b in s["bar"]]),
@@ -580,7 +661,8 @@ def render(ctx: rc.Context, s: dict, plots: list[tuple[str, str]], xr: dict) -> 
             for w in CONTENDERS:
                 vals = [ns(s, op, kind, w, n) for n in s["sizes"]]
                 if any(v is not None for v in vals):
-                    rows.append([OP_TEXT[op], LABELS[w]] + [rc.fmt(v) for v in vals])
+                    rows.append([OP_TEXT[op], LABELS[w]] + [time_cell(s, op, kind, w, n)
+                                                            for n in s["sizes"]])
         brow = []
         for w in CONTENDERS:
             vals = [s["bytes"].get(f"{kind}|{w}|{n}") for n in s["sizes"]]
@@ -601,7 +683,7 @@ def render(ctx: rc.Context, s: dict, plots: list[tuple[str, str]], xr: dict) -> 
                f"{f.get('overflow')} overflow buckets for {2 ** f.get('B', 0)} buckets, "
                f"{f.get('bytes', 0) / max(1, f.get('count', 1)):.1f} bytes of buckets per entry "
                f"(bucket: {xr.get('bucket_bytes')} bytes)." if f else ""))
-    parts += [f"![{t}](maps/{n})" for n, t in plots]
+    parts += [rc.figure(f"maps/{n}", CAPTIONS.get(n, t)) for n, t in plots]
     parts.append("Raw data: `maps/runs.json`, `maps/go.jsonl`, `maps/times.csv`, "
                  "`maps/summary.json`, `maps/xray.json`.")
     return "\n\n".join(parts) + "\n"

@@ -58,7 +58,7 @@ def run(ctx: rc.Context) -> str:
     rc.write_csv(d / "times.csv", rows)
     rc.write_json(d / "summary.json", summary)
     plots = make_plots(d, summary)
-    return render(summary, plots)
+    return rc.Section(render(summary, plots), headline(summary), losses(summary))
 
 
 # ---- 1, 2. measuring -----------------------------------------------------------------------
@@ -145,7 +145,7 @@ def judge(summary: dict) -> list[dict]:
             checks.append(check(summary, "append1", n, alloc, "gort", "vector", BAR_APPEND,
                                 "s = gort::append(s, v) vs push_back"))
             checks.append(check(summary, "append1", n, alloc, "gort_move", "vector", BAR_APPEND,
-                                "s = gort::append(std::move(s), v) vs push_back (not the bar)",
+                                "s = gort::append(std::move(s), v) vs push_back (for comparison)",
                                 bar=False))
         for n in ns_of(summary, "range"):
             checks.append(check(summary, "range", n, alloc, "gort", "raw", BAR_RANGE,
@@ -202,9 +202,10 @@ def plot_case(plt, d: Path, summary: dict, case: str) -> str:
         for k, c in enumerate(conts):
             ys = [median_of(summary, case, n, alloc, c) or 0 for n in ns]
             xs = [i + (k - (len(conts) - 1) / 2) * width for i in range(len(ns))]
-            ax.bar(xs, ys, width, label=c)
+            ax.bar(xs, ys, width, label=c, color=rc.color(c))
         ax.set_xticks(range(len(ns)), [f"n={n:,}" for n in ns])
-        ax.set_ylabel("ns per element (CPU, lower is better)")
+        ax.set_yscale("log")
+        ax.set_ylabel("ns per element (CPU, log, lower is better)")
         ax.set_title(f"{GROUPS[case][0]} — malloc: {alloc}")
         ax.grid(axis="y", alpha=0.3)
         ax.legend(fontsize=8)
@@ -234,7 +235,7 @@ def plot_loops(plt, d: Path, summary: dict) -> str:
     width = 0.8 / max(len(values), 1)
     for k, (name, ys) in enumerate(values.items()):
         xs = [i + (k - (len(values) - 1) / 2) * width for i in range(len(labels))]
-        ax.bar(xs, [y or 0 for y in ys], width, label=name)
+        ax.bar(xs, [y or 0 for y in ys], width, label=name, color=rc.color(name))
     ax.set_xticks(range(len(labels)), labels, fontsize=8)
     ax.set_yscale("log")
     ax.set_ylabel("ns per element (log, lower is better)")
@@ -248,13 +249,65 @@ def plot_loops(plt, d: Path, summary: dict) -> str:
     return f"slices/{path.name}"
 
 
+# ---- the summary line and the losses -------------------------------------------------------
+
+HEADLINE_N = 100_000
+
+
+def headline(summary: dict) -> rc.Headline:
+    """s = gort::append(s, v) against std::vector::push_back, HEADLINE_N elements, on gort's
+    malloc when it ran (glibc's otherwise); the ratio pairs the cases of one process."""
+    alloc = "gort" if "gort" in summary["allocators"] else summary["allocators"][0]
+    what = ("Slices", f"append one int64 at a time, {HEADLINE_N:,} elements (malloc: {alloc})",
+            "ns per element")
+    b = next((b for b in summary["bar"] if b["case"] == "append1" and b["n"] == HEADLINE_N
+              and b["allocator"] == alloc and b["bar"]), None)
+    if b is None or b["ratio"] is None:
+        return rc.Headline(*what, None, "std::vector", None, None, why="case not run")
+    rs = b.get("round_ratios", [])
+    return rc.Headline(*what, b["gort"], "std::vector", b["reference"], b["ratio"],
+                       rc.spread(rs) if len(rs) > 1 else None)
+
+
+def losses(summary: dict) -> str:
+    lines = []
+    for b in summary["bar"]:
+        if b["met"] is False:
+            lines.append((b["ratio"], f"{b['what']}, n = {b['n']:,}, malloc {b['allocator']}: "
+                                      f"{b['ratio']:.2f}x (target {b['target']})"))
+    for case, (title, ref) in GROUPS.items():
+        for n in ns_of(summary, case):
+            for alloc in summary["allocators"]:
+                r = median_of(summary, case, n, alloc, ref)
+                g = median_of(summary, case, n, alloc, "gort")
+                if case not in ("append1", "range") and g and r and g > LOSS_FACTOR * r:
+                    lines.append((g / r, f"{title}, n = {n:,}, malloc {alloc}: gort "
+                                         f"{g / r:.2f}x `{ref}`"))
+    if not lines:
+        return (f"Nowhere: every target is met, and on no loop is gort more than "
+                f"{LOSS_FACTOR:.2f}x its reference.")
+    lines.sort(key=lambda x: -x[0])
+    return (f"Targets missed, and loops where gort takes more than {LOSS_FACTOR:.2f}x its "
+            f"reference's time, worst first:\n\n" + "\n".join(f"- {t}" for _, t in lines))
+
+
+LOSS_FACTOR = 1.10
+CAPTIONS = {
+    "append1": "Appending one int64 at a time, log scale: gort's appends (red shades) against "
+               "std::vector::push_back (olive), on each malloc.",
+    "bulk": "Appending in chunks of 1000, log scale: gort against std::vector's insert.",
+    "loops": "Loops over the elements, log scale: gort's bars against the raw pointer loop "
+             "(black) and std::span; equal heights mean the abstraction costs nothing.",
+}
+
+
 # ---- 5. Markdown ---------------------------------------------------------------------------
 
 def render(summary: dict, plots: list[str]) -> str:
     parts = [intro(summary), render_bar(summary), render_growth(summary)]
     parts += [render_group(summary, case) for case in GROUPS if ns_of(summary, case)]
     parts += [render_retention(summary)]
-    parts += [f"![{p}]({p})" for p in plots]
+    parts += [rc.figure(p, CAPTIONS.get(Path(p).stem, p)) for p in plots]
     if summary["errors"]:
         parts.append("Failed runs: " + "; ".join(summary["errors"]))
     parts.append("Raw data: `slices/runs.json`, `slices/times.csv`, `slices/summary.json`.")
@@ -286,11 +339,11 @@ def render_bar(summary: dict) -> str:
                "not met" if any(m is False for m in met) else "undecided (missing figures)")
     rows = [[b["what"], f"{b['n']:,}", b["allocator"], rc.fmt(b["gort"], 3),
              rc.fmt(b["reference"], 3), b["target"],
-             "—" if b["met"] is None else
+             "— (no figure)" if b["met"] is None else
              f"{'met' if b['met'] else '**not met**'} ({rc.fmt(b['ratio'], 2)}x)"]
             for b in summary["bar"]]
-    return (f"### The bar\n\nOverall: **{overall}** ({sum(m is True for m in met)} of "
-            f"{len(met)} checks met; rows marked 'not the bar' are for comparison). The ns "
+    return (f"### gort's targets\n\nOverall: **{overall}** ({sum(m is True for m in met)} of "
+            f"{len(met)} checks met; rows marked 'for comparison' are not targets). The ns "
             "columns are medians of the rounds; the verdict's ratio is the median of the ratios "
             "within each round (the two cases ran interleaved in one process).\n\n"
             + rc.md_table(["check", "n", "malloc", "gort ns/elem", "reference ns/elem",
@@ -330,7 +383,8 @@ def render_group(summary: dict, case: str) -> str:
             for c in conts:
                 m = median_of(summary, case, n, alloc, c)
                 ratio = f" ({m / r:.2f}x)" if m is not None and r else ""
-                cells.append(rc.fmt(m, 3) + ratio)
+                cell = summary["cells"].get(f"{case}/{n}", {}).get(alloc, {}).get(c, {})
+                cells.append(rc.flag(rc.fmt(m, 3, "not run") + ratio, cell.get("spread")))
             rows.append([f"{n:,}", alloc] + cells)
     return (f"### {title}\n\nns per element; in brackets, times the `{ref}` column.\n\n"
             + rc.md_table(head, rows))
