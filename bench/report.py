@@ -43,9 +43,9 @@ SECTIONS = [("alloc", "report_alloc"), ("macro", "report_macro"), ("slices", "re
 # Expected seconds per section on this lab's 2-core machine, per length: the progress line's
 # estimate of what is left. The default's sum is the budget the sections are sized to.
 ESTIMATES = {
-    "quick": {"alloc": 20, "macro": 40, "slices": 15, "maps": 20, "concurrent": 10, "escape": 25},
-    "default": {"alloc": 170, "macro": 170, "slices": 60, "maps": 170, "concurrent": 170,
-                "escape": 60},
+    "quick": {"alloc": 35, "macro": 60, "slices": 30, "maps": 20, "concurrent": 5, "escape": 20},
+    "default": {"alloc": 75, "macro": 130, "slices": 110, "maps": 170, "concurrent": 170,
+                "escape": 75},
     "full": {"alloc": 600, "macro": 600, "slices": 120, "maps": 1200, "concurrent": 3600,
              "escape": 120},
 }
@@ -105,9 +105,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--build", type=Path, default=Path("build/release"),
                    help="CMake build directory with alloc/libgort.so and bench/ (build/release)")
     p.add_argument("--out", type=Path, default=Path("report"), help="output directory (report)")
-    p.add_argument("--rounds", type=int, default=5,
+    p.add_argument("--rounds", type=int,
                    help="interleaved rounds per contender where a section has rounds; tables "
-                        "quote medians (5)")
+                        "quote medians (4; --full: 5)")
     p.add_argument("--only", action="append", type=sections_list, metavar="SECTION[,SECTION]",
                    help="run only these sections: " + ", ".join(n for n, _ in SECTIONS))
     length = p.add_mutually_exclusive_group()
@@ -121,6 +121,8 @@ def parse_args() -> argparse.Namespace:
                    help="an earlier report's directory: the summary adds the change of every "
                         "headline figure against it")
     args = p.parse_args()
+    if args.rounds is None:
+        args.rounds = 5 if args.full or os.environ.get("REPORT_FULL", "") not in ("", "0") else 4
     if args.rounds < 1:
         p.error("--rounds must be at least 1")
     if args.only:

@@ -448,7 +448,7 @@ def widest_spread(summary: dict, cases: list[str]) -> str:
     """The noise of a table: the largest (max - min) / median of any of its cells, in %."""
     spreads = [s["spread"] for c in cases for s in summary["cases"][c]["by"].values()
                if s["spread"] is not None]
-    return rc.fmt(100 * max(spreads), 0) + "%" if spreads else "—"
+    return rc.fmt(100 * max(spreads), 0) + "%" if spreads else "— (one round)"
 
 
 def render_bar(summary: dict) -> str:

@@ -267,10 +267,14 @@ def headline_ratios(rows: list[dict], head: dict, cells: dict, chosen: dict) -> 
         if not mine:
             continue
         for other in FOREIGN:
-            q = [v[mine] / v[other] for v in per_rep.values() if mine in v and other in v and v[other]]
+            pairs = [(v[mine], v[other]) for v in per_rep.values()
+                     if mine in v and other in v and v[other]]
+            q = [a / b for a, b in pairs]
             if q:
                 out.append({"design": d, "contender": mine, "against": other,
-                            "median": rc.median(q), "min": min(q), "max": max(q), "reps": len(q)})
+                            "median": rc.median(q), "min": min(q), "max": max(q), "reps": len(q),
+                            "mine_ops": rc.median([a for a, _ in pairs]),
+                            "other_ops": rc.median([b for _, b in pairs])})
     return out
 
 
@@ -512,12 +516,20 @@ def plot_threads(plt, d: Path, s: dict):
 
 # ---- the Markdown ------------------------------------------------------------------------------
 
+def peak_cell(v: dict) -> str:
+    if v["peak_threads"]:
+        return rc.fmt(v["peak_threads"], 0)
+    if not v["parallel"]:
+        return "— (2 threads used < 1.5 cores: not projected)"
+    return "— (κ = 0: no peak)" if v["kappa"] <= 0 else "— (σ ≥ 1: no peak)"
+
+
 def mops(x: float | None) -> str:
-    return "—" if x is None else f"{x / 1e6:,.2f}"
+    return "— (not measured)" if x is None else f"{x / 1e6:,.2f}"
 
 
 def pct(x: float | None) -> str:
-    return "—" if x is None else f"{100 * x:.0f} %"
+    return "— (one run)" if x is None else f"{100 * x:.0f} %"
 
 
 def contender_label(c: str) -> str:
@@ -531,17 +543,22 @@ def headline(s: dict) -> rc.Headline:
     h = s["headline"]
     what = ("Concurrent maps", f"{h['threads']} threads, {h['read']} % reads, {h['n']:,} "
             f"{h['dist']} keys", "Mops/s")
-    cw = s["cells"].get(wkey(h["n"], h["dist"], h["read"], h["threads"]), {})
-    mine = {c: cw[c]["median"] for d in GORT if (c := representative(cw, d, s["chosen"]))}
-    theirs = {d: cw[d]["median"] for d in FOREIGN if d in cw}
-    if not mine or not theirs:
+    # All from the headline run's repetitions (interleaved, seconds apart): the figures are
+    # medians over them, the cost the median of the per-repetition ratios.
+    rs = [r for r in s["headline_ratios"] if r["design"] in GORT and r["against"] in FOREIGN]
+    if not rs:
         return rc.Headline(*what, None, "—", None, None, why="workload not measured")
-    g, o = max(mine, key=mine.get), max(theirs, key=theirs.get)
-    r = next((r for r in s["headline_ratios"] if r["contender"] == g and r["against"] == o), None)
-    cost = 1 / r["median"] if r else theirs[o] / mine[g]
-    spread = (1 / r["min"] - 1 / r["max"]) * r["median"] if r and r["reps"] > 1 else None
-    return rc.Headline(*what[:2], what[2] + f" ({contender_label(g)})", mine[g] / 1e6,
-                       LABELS[o], theirs[o] / 1e6, cost, spread)
+    g = max({r["contender"] for r in rs}, key=lambda c: max(r["mine_ops"] for r in rs
+                                                           if r["contender"] == c))
+    o = max({r["against"] for r in rs}, key=lambda a: max(r["other_ops"] for r in rs
+                                                         if r["against"] == a))
+    r = next((r for r in rs if r["contender"] == g and r["against"] == o), None)
+    if r is None:
+        return rc.Headline(*what, None, "—", None, None, why="no paired repetitions")
+    spread = (1 / r["min"] - 1 / r["max"]) * r["median"] if r["reps"] > 1 else None
+    return rc.Headline(what[0], what[1] + f"; gort's best: {contender_label(g)}", what[2],
+                       r["mine_ops"] / 1e6, LABELS[o], r["other_ops"] / 1e6, 1 / r["median"],
+                       spread)
 
 
 def losses(s: dict) -> str:
@@ -698,7 +715,7 @@ def winners_text(s: dict) -> str:
         row = [f"{n:,}", dist, str(t)]
         for r in reads:
             v = win.get(wkey(n, dist, r, t))
-            row.append(f"{SHORT[v['winner']]} ×{v['margin']:.2f}" if v else "—")
+            row.append(f"{SHORT[v['winner']]} ×{v['margin']:.2f}" if v else "— (not measured)")
         rows.append(row)
     return ("### When each design wins\n\n"
             "Per workload, the design with the highest median throughput, with its margin over "
@@ -779,7 +796,7 @@ def model_text(s: dict) -> str:
     rows = []
     for d, v in m.items():
         rows.append([contender_label(v["contender"]), v["kind"], rc.fmt(v["sigma"], 3),
-                     rc.fmt(v["kappa"], 4), rc.fmt(v["peak_threads"], 0) if v["peak_threads"] else "—",
+                     rc.fmt(v["kappa"], 4), peak_cell(v),
                      rc.fmt(v["cores_used_2"], 2)]
                     + [mops(v["projection"].get(n)) for n in MODEL_N])
     serial = [contender_label(v["contender"]) for v in m.values() if not v["parallel"]]

@@ -30,7 +30,7 @@ import report_common as rc
 TITLE = "Escape analysis"
 
 QUICK_PACKAGES = ["strings", "bytes"]
-QUICK_RUNS, RUNS = 2, 7
+QUICK_RUNS, RUNS = 2, 4
 BAR = {"matched": 0.90, "extra": 0.02, "clean": 0.5, "strings": 0.90}
 
 

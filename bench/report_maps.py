@@ -31,7 +31,7 @@ How the section is made (run):
      line (lookup hit at 10^6 uint64 keys against the fastest other map, the ratio paired
      within each main round) and the cases where gort is slowest against the best (losses).
 Lengths: --quick runs 10^3 and 10^5 once; the default every size up to 10^6 (ROUNDS_SMALL
-rounds, bar rounds at 10^6); --full adds 10^7 (maps of 10^7 string keys take gigabytes and
+rounds of uint64 keys, one of string keys, bar rounds at 10^6); --full adds 10^7 (maps of 10^7 string keys take gigabytes and
 minutes to build) to the main round and the bar rounds.
 """
 from __future__ import annotations
@@ -114,8 +114,10 @@ def time_cpp(ctx: rc.Context, bench: Path) -> tuple[list[dict], list[dict]]:
             filt = "/(1000|100000)/"
         elif r == 0 and ctx.full:
             filt = "."
-        else:
+        elif r == 0 or ctx.full:
             filt = "-/10000000/"
+        else:  # the default's later rounds: uint64 keys, where the headline and targets are
+            filt = "(/u64/|floor).*/(1000|10000|100000|1000000)/"
         rc.log(f"maps: bench-maps round {r + 1}/{rounds} ({filt})")
         data = run_bench(ctx, bench, filt, f"bench-maps round {r + 1}")
         if data is None:
@@ -602,7 +604,8 @@ def render(ctx: rc.Context, s: dict, plots: list[tuple[str, str]], xr: dict) -> 
         + ", ".join(f"{LABELS[c]}" for c in CONTENDERS) + ", each with its default hash, "
         "values uint64, no reserve. Time is CPU time per operation, median of "
         f"{1 if ctx.quick else ROUNDS_SMALL} rounds"
-        + (" (10^7: one round). " if ctx.full else " (10^7 runs with --full). ") +
+        + (" (10^7: one round). " if ctx.full else
+           " for uint64 keys, one for string keys (10^7 and more rounds: --full). ") +
         f"Go: {s.get('go_note') or '—'}. Section time: {s['seconds']} s.",
         "Big bucket arrays (>= 4 MiB) are advised MADV_HUGEPAGE, as Go's heap does for its "
         "arenas; the other maps allocate through plain malloc. Bytes per entry are what the "

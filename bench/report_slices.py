@@ -29,7 +29,7 @@ TITLE = "Slices"
 BAR_APPEND = 1.10
 BAR_RANGE = 1.05
 ALLOCATORS = ["glibc", "gort"]
-MIN_TIME = "0.1"
+MIN_TIME = "0.05"
 RUN_TIMEOUT = 900
 GROUPS = {  # case -> (title, reference contender for the ratio column)
     "append1": ("append one int64 at a time", "vector"),

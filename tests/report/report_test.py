@@ -62,6 +62,7 @@ def main() -> int:
         check_tables(out, md, sections)
         check_images(out, md)
         check_numbers(out, md, sections)
+        check_compare(out)
         run = json.loads((out / "run.json").read_text())
         check(run["peak_rss_mib"] < MAX_RSS_MIB,
               f"largest resident set {run['peak_rss_mib']} MiB < {MAX_RSS_MIB} MiB")
@@ -95,6 +96,20 @@ def check_files(out: Path, sections: list[str], md: str) -> None:
     for a in anchors:
         check(f'id="{a}"' in page, f"index.html has the heading #{a} the summary links to")
     check(not re.search(r"issue \d+", md, re.I), "no issue numbers in the report")
+
+
+def check_compare(out: Path) -> None:
+    """--compare against this very report: every headline figure, unchanged."""
+    sys.path.insert(0, str(REPO / "bench"))
+    import report
+    import report_common as rc
+    old = report.load_compare(out)
+    heads = [rc.Headline(**h) for h in json.loads((out / "headlines.json").read_text())["headlines"]]
+    text = report.render_summary(heads, old)
+    rows = [r for r in text.splitlines() if r.startswith("| [")]
+    check(len(rows) == len(heads) and all(r.rstrip(" |").endswith("±0%") for r in rows
+                                          if "— (" not in r.split("|")[5]),
+          f"--compare against itself shows no change on every headline ({len(rows)} rows)")
 
 
 # ---- 2. every contender in every allocator table ------------------------------------------------
