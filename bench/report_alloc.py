@@ -384,6 +384,10 @@ def plot_bars(plt, d: Path, summary: dict, stem: str, title: str, cases: list[st
               for n in summary["contenders"]}
     fig, ax = plt.subplots(figsize=(10, 5))
     grouped_bars(ax, cases, values)
+    shown = [v for vs in values.values() for v in vs if v]
+    if shown and max(shown) >= 10 * min(shown):  # values that span a decade: a log scale
+        ax.set_yscale("log")
+        ylabel = ylabel.replace(" (", " (log, ", 1)
     ax.set_ylabel(ylabel)
     ax.set_title(f"{title}: median of {summary['rounds']} rounds")
     return finish(plt, fig, ax, d / f"{stem}.png")
