@@ -652,10 +652,10 @@ def headline_text(s: dict) -> str:
         c = representative(cw, d, s['chosen'])
         if c:
             v = cw[c]
-            rows.append([contender_label(c), mops(v["median"]), pct(v["spread"]), str(v["runs"]),
+            rows.append([contender_label(c), rc.flag(mops(v["median"]), v["spread"]), pct(v["spread"]), str(v["runs"]),
                          rc.fmt(v["cores_used"], 2)])
     table = rc.md_table(["design", "Mops/s", "spread", "runs",
-                         "cores used"], rows)
+                         "cores used"], rows) + "\n\n" + rc.NOISE_NOTE
     ratios = s["headline_ratios"]
     rtab = rc.md_table(
         ["design", "against", "ratio (median)", "min", "max", "reps"],

@@ -654,7 +654,7 @@ def render(ctx: rc.Context, s: dict, plots: list[tuple[str, str]], xr: dict) -> 
     for n in BAR_SIZES:
         row = [f"10^{len(str(n)) - 1}"]
         for op in ("lookup_hit", "lookup_miss"):
-            row += [rc.fmt(ns(s, op, "u64", w, n)) for w in CONTENDERS]
+            row += [time_cell(s, op, "u64", w, n) for w in CONTENDERS]
         headline.append(row)
     parts.append("### Headline: random uint64 keys, ns per lookup\n\n" + rc.md_table(
         ["n"] + [f"hit {c}" for c in CONTENDERS] + [f"miss {c}" for c in CONTENDERS], headline))
