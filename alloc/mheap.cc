@@ -239,7 +239,10 @@ void mheap::InsertFree(mspan* s) {
   GORT_ASSERT(s->state == SpanState::kFree, "mheap::InsertFree: the span is not free");
   const uint64_t keep =
       retain_ == 0 ? 0 : std::max<uint64_t>(retain_, stats_.small_spans + stats_.large_inuse);
-  if (s->resident > 0 && stats_.free_resident > keep) Release(s);
+  if (s->resident > 0 && stats_.free_resident > keep) {
+    if (stats_.free_resident > s->resident) ReleaseIdle(s, keep);  // others hold some
+    if (stats_.free_resident > keep) Release(s);
+  }
   // A merged run's resident pages are as old as the newest of them.
   auto absorb = [&](mspan* n) {
     if (n->resident > 0 && (s->resident == 0 || n->free_ms > s->free_ms)) s->free_ms = n->free_ms;
@@ -265,6 +268,20 @@ void mheap::InsertFree(mspan* s) {
   }
   ListFree(s);
   if (s->resident > 0) ScavengerNotify();
+}
+
+// Releases resident pages of listed free runs other than keep_resident until the free
+// resident bytes are at most limit: the runs longer than kMaxPages pages first, then the
+// exact lists from the longest down (long runs hold the most idle pages per release call).
+void mheap::ReleaseIdle(const mspan* keep_resident, uint64_t limit) {
+  GORT_ASSERT(lock.owned(), "mheap::ReleaseIdle: the heap lock is not held");
+  auto release_list = [&](size_t n) {
+    for (mspan* r = free_[n].first; r != nullptr && stats_.free_resident > limit; r = r->next)
+      if (r != keep_resident && r->resident > 0) Release(r);
+  };
+  release_list(0);
+  for (size_t n = kMaxPages - 1; n > 0 && stats_.free_resident > limit; n--)
+    if (nonempty_[n / 64] >> (n % 64) & 1) release_list(n);
 }
 
 uint64_t mheap::Scavenge(uint64_t freed_before_ms) {

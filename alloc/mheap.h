@@ -9,10 +9,14 @@
 //     (respecting an alignment in pages) and gives the unused head and tail back as free spans.
 //  3. Freeing a span merges it with free neighbours found through the page map (the page
 //     before its first and after its last page), so free runs never touch each other.
-//  4. Freed pages stay resident (scavenger.h says why): a span being freed has its own pages
-//     released to the OS (before it merges, so no page is released twice) only while the free
-//     resident bytes exceed max(retain, bytes in use) (retain 0: any, so every freed page
-//     goes back at once, which tests use to make stale accesses fault). Each free run records when its
+//  4. Freed pages stay resident (scavenger.h says why) while the free resident bytes stay
+//     within max(retain, bytes in use) (retain 0: none, so every freed page goes back at once,
+//     which tests use to make stale accesses fault). Past that limit the heap gives back idle
+//     pages of other free runs first, the longest runs first, and the pages just freed only if
+//     that is not enough (before they merge, so no page is released twice): the pages just
+//     freed are the ones the next allocation of that size takes again, and releasing them
+//     would make a loop that frees and allocates at the limit fault on every page, every
+//     round. Each free run records when its
 //     resident pages were last freed (free_ms; a merge keeps the newest), and the background
 //     scavenger (scavenger.h) releases the runs that stayed free longer than its delay;
 //     malloc_trim releases them all. Released pages read as zero again, which calloc uses.
@@ -77,6 +81,7 @@ class mheap {
   bool Grow(size_t npages);
   mspan* NewFreeSpan(uintptr_t base, size_t npages, size_t resident);
   void Release(mspan* s);
+  void ReleaseIdle(const mspan* keep_resident, uint64_t limit);  // point 4
   void InsertFree(mspan* s);  // coalesces, then lists
   void ListFree(mspan* s);
   void UnlistFree(mspan* s);

@@ -177,6 +177,43 @@ TEST(Release, LargeChurnReusesResidentPages) {
   EXPECT_LE(faults, pages / 5) << faults << " minor faults for " << pages << " pages written";
 }
 
+// After a big free the heap sits at its resident limit. A block then freed and allocated again
+// in a loop must stay resident: the heap gives back older idle pages first, not the pages just
+// freed (which the next allocation takes again, one page fault per page, every time).
+TEST(Release, ChurnAfterABurstKeepsItsPages) {
+  const char* delay = getenv("GORT_SCAVENGE_DELAY_MS");
+  if (delay == nullptr || std::string(delay) != "0") {
+    char self[4096];
+    const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    ASSERT_GT(n, 0);
+    self[n] = '\0';
+    const std::string cmd = std::string("GORT_SCAVENGE_DELAY_MS=0 '") + self +
+                            "' --gtest_filter=Release.ChurnAfterABurstKeepsItsPages";
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    return;
+  }
+  std::vector<char*> burst = AllocTouched(64, 2 * kMiB, 2 * kMiB);
+  for (char* p : burst) API(free)(p);
+  // A buffer grown by realloc from 8 KiB to 1 MiB and freed, as a growing vector or slice
+  // does: every round asks the heap for runs of many sizes.
+  constexpr int kRounds = 100;
+  constexpr size_t kBlock = kMiB;
+  const long faults0 = MinorFaults();
+  for (int i = 0; i < kRounds; i++) {
+    char* p = nullptr;
+    for (size_t n = 8 << 10; n <= kBlock; n *= 2) {
+      p = static_cast<char*>(API(realloc)(p, n));
+      ASSERT_NE(p, nullptr);
+      memset(p + n / 2, 1, n / 2);
+    }
+    API(free)(p);
+  }
+  const long faults = MinorFaults() - faults0;
+  const long pages = long(2 * kBlock / size_t(sysconf(_SC_PAGESIZE)));
+  EXPECT_LE(faults, 4 * pages) << faults << " minor faults for " << kRounds
+                               << " rounds of a buffer grown to " << (kBlock >> 10) << " KiB";
+}
+
 // realloc may move a big block's pages with mremap; once everything is freed the process's
 // mappings must be back to about where they were (each move must not leave split mappings).
 TEST(Release, ReallocLeavesNoMappingsBehind) {
