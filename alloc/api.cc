@@ -27,7 +27,10 @@ GORT_EXPORT void* gort_valloc(size_t size) { return a::Valloc(size); }
 GORT_EXPORT void* gort_pvalloc(size_t size) { return a::Pvalloc(size); }
 GORT_EXPORT size_t gort_malloc_usable_size(const void* p) { return a::UsableSize(p); }
 GORT_EXPORT void gort_get_stats(struct gort_stats* out) { a::GetStats(out); }
-GORT_EXPORT void gort_thread_flush(void) { a::CacheReleaseAll(&a::tl_mcache); }
+// A thread that never allocated (or whose cache is gone) has nothing to flush.
+GORT_EXPORT void gort_thread_flush(void) {
+  if (a::tl_mcache.state == a::kCacheActive) a::CacheReleaseAll(&a::tl_mcache);
+}
 GORT_EXPORT int gort_malloc_trim(size_t /*pad*/) { return a::Trim() > 0 ? 1 : 0; }
 GORT_EXPORT int gort_profile_write(const char* path) { return a::ProfileWrite(path) ? 0 : -1; }
 }
