@@ -41,7 +41,8 @@ void PrintMallocStats(int fd);  // glibc's malloc_stats lines, then the table
 // glibc's struct mallinfo2, filled from one snapshot:
 //   arena    = small spans + free resident pages   (the heap that is not large objects)
 //   uordblks = bytes of small objects in use       fordblks = arena - uordblks
-//   hblks    = large objects (live and parked)     hblkhd   = their bytes
+//   hblks    = live large objects                  hblkhd   = bytes of large spans, live
+//                                                             and parked in thread caches
 //   ordblks  = free page runs                      fsmblks  = bytes of objects in caches
 //   keepcost = free resident bytes (what malloc_trim would give back)
 //   smblks = usmblks = 0
