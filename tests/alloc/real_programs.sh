@@ -121,9 +121,9 @@ sort)
 
 pytests)
   # CPython's own tests, from Debian's libpython3.11-testsuite, with the interpreter's small
-  # objects on malloc (PYTHONMALLOC=malloc) so that gort serves them. Modules picked to run
-  # in well under a minute each way and to give the same outcomes on every run (no timing,
-  # network or resource-dependent tests).
+  # objects on malloc (PYTHONMALLOC=malloc) so that gort serves them. Modules picked so that
+  # both runs fit the test's timeout on a shared two-core machine, and to give the same
+  # outcomes on every run (no timing, network or resource-dependent tests).
   py=/usr/bin/python3.11
   [[ -x $py ]] || skip "$py is not installed"
   "$py" -c 'import test.test_dict' 2>/dev/null || skip "CPython's test suite is not installed (libpython3.11-testsuite)"
