@@ -47,6 +47,17 @@ class Lock {
 #endif
     if (GORT_UNLIKELY(word_.exchange(0, std::memory_order_release) == 2)) Wake();
   }
+  // One attempt, never waiting: for a signal handler, which must not wait for a lock its own
+  // thread may hold (heapwalk.h). At tier >= 2 the rank is checked and recorded as lock()
+  // does, on success only.
+  bool try_lock() {
+    uint32_t free = 0;
+    if (!word_.compare_exchange_strong(free, 1, std::memory_order_acquire)) return false;
+#if GORT_CHECKS >= 2
+    LockRankAcquire(this, rank_);
+#endif
+    return true;
+  }
   bool held() const { return word_.load(std::memory_order_relaxed) != 0; }
   // After fork() the child owns every lock its parent took in the prepare handler.
   void ResetInChild() {

@@ -21,6 +21,10 @@
 //                  (InsertRange -> ReturnToSpans -> FreeSpan), so mheap ranks above every
 //                  mcentral. Under it the heap calls only the OS layer (os.h) and, in
 //                  InsertFree, ScavengerNotify (atomics and a futex wake, no lock).
+//                  The heap walk (heapwalk.h: gort_heap_walk, gort_get_stats, the heap map)
+//                  takes all of mcentral[1..67] and then mheap, as fork does, and nothing
+//                  while it holds them; from a signal handler it only tries each (try_lock)
+//                  and gives up rather than wait for a lock its own thread may hold.
 //   kProfile       the heap profile's table (profile.cc). A leaf: it is taken after a sampled
 //                  allocation's span is made, and while a profile is written; nothing else
 //                  is taken under it.

@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "alloc/check.h"
+#include "alloc/heapwalk.h"
 #include "alloc/mcentral.h"
 #include "alloc/mheap.h"
 #include "alloc/options.h"
@@ -87,6 +88,8 @@ void EnsureInit() {
   LockGuard g(g_init_lock);
   if (g_init.load(std::memory_order_relaxed) == 2) return;
   ReadOptions();
+  StatsInit();
+  HeapmapInit();
   g_mheap.set_retain(GetOption(kOptRetainMB) << 20);
   ScavengerInit(GetOption(kOptScavengeDelayMs));
   {
@@ -108,8 +111,10 @@ __attribute__((constructor)) static void InitAtStartup() {
 }
 
 __attribute__((destructor)) static void MaybePrintStats() {
-  if (g_init.load() == 2) ProfileAtExit();
-  if (g_init.load() == 2 && GetOption(kOptStats) != 0) PrintStats();
+  if (g_init.load() != 2) return;
+  ProfileAtExit();
+  StatsAtExit();
+  HeapmapAtExit();
 }
 
 void* MallocSlow(size_t size) {

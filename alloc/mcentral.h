@@ -48,6 +48,8 @@ class alignas(kCacheLine) mcentral {
     uint64_t transfer_hits, transfer_misses;
   };
   Stats GetStats();
+  // The same, for a caller that holds `lock` (heapwalk.h). REQUIRES: `lock` held.
+  Stats StatsLocked() const { return {nspans_, nslots_, hits_, misses_}; }
 
   Lock lock{LockRank::kMCentral};  // Init gives it its class's rank
 

@@ -201,12 +201,40 @@ bool mheap::Grow(size_t npages) {
     g_pagemap.AddArena(a, ha);
   }
   hint_ = base + bytes;
+  AddRegion(base, base + bytes);
   stats_.reserved += bytes;
   stats_.free_bytes += bytes;
   mspan* s = NewFreeSpan(base, PagesOf(bytes), 0);
   s->zeroed = true;
   InsertFree(s);
   return true;
+}
+
+// Keeps regions_ sorted and merged (see Region). Grow's hint makes a new region usually
+// continue the previous one.
+void mheap::AddRegion(uintptr_t base, uintptr_t limit) {
+  GORT_ASSERT(lock.owned(), "mheap::AddRegion: the heap lock is not held");
+  uint32_t i = 0;
+  while (i < nregions_ && regions_[i].limit < base) i++;
+  if (i < nregions_ && (regions_[i].limit == base || regions_[i].base == limit)) {
+    if (regions_[i].limit == base) regions_[i].limit = limit;
+    else regions_[i].base = base;
+    if (i + 1 < nregions_ && regions_[i].limit == regions_[i + 1].base) {
+      regions_[i].limit = regions_[i + 1].limit;
+      for (uint32_t j = i + 1; j + 1 < nregions_; j++) regions_[j] = regions_[j + 1];
+      nregions_--;
+    }
+    return;
+  }
+  if (nregions_ == kMaxRegions) {  // cover the gap (see Region)
+    Region& r = i < nregions_ ? regions_[i] : regions_[nregions_ - 1];
+    if (base < r.base) r.base = base;
+    if (limit > r.limit) r.limit = limit;
+    return;
+  }
+  for (uint32_t j = nregions_; j > i; j--) regions_[j] = regions_[j - 1];
+  regions_[i] = {base, limit};
+  nregions_++;
 }
 
 mspan* mheap::NewFreeSpan(uintptr_t base, size_t npages, size_t resident) {

@@ -72,6 +72,19 @@ class mheap {
   };
   Stats GetStats();
 
+  // For walking the heap (heapwalk.h). REQUIRES: `lock` held.
+  // The address ranges taken from the OS, rising and disjoint; spans tile each of them, so
+  // the span at a range's base starts there and every span ends where the next begins.
+  // Ranges that touch are one range. Past kMaxRegions separate ranges the last one grows
+  // over the gap, whose arenas the page map then reports absent.
+  struct Region {
+    uintptr_t base, limit;
+  };
+  static constexpr uint32_t kMaxRegions = 64;
+  uint32_t NumRegionsLocked() const { return nregions_; }
+  const Region& RegionLocked(uint32_t i) const { return regions_[i]; }
+  const Stats& StatsLocked() const { return stats_; }
+
   Lock lock{LockRank::kMHeap};
 
  private:
@@ -97,6 +110,9 @@ class mheap {
   uintptr_t hint_ = 0x00c000000000;  // Go's first arena hint on linux/amd64
   size_t retain_ = 16 << 20;
   Stats stats_{};
+  Region regions_[kMaxRegions] = {};
+  uint32_t nregions_ = 0;
+  void AddRegion(uintptr_t base, uintptr_t limit);
 };
 
 extern PageMap g_pagemap GORT_HIDDEN;

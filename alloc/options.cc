@@ -9,11 +9,13 @@ namespace gort::alloc {
 namespace {
 constinit Option g_options[kNumOptions] = {
     {"GORT_RETAIN_MB", 16, 0, 1u << 20, 16},
-    {"GORT_STATS", 0, 0, 1, 0},
+    {"GORT_STATS", 0, 0, 0, 0, true, nullptr},
     {"GORT_THREAD_CACHE_KB", 4096, 64, 1u << 20, 4096},
     {"GORT_SCAVENGE_DELAY_MS", 1000, 0, 3600000, 1000},
     {"GORT_PROFILE", 0, 0, 0, 0, true, nullptr},
     {"GORT_PROFILE_RATE", 524288, 1, uint64_t{1} << 40, 524288},
+    {"GORT_HEAPMAP", 0, 0, 0, 0, true, nullptr},
+    {"GORT_HEAPMAP_SIGNAL", 0, 0, 64, 0},
 };
 }  // namespace
 

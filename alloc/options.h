@@ -9,7 +9,13 @@
 //                    goes back at once                                           (default 16)
 //   GORT_SCAVENGE_DELAY_MS  how long free pages stay resident before the background
 //                    scavenger returns them to the OS; 0: no scavenger thread    (default 1000)
-//   GORT_STATS       1: print heap statistics to stderr at exit                  (default 0)
+//   GORT_STATS       1: print heap statistics to stderr at exit (kept even if the program
+//                    closes its stderr first); a path (with a '/'; %p: the process id):
+//                    write them to that file; 0: off                             (default 0)
+//   GORT_HEAPMAP     a path (%p: the process id): write the heap map there at exit, for
+//                    ./gort heapmap (heapwalk.h)
+//   GORT_HEAPMAP_SIGNAL  a signal number: each such signal writes the heap map to
+//                    GORT_HEAPMAP's path with .1, .2, ... appended; 0: none     (default 0)
 //   GORT_THREAD_CACHE_KB  most bytes one thread's cache lists may grow to hold (default 4096)
 //   GORT_PROFILE     a file: sample a heap profile and write it there at exit (pprof format)
 //   GORT_PROFILE_RATE  mean bytes between heap-profile samples; setting it alone turns
@@ -22,11 +28,13 @@ namespace gort::alloc {
 
 enum OptionId {
   kOptRetainMB,
-  kOptStats,
+  kOptStats,        // text: "0", "1" or a path (stats.h checks it)
   kOptThreadCacheKB,
   kOptScavengeDelayMs,
   kOptProfile,      // a path (text)
   kOptProfileRate,
+  kOptHeapmap,      // a path (text)
+  kOptHeapmapSignal,
   kNumOptions
 };
 
