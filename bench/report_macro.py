@@ -96,7 +96,9 @@ def run(ctx: rc.Context) -> str:
     rc.write_json(d / "summary.json", summary)
     plots = make_plots(d, summary)
     flame = flame_section(ctx, d, macro, summary, mode)
-    return rc.Section(render(summary, plots) + flame, headline(summary, runs), losses(summary))
+    heap = heapmap_section(ctx, d, macro, mode)
+    return rc.Section(render(summary, plots) + flame + heap, headline(summary, runs),
+                      losses(summary))
 
 
 # ---- 1-2. runs -----------------------------------------------------------------------------
@@ -363,6 +365,42 @@ def flame_section(ctx: rc.Context, d: Path, macro: Path, summary: dict, mode: st
                         f"CPU flame graph of {w} under gort: the width of a frame is its share "
                         f"of the samples; look for allocator frames (gort::, mheap, mcentral) "
                         f"and kernel page-fault frames (clear_page, handle_mm_fault).") + "\n")
+
+
+HEAPMAP_WORKLOAD = "frag"  # small and medium objects around long-lived survivors
+
+
+def heapmap_section(ctx: rc.Context, d: Path, macro: Path, mode: str) -> str:
+    """gort's heap at the end of HEAPMAP_WORKLOAD, drawn from its heap walk (GORT_HEAPMAP)."""
+    gort = next((c for c in ctx.usable() if c.name == "gort"), None)
+    if gort is None:
+        return ""
+    dump = d / "heapmap.txt"
+    dump.unlink(missing_ok=True)
+    r = rc.run_as(gort, [str(macro), HEAPMAP_WORKLOAD, str(scale_of(HEAPMAP_WORKLOAD, mode))],
+                  {"GORT_HEAPMAP": str(dump)}, timeout=RUN_TIMEOUT)
+    head = f"\n\n### gort's heap at the end of `{HEAPMAP_WORKLOAD}`\n\n"
+    if r.returncode != 0 or not dump.exists():
+        return head + f"No heap map: the run failed ({rc.failure(r) or 'no dump written'}).\n"
+    import heapmap
+    try:
+        totals = heapmap.render(dump, d / "heapmap.png",
+                                title=f"gort's heap at the end of {HEAPMAP_WORKLOAD}")
+    except Exception as e:  # a malformed dump is reported, not fatal to the report
+        return head + f"No heap map: the dump could not be drawn ({e}).\n"
+    totals = totals if isinstance(totals, dict) else {}
+    facts = ", ".join([f"{totals['spans']:,} spans"] * ("spans" in totals) + [
+        f"{k.replace('_', ' ')} {totals[k] / (1 << 20):,.1f} MiB"
+        for k in ("small", "large", "parked", "free", "free_resident") if k in totals])
+    return (head + f"`GORT_HEAPMAP` makes gort write its heap walk at exit (every span: address, "
+            f"pages, size class, objects out); `bench/heapmap.py` draws it, one pixel per 8 KiB "
+            f"page. {('Totals: ' + facts + '. ') if facts else ''}The dump: `macro/heapmap.txt`."
+            "\n\n" + rc.figure("macro/heapmap.png",
+                                 "gort's address space at exit, one pixel per page, rows of "
+                                 "rising address: colour is the size class, pale means few "
+                                 "objects of the span in use (fragmentation), dark are large "
+                                 "objects, yellow free pages still resident, white released.")
+            + "\n")
 
 
 # ---- plots ---------------------------------------------------------------------------------
