@@ -34,6 +34,7 @@ class Text {
   Text& operator<<(LockRank r) {
     uint32_t v = uint32_t(r);
     if (r == LockRank::kInit) return *this << "init";
+    if (r == LockRank::kProcs) return *this << "procs";
     if (r == LockRank::kMHeap) return *this << "mheap";
     if (r >= LockRank::kMCentral && r < LockRank::kMHeap)
       return *this << "mcentral[" << (v - uint32_t(LockRank::kMCentral)) << "]";

@@ -12,6 +12,9 @@
 //                  mheap up (Init, set_retain; none of which locks today). Lowest, so start-up
 //                  may take any allocator lock, and starting up with an allocator lock held
 //                  is an error rather than a latent deadlock against a thread in EnsureInit.
+//   kProcs         the proc registry (proc.cc). Draining the procs no thread holds
+//                  (malloc_trim, the scavenger) gives their empty spans back to mheap under
+//                  it, so it ranks below mheap; nothing else is taken under it.
 //   kMCentral + c  mcentral[c].lock, one rank per size class c (1..kNumClasses-1). Ranked by
 //                  class because the fork handler (mcache.cc, CacheForkPrepare) holds all of
 //                  them at once and takes them in class order. Outside fork no thread holds
@@ -50,6 +53,7 @@ namespace gort::alloc {
 
 enum class LockRank : uint8_t {
   kInit,
+  kProcs,     // the proc registry (proc.h)
   kMCentral,  // + size class: mcentral[c] ranks kMCentral + c (class 0 is unused)
   kMHeap = kMCentral + kNumClasses,
   kProfile,  // the heap profile's table (profile.cc): nothing else is taken while it is held

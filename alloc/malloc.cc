@@ -17,6 +17,7 @@
 #include "alloc/mcentral.h"
 #include "alloc/mheap.h"
 #include "alloc/options.h"
+#include "alloc/proc.h"
 #include "alloc/profile.h"
 #include "alloc/scavenger.h"
 #include "alloc/os.h"
@@ -125,16 +126,22 @@ void* MallocSlow(size_t size) {
 }
 
 void FreeSlow(void* p) {
-  GORT_ASSERT(g_pagemap.FastClass(reinterpret_cast<uintptr_t>(p)) == 0,
+  GORT_ASSERT((g_pagemap.FastEntry(reinterpret_cast<uintptr_t>(p)) ^ tl_mcache.tag) > 0xff,
               "FreeSlow: a pointer the fast path frees reached the slow path");
   if (p == nullptr) return;
   const uintptr_t a = reinterpret_cast<uintptr_t>(p);
   heapArena* ar = g_pagemap.Arena(a);  // one lookup serves the class and the span
   if (ar == nullptr) Fatal("free(): pointer not allocated by gort:", a);
   const size_t i = PageMap::PageIndex(a);
-  // A small object outside the flat window (the heap could not grow contiguously).
-  if (uint32_t cls = ar->cls[i]; cls != 0) return FreeClass(p, cls);
   mspan* s = ar->spans[i];
+  if (uint32_t cls = ar->cls[i]; cls != 0) {
+    // Local: a small object outside the flat window (the heap could not grow contiguously).
+    if (s->owner << 8 == tl_mcache.tag) return FreeClass(p, cls);
+#if GORT_CHECKS >= 2
+    CheckSmallFree(p, cls);
+#endif
+    return FreeRemote(s, p);  // proc.h, point 3
+  }
   if (s == nullptr || s->state != SpanState::kLarge || s->base != a)
     Fatal("invalid pointer: double free, or not the start of a gort allocation:", a);
   if (GORT_UNLIKELY(s->profile != 0)) ProfileFree(s);

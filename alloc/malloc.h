@@ -2,7 +2,8 @@
 // gort_malloc) is a one-line forward to these.
 //
 // Small requests (<= 32 KiB) are served by the thread cache (mcache.h); the fast paths below
-// are the whole cost of a cache hit. Large requests take a span of pages from mheap directly.
+// are the whole cost of a cache hit. A small object freed by a thread other than its
+// owner's goes back to its span's owner with one atomic push (proc.h). Large requests take a span of pages from mheap directly.
 // Errors follow glibc: a failed allocation returns nullptr with errno = ENOMEM; a bad alignment
 // returns EINVAL (posix_memalign) or nullptr + EINVAL (memalign); a pointer this heap never
 // handed out stops the program with a message naming it (check.h).
@@ -68,9 +69,11 @@ GORT_INLINE void FreeClass(void* p, uint32_t cls) {
   if (GORT_UNLIKELY(--l.room == 0)) CacheFlush(cls);
 }
 
+// The page's entry XOR the thread's tag is the class exactly when the object is small and
+// this thread holds its owner (pagemap.h); remote, large and foreign pointers go slow.
 GORT_INLINE void Free(void* p) {
-  uint32_t cls = g_pagemap.FastClass(reinterpret_cast<uintptr_t>(p));
-  if (GORT_UNLIKELY(cls == 0)) return FreeSlow(p);
+  const uint32_t cls = g_pagemap.FastEntry(reinterpret_cast<uintptr_t>(p)) ^ tl_mcache.tag;
+  if (GORT_UNLIKELY(cls > 0xff)) return FreeSlow(p);
   FreeClass(p, cls);
 }
 

@@ -11,6 +11,7 @@
 #include "alloc/scavenger.h"
 #include "alloc/mheap.h"
 #include "alloc/options.h"
+#include "alloc/proc.h"
 #include "alloc/thread.h"
 
 namespace gort::alloc {
@@ -39,14 +40,32 @@ void PublishParked(mcache* c, bool exact) {
   }
 }
 
-// A dead cache keeps room 1 on every list, so any later free on the thread flushes at once.
+// The parked large spans go back to mheap.
+void ReleaseLarge(mcache* c) {
+  for (uint32_t i = 0; i < c->nlarge; i++) {
+    c->large[i]->state = SpanState::kLarge;
+    g_mheap.FreeSpan(c->large[i]);
+  }
+  c->nlarge = 0;
+  c->large_bytes = 0;
+  PublishParked(c, /*exact=*/true);
+}
+
+// The thread ends: its lists go back into its proc, which is released whole (warm) for the
+// next thread; the cache is dead: no tag, room 1 on every list.
 void Kill(mcache* c) {
   if (c->state == kCacheActive) {
-    CacheReleaseAll(c);
+    proc* p = c->p;
+    for (uint32_t k = 1; k < kNumClasses; k++) p->lists[k] = c->lists[k];
+    p->capacity = c->capacity;
+    ReleaseLarge(c);
+    c->p = nullptr;
+    c->tag = kNoTag;
+    ProcRelease(p);
     g_ncaches.fetch_sub(1, std::memory_order_relaxed);
   }
   c->state = kCacheDead;
-  for (uint32_t k = 1; k < kNumClasses; k++) c->lists[k].room = 1;
+  for (uint32_t k = 1; k < kNumClasses; k++) c->lists[k] = FreeList{nullptr, 1, 0};
 }
 
 // The thread registry's exit hook (thread.h): the lowest layer, so it runs after the
@@ -55,27 +74,23 @@ void OnThreadExit() { Kill(&tl_mcache); }
 
 constexpr ThreadHooks kHooks = {OnThreadExit, CacheForkPrepare, CacheForkParent, CacheForkChild};
 
-// Sets up this thread's cache. An object freed before (at most one per list: room was 1) is
-// kept and counted.
+// Sets up this thread's cache around a proc: the lists the proc's previous thread left.
 void Activate(mcache* c) {
   GORT_ASSERT(c->state == kCacheUnset, "Activate: the cache is set up already, or dead");
   EnsureInit();
-  c->capacity = 0;
+  proc* p = ProcAcquire();
+  for (uint32_t k = 1; k < kNumClasses; k++) c->lists[k] = p->lists[k];
+  c->capacity = p->capacity;
   c->sample_left = ProfileNextSample();
-  for (uint32_t k = 1; k < kNumClasses; k++) {
-    uint32_t n = 0;
-    for (void* p = c->lists[k].head; p != nullptr; p = Next(p)) n++;
-    c->lists[k].max = ClassCacheInitial(k);
-    c->lists[k].room = c->lists[k].max - n;
-    c->capacity += uint64_t(c->lists[k].max) * kClassSize[k];
-  }
+  c->p = p;
+  c->tag = p->id << 8;
   c->state = kCacheActive;
   g_ncaches.fetch_add(1, std::memory_order_relaxed);
   ThreadSerial();  // enrolls the thread for its exit hook; may allocate: the cache works by now
 }
 
-// Gives the first n objects of list cls to mcentral; returns how many went.
-uint32_t ReleaseBatch(FreeList& l, uint32_t cls, uint32_t n) {
+// Gives the first n objects of list cls back to their spans; returns how many went.
+uint32_t ReleaseBatch(proc* p, FreeList& l, uint32_t cls, uint32_t n) {
   GORT_ASSERT(l.head != nullptr && n >= 1, "ReleaseBatch: nothing to release");
   void* head = l.head;
   void* last = head;
@@ -84,10 +99,24 @@ uint32_t ReleaseBatch(FreeList& l, uint32_t cls, uint32_t n) {
   l.head = Next(last);
   Next(last) = nullptr;  // the batch travels as a chain of its own
   l.room += k;
-  g_mcentral[cls].InsertRange(head, k);
+  ProcReturn(p, cls, head, k);
   return k;
 }
 
+// A thread past its exit hooks allocates: it borrows a proc for one object.
+void* DeadMalloc(uint32_t cls) {
+  proc* p = ProcAcquire();
+  FreeList& l = p->lists[cls];
+  void* x = l.head;
+  if (x != nullptr) {
+    l.head = Next(x);
+    l.room++;
+  } else if (ProcRefill(p, cls, &x, 1) == 0) {
+    x = nullptr;
+  }
+  ProcRelease(p);
+  return x;
+}
 
 // Slow start: a list that had to be refilled may hold one batch more next time.
 void Grow(mcache* c, FreeList& l, uint32_t cls) {
@@ -117,14 +146,13 @@ void* CacheRefill(uint32_t cls) {
     if (c->state == kCacheUnset) {
       Activate(c);
     } else {  // dead thread: one object, nothing cached
-      void* p = nullptr;
-      return g_mcentral[cls].RemoveRange(&p, 1) == 1 ? p : nullptr;
+      return DeadMalloc(cls);
     }
   }
   FreeList& l = c->lists[cls];
   if (l.head == nullptr) {
     void* chain = nullptr;
-    uint32_t n = g_mcentral[cls].RemoveRange(&chain, ClassBatch(cls));
+    uint32_t n = ProcRefill(c->p, cls, &chain, ClassBatch(cls));
     if (n == 0) return nullptr;
     l.head = chain;
     l.room -= n;
@@ -140,24 +168,12 @@ void* CacheRefill(uint32_t cls) {
 void CacheFlush(uint32_t cls) {
   mcache* c = &tl_mcache;
   GORT_ASSERT(cls >= 1 && cls < kNumClasses, "CacheFlush: size class out of range");
+  GORT_ASSERT(c->state == kCacheActive, "CacheFlush: only an active cache frees locally");
   FreeList& l = c->lists[cls];
   GORT_ASSERT(l.room == 0, "CacheFlush: the list still has room");
   GORT_ASSERT(l.head != nullptr, "CacheFlush: the list is empty");
   GORT_ASSERT(LocksHeld() == 0, "CacheFlush: called with an allocator lock held");
-  if (c->state == kCacheUnset) {
-    // First free on this thread: the object sits on the list; set the thread up around it.
-    Activate(c);
-    if (l.room > 0) return;
-  }
-  if (c->state == kCacheDead) {
-    uint32_t n = 0;
-    for (void* p = l.head; p != nullptr; p = Next(p)) n++;
-    g_mcentral[cls].InsertRange(l.head, n);
-    l.head = nullptr;
-    l.room = 1;
-    return;
-  }
-  ReleaseBatch(l, cls, ClassBatch(cls));
+  ReleaseBatch(c->p, l, cls, ClassBatch(cls));
   c->flushes++;
   MaybeStartScavenger();  // no lock is held here (above)
 }
@@ -166,15 +182,10 @@ void CacheReleaseAll(mcache* c) {
   GORT_ASSERT(c != nullptr && c->state == kCacheActive, "CacheReleaseAll: the cache is not active");
   for (uint32_t k = 1; k < kNumClasses; k++) {
     FreeList& l = c->lists[k];
-    while (l.head != nullptr) ReleaseBatch(l, k, ClassBatch(k));
+    while (l.head != nullptr) ReleaseBatch(c->p, l, k, ClassBatch(k));
   }
-  for (uint32_t i = 0; i < c->nlarge; i++) {
-    c->large[i]->state = SpanState::kLarge;
-    g_mheap.FreeSpan(c->large[i]);
-  }
-  c->nlarge = 0;
-  c->large_bytes = 0;
-  PublishParked(c, /*exact=*/true);
+  ProcTrim(c->p);
+  ReleaseLarge(c);
 }
 
 // Makes room for a span of bytes: the oldest parked spans go back to the heap.
@@ -244,6 +255,7 @@ uint32_t CacheCount() { return g_ncaches.load(std::memory_order_relaxed); }
 // caches (a bounded leak: each thread's lists are within its budget).
 void CacheForkPrepare() {
   GORT_ASSERT(LocksHeld() == 0, "CacheForkPrepare: the forking thread holds an allocator lock");
+  ProcForkPrepare();
   for (int k = 1; k < kNumClasses; k++) g_mcentral[k].lock.lock();
   g_mheap.lock.lock();
   ProfileLock().lock();
@@ -254,6 +266,7 @@ void CacheForkParent() {
   ProfileLock().unlock();
   g_mheap.lock.unlock();
   for (int k = kNumClasses - 1; k >= 1; k--) g_mcentral[k].lock.unlock();
+  ProcForkParent();
 }
 
 // In the child the forking thread holds every lock it took in prepare; ResetInChild frees
@@ -263,12 +276,15 @@ void CacheForkChild() {
   ProfileLock().ResetInChild();
   g_mheap.lock.ResetInChild();
   for (int k = 1; k < kNumClasses; k++) g_mcentral[k].lock.ResetInChild();
+  ProcForkChild(tl_mcache.state == kCacheActive ? tl_mcache.p : nullptr);
   g_ncaches.store(tl_mcache.state == kCacheActive ? 1 : 0, std::memory_order_relaxed);
   ScavengerForkChild();
 }
 
 const char* mcache::check() const {
   if (state != kCacheActive) return "";
+  if (tag != p->id << 8) return "mcache: the tag is not the held proc's id << 8";
+  if (const char* e = p->check(); *e != '\0') return e;
   uint64_t cap = 0, lb = 0;
   for (uint32_t k = 1; k < kNumClasses; k++) cap += uint64_t(lists[k].max) * kClassSize[k];
   if (cap != capacity) return "mcache: capacity is not the sum of max(c) * size(c)";
@@ -287,6 +303,8 @@ const char* mcache::check() const {
     for (void* p = l.head; p != nullptr; p = *static_cast<void**>(p)) {
       if (g_pagemap.Class(reinterpret_cast<uintptr_t>(p)) != k)
         return "mcache: an object on list c is not of class c";
+      if (g_pagemap.Span(reinterpret_cast<uintptr_t>(p))->owner != this->p->id)
+        return "mcache: an object on a list is of a span another proc owns";
       if (++n > l.max) return "mcache: list c is longer than max(c) (a cycle?)";
     }
     if (n != Len(k)) return "mcache: len(c) + room(c) != max(c)";

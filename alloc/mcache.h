@@ -3,14 +3,19 @@
 // A request walks (Go's mallocgc, tcmalloc's fast path):
 //  1. malloc: size -> class (table lookup); pop the head of this thread's list for the class.
 //     That is the whole fast path: a load, a test, a load and two stores.
-//  2. free: the page map gives the class from the pointer (two dependent loads); push on the
-//     list; if the list has reached its maximum, the slow path hands one batch to mcentral.
-//  3. An empty list is refilled with one batch from mcentral (the slow path).
-// The cache lives in initial-exec TLS and starts as kUnsetCache: every list empty with room 1,
-// so the first malloc and the first free of a thread fall into the slow path, which sets the
-// thread up (the sentinel idea of Go's emptymspan) — the fast path has no "initialised?" test.
+//  2. free: the page map gives (owner << 8 | class) from the pointer; XORed with this
+//     thread's tag it is the class when this thread holds the object's owner (proc.h), and
+//     the object is pushed on the list; if the list has reached its maximum, the slow path
+//     gives one batch back to the objects' spans. Any other result (a remote free, a large
+//     object) takes the slow path: a remote object goes back to its owner (proc.h, point 3).
+//  3. An empty list is refilled with one batch from the thread's proc (the slow path).
+// Every object on a thread's lists belongs to a span of the proc the thread holds.
+// The cache lives in initial-exec TLS and starts as UnsetCache(): every list empty with
+// room 1 and a tag no page-map entry matches, so the first malloc and every free on a new
+// thread fall into the slow path, and the first refill sets the thread up (the sentinel
+// idea of Go's emptymspan) — the fast path has no "initialised?" test.
 // Invariants of an active cache, per class c:  len(c) + room(c) == max(c),  1 <= room(c),
-// every object on list c is a free object of class c, and
+// every object on list c is a free object of class c of a span the cache's proc owns, and
 //   capacity == sum over c of max(c) * size(c) <= budget (GORT_THREAD_CACHE_KB)
 // max(c) starts at ClassCacheInitial(c) and grows by a batch at each refill (slow start).
 //
@@ -19,13 +24,14 @@
 // malloc/free of a 64 KiB buffer in a loop then never takes the heap lock, nor any atomic:
 // the process-wide count of parked bytes (statistics) hears of a cache's change only when it
 // passes kParkedSlack, and exactly when the cache is flushed or its thread exits.
-// Setting a thread up enrolls it in the thread registry (thread.h); at its exit the
-// registry's lowest layer, this cache, runs last: every list goes back to mcentral, and the
-// cache is dead — room 1 on every list, so any later free on that thread flushes at once and
-// nothing is stranded. Only the owning thread touches a cache. Limitation (the registry's):
-// a thread whose first allocation happens in the last round of pthread key destructors is
-// not told that it exits; its few cached objects are not returned and it stays counted in
-// gort_stats.thread_caches.
+// Setting a thread up takes a proc (the one released last, warm) and enrolls the thread in
+// the thread registry (thread.h); at its exit the registry's lowest layer, this cache, runs
+// last: the lists go back into the proc, which is released whole for the next thread, the
+// parked large spans go to mheap, and the cache is dead — the unset tag and room 1 again, so
+// every later free on the thread is remote and a later malloc borrows a proc for one object.
+// Only the owning thread touches a cache. Limitation (the registry's): a thread whose first
+// allocation happens in the last round of pthread key destructors is not told that it exits;
+// its proc stays held and it stays counted in gort_stats.thread_caches.
 #pragma once
 
 #include <cstdint>
@@ -43,15 +49,21 @@ struct FreeList {
 
 enum : uint8_t { kCacheUnset = 0, kCacheActive = 1, kCacheDead = 2 };
 
+// The tag of a thread that holds no proc: no page-map entry XORs with it to below 256.
+inline constexpr uint32_t kNoTag = 0xffffff00u;
+
 struct mspan;
+struct proc;
 
 struct mcache {
   static constexpr uint32_t kLargeSlots = 4;
   static constexpr size_t kLargeBytes = 2 << 20;
   static constexpr uint64_t kParkedSlack = 1 << 20;
 
+  uint32_t tag;  // the held proc's id << 8, or kNoTag
   FreeList lists[kNumClasses];
   uint8_t state;
+  proc* p;  // the proc this thread holds (active caches)
   uint64_t capacity;  // bytes the lists may hold, summed over classes
   mspan* large[kLargeSlots];  // parked large spans, oldest first
   uint32_t nlarge;
@@ -68,6 +80,7 @@ struct mcache {
 constexpr mcache UnsetCache() {
   mcache c{};
   for (auto& l : c.lists) l.room = 1;
+  c.tag = kNoTag;
   c.sample_left = INT64_MAX;  // profile.h's kNoSample: never runs out
   return c;
 }
@@ -77,7 +90,7 @@ extern constinit thread_local mcache tl_mcache __attribute__((tls_model("initial
 // Slow paths (mcache.cc).
 void* CacheRefill(uint32_t cls) GORT_HIDDEN;  // list cls is empty: refill it, return one object
 void CacheFlush(uint32_t cls) GORT_HIDDEN;    // list cls has no room left: give back a batch
-void CacheReleaseAll(mcache* c) GORT_HIDDEN;  // every list back to mcentral
+void CacheReleaseAll(mcache* c) GORT_HIDDEN;  // every list back to its spans, empty spans to mheap
 mspan* CacheTakeLarge(size_t npages) GORT_HIDDEN;  // a parked span of exactly npages, or null
 bool CachePutLarge(mspan* s) GORT_HIDDEN;         // parks a freed large span; false: no room
 void CacheForkPrepare() GORT_HIDDEN;

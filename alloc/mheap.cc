@@ -124,6 +124,7 @@ void mheap::FreeSpan(mspan* s, bool released) {
   s->resident = released ? 0 : s->bytes();
   s->free_ms = NowMs();
   s->freelist = nullptr;
+  s->xlist = nullptr;
   stats_.free_bytes += s->bytes();
   stats_.free_resident += s->resident;
   if (s->remapped) Release(s);
@@ -390,8 +391,15 @@ const char* mspan::check() const {
       return "mspan: a freelist object is not an object of the span";
     if (++nfree > nelems) return "mspan: the freelist is longer than nelems (a cycle?)";
   }
-  if (allocCount + nfree + (nelems - freeindex) != nelems)
-    return "mspan: allocCount + |freelist| + (nelems - freeindex) != nelems";
+  size_t nx = 0;
+  for (void* p = xlist; p != nullptr; p = *static_cast<void**>(p)) {
+    uintptr_t a = reinterpret_cast<uintptr_t>(p);
+    if (a < base || a >= base + nelems * ObjSize() || (a - base) % ObjSize() != 0)
+      return "mspan: an xlist object is not an object of the span";
+    if (++nx > nelems) return "mspan: the xlist is longer than nelems (a cycle?)";
+  }
+  if (allocCount + nfree + nx + (nelems - freeindex) != nelems)
+    return "mspan: allocCount + |freelist| + |xlist| + (nelems - freeindex) != nelems";
   return "";
 }
 

@@ -11,10 +11,15 @@
 // entries do not change while it is live. heapArena records are never freed.
 //
 // The free fast path uses a shortcut: the heap grows contiguously from its first arena
-// (mheap asks for the next address each time), so one flat byte per page for the first
-// 128 GiB after that arena, indexed by (addr - base) >> 13, gives the class with a single
-// load that depends on the pointer. FastClass() answers 0 for anything outside that window,
-// and the slow path then asks the arena index, which is always right.
+// (mheap asks for the next address each time), so one flat word per page for the first
+// 128 GiB after that arena, indexed by (addr - base) >> 13, answers with a single load that
+// depends on the pointer. The word is (owner << 8) | cls: the size class of a small span's
+// page and the id of the proc owning the span (proc.h), 0 for any other page. A thread
+// XORs it with its own tag (its proc's id << 8): the result is the class, below 256,
+// exactly when the object is small and the thread holds its owner; anything else (a large
+// object, a remote free, a thread holding no proc) comes out >= 256 and takes the slow
+// path. FastEntry() answers 0 outside the window, and the slow path then asks the arena
+// index, which is always right (the owner is then read from the span).
 #pragma once
 
 #include <atomic>
@@ -52,12 +57,14 @@ class PageMap {
   }
   bool Owns(uintptr_t addr) const { return Arena(addr) != nullptr; }
 
-  // Class of addr if it lies in the flat window, else 0 (then ask Class()).
-  GORT_INLINE uint32_t FastClass(uintptr_t addr) const {
+  // (owner << 8) | class of addr if it lies in the flat window, else 0 (then ask Class()).
+  GORT_INLINE uint32_t FastEntry(uintptr_t addr) const {
     uintptr_t i = (addr - flat_base_) >> kPageShift;
     if (GORT_UNLIKELY(i >= kFlatPages)) return 0;
-    return flat_cls_[i];
+    return __atomic_load_n(&flat_[i], __ATOMIC_RELAXED);
   }
+  // Class of addr if it lies in the flat window, else 0 (then ask Class()).
+  GORT_INLINE uint32_t FastClass(uintptr_t addr) const { return FastEntry(addr) & 0xff; }
 
   // Writers (mheap, under its lock).
   void AddArena(uintptr_t base, heapArena* a) {
@@ -67,16 +74,24 @@ class PageMap {
   void SetSpan(uintptr_t page_addr, mspan* s) {
     Arena(page_addr)->spans[PageIndex(page_addr)] = s;
   }
+  // The class of a page; its flat entry then names no owner (every free is remote).
   void SetClass(uintptr_t page_addr, uint8_t c) {
     Arena(page_addr)->cls[PageIndex(page_addr)] = c;
-    uintptr_t i = (page_addr - flat_base_) >> kPageShift;
-    if (i < kFlatPages) flat_cls_[i] = c;
+    SetFlat(page_addr, c);
+  }
+  // Writers (the holder of the proc that takes a new small span, before handing out objects).
+  void SetOwner(uintptr_t page_addr, uint32_t owner) {
+    SetFlat(page_addr, owner << 8 | Arena(page_addr)->cls[PageIndex(page_addr)]);
   }
 
  private:
-  static constexpr size_t kFlatPages = (size_t{128} << 30) >> kPageShift;  // 16 MiB of .bss
+  void SetFlat(uintptr_t page_addr, uint32_t e) {
+    uintptr_t i = (page_addr - flat_base_) >> kPageShift;
+    if (i < kFlatPages) __atomic_store_n(&flat_[i], e, __ATOMIC_RELAXED);
+  }
+  static constexpr size_t kFlatPages = (size_t{128} << 30) >> kPageShift;  // 64 MiB of .bss
   uintptr_t flat_base_ = 0;
-  uint8_t flat_cls_[kFlatPages] = {};
+  uint32_t flat_[kFlatPages] = {};
   heapArena* arenas_[kArenaIndexSize] = {};
 };
 

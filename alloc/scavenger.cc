@@ -12,6 +12,7 @@
 #include "alloc/check.h"
 #include "alloc/mcache.h"
 #include "alloc/mcentral.h"
+#include "alloc/proc.h"
 #include "alloc/mheap.h"
 
 namespace gort::alloc {
@@ -34,6 +35,7 @@ void* Loop(void*) {
   const uint64_t nap = g_delay_ms / 2 > 0 ? g_delay_ms / 2 : 1;
   for (;;) {
     for (int k = 1; k < kNumClasses; k++) g_mcentral[k].Trim(/*idle_only=*/true);
+    ProcTrimFree(/*idle_only=*/true);
     const uint64_t now = NowMs();
     g_mheap.Scavenge(now > g_delay_ms ? now - g_delay_ms : 0);
     // Park when nothing is left to age. parked is set before the heap is looked at under its
@@ -98,6 +100,7 @@ void ScavengerNotify() {
 uint64_t Trim() {
   if (tl_mcache.state == kCacheActive) CacheReleaseAll(&tl_mcache);
   for (int k = 1; k < kNumClasses; k++) g_mcentral[k].Trim(/*idle_only=*/false);
+  ProcTrimFree(/*idle_only=*/false);
   return g_mheap.Scavenge(UINT64_MAX);
 }
 

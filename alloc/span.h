@@ -1,21 +1,29 @@
 // span.h — mspan: a run of pages, and the objects of one size class carved from it.
 //
-// A span is in exactly one of three states:
+// A span is in exactly one of four states:
 //   kFree   a run of free pages owned by mheap, on one of its free lists;
-//   kSmall  cut into objects of class cls; owned by mcentral[cls] while it has free objects
-//           (on its partial list), off every list while all its objects are out;
+//   kSmall  cut into objects of class cls; owned for its whole life by one proc (proc.h), on
+//           that proc's partial list for the class while it has free objects;
 //   kLarge  one object over 32 KiB (or an aligned request no class fits);
 //   kCached a freed large span parked in a thread cache for reuse (mcache.h).
 //
 // Objects of a small span come from two places: `freelist`, the objects given back, linked
 // through their first word, and the never-used tail [freeindex, nelems), carved lazily so
 // fresh pages are not touched before they are needed. Invariant of a small span:
-//   allocCount + |freelist| + (nelems - freeindex) == nelems
-// Fields are written under the lock of the owner (mheap for kFree/kLarge, mcentral[cls] for
-// kSmall); `state`, `cls`, `base`, `npages` do not change while an object of the span is live,
-// so the free path may read them without a lock.
+//   allocCount + |freelist| + |xlist| + (nelems - freeindex) == nelems
+// Remote frees (objects freed by a thread that does not hold the owning proc) are not on
+// `freelist` but on `xfree`, a stack any thread pushes on with one compare-and-swap and only
+// the owner empties, all at once (mimalloc's thread-free list). The stack's word carries its
+// length in its top 16 bits and the push onto the empty stack records its bottom (xtail), so
+// the owner moves it onto `xlist`, a second free list, without walking it. Objects on xfree
+// count in allocCount until the owner collects them.
+// Fields are written by their owner: mheap under its lock for kFree/kLarge, the holder of the
+// owning proc for kSmall (no lock: one thread holds a proc at a time). `state`, `cls`, `base`,
+// `npages`, `owner` do not change while an object of the span is live, so the free path may
+// read them without a lock; `xfree` is the one field every thread writes (proc.h).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -28,15 +36,24 @@ enum class SpanState : uint8_t { kFree = 0, kSmall = 1, kLarge = 2, kCached = 3 
 struct mspan {
   uintptr_t base = 0;    // address of the first page
   size_t npages = 0;     // length in pages
-  mspan* next = nullptr; // list links: mheap free list or mcentral partial list
+  mspan* next = nullptr; // list links: mheap free list or the owning proc's partial list
   mspan* prev = nullptr;
   void* freelist = nullptr;   // small: objects freed back to the span
+  void* xlist = nullptr;      // small: remote frees collected by the owner
   uint32_t freeindex = 0;     // small: next never-used object
   uint32_t nelems = 0;        // small: objects in the span
   uint32_t allocCount = 0;    // small: objects out (in caches or in use)
   uint8_t cls = 0;
   SpanState state = SpanState::kFree;
-  bool onlist = false;        // small: on mcentral's partial list
+  bool onlist = false;        // small: on the owning proc's partial list
+  uint32_t owner = 0;         // small: the id of the proc that owns the span (proc.h)
+  // small: remote frees, linked through their first word: bits 1..47 the top object, 48..63
+  // how many; bit 0 set: the span is queued on its owner's pending stack (or about to be),
+  // through xnext.
+  // Accessed through XFree() only: std::atomic_ref keeps mspan copyable (tests copy one).
+  uintptr_t xfree = 0;
+  mspan* xnext = nullptr;
+  void* xtail = nullptr;      // small: the bottom of xfree, set by the push that queues the span
   bool zeroed = false;        // every byte is known zero (fresh or released pages)
   bool remapped = false;      // large: holds pages moved by mremap (realloc); released on free
   size_t resident = 0;        // free: bytes not yet returned to the OS (<= bytes())
@@ -45,10 +62,13 @@ struct mspan {
   uint32_t profile = 0;       // large: a sampled allocation's stack record + 1 (profile.h)
   size_t profile_size = 0;    // large, sampled: the bytes the sample was taken for
 
+  static constexpr unsigned kXCountShift = 48;
+  static constexpr uintptr_t kXPtrMask = ((uintptr_t{1} << kXCountShift) - 1) & ~uintptr_t{1};
+  std::atomic_ref<uintptr_t> XFree() { return std::atomic_ref<uintptr_t>(xfree); }
   uintptr_t limit() const { return base + npages * kPageSize; }
   size_t bytes() const { return npages * kPageSize; }
   uint32_t ObjSize() const { return kClassSize[cls]; }
-  bool HasFree() const { return freelist != nullptr || freeindex < nelems; }
+  bool HasFree() const { return freelist != nullptr || xlist != nullptr || freeindex < nelems; }
   const char* check() const;  // the invariants above; "" when they hold (check.h)
 };
 

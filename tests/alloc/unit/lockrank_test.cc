@@ -155,8 +155,8 @@ TEST(LockRank, ForkTakesEveryAllocatorLockInOrder) {
 }
 
 #if GORT_CHECKS >= 2
-// The prepare and parent handlers on their own: prepare holds one lock per mcentral and the
-// heap's, the deepest the held-lock record ever gets. (Checked after the parent handler has
+// The prepare and parent handlers on their own: prepare holds the proc registry's lock, one
+// lock per mcentral and the heap's, the deepest the held-lock record ever gets. (Checked after the parent handler has
 // released them: a failing EXPECT would allocate.)
 TEST(LockRank, ForkPrepareHoldsEveryLockAndParentReleasesThem) {
   EnsureInit();
@@ -165,7 +165,7 @@ TEST(LockRank, ForkPrepareHoldsEveryLockAndParentReleasesThem) {
   bool all = g_mheap.lock.owned() && ProfileLock().owned();
   for (uint32_t c = 1; c < kNumClasses; c++) all = all && g_mcentral[c].lock.owned();
   CacheForkParent();
-  EXPECT_EQ(held, uint32_t(kNumClasses - 1) + 2);  // the mcentrals, mheap, the profile's
+  EXPECT_EQ(held, uint32_t(kNumClasses - 1) + 3);  // procs, the mcentrals, mheap, the profile's
   EXPECT_TRUE(all);
   EXPECT_EQ(LocksHeld(), 0u);
   EXPECT_FALSE(g_mheap.lock.held());

@@ -85,7 +85,7 @@ TEST(MCentral, CheckNamesTheBrokenInvariant) {
   EXPECT_STREQ(c.check(), "mcentral: a span on partial is not a small span of this class");
   s->cls = cls;
   s->allocCount++;  // a span's own invariant comes through with the span's name
-  EXPECT_STREQ(c.check(), "mspan: allocCount + |freelist| + (nelems - freeindex) != nelems");
+  EXPECT_STREQ(c.check(), "mspan: allocCount + |freelist| + |xlist| + (nelems - freeindex) != nelems");
   s->allocCount--;
 
   void* batch = nullptr;

@@ -131,7 +131,7 @@ TEST(MHeap, CheckNamesTheBrokenInvariant) {
   s->nelems = ClassObjects(cls);  // as mcentral::NewSpan sets a span up
   ASSERT_STREQ(s->check(), "");
   s->allocCount = 1;
-  EXPECT_STREQ(s->check(), "mspan: allocCount + |freelist| + (nelems - freeindex) != nelems");
+  EXPECT_STREQ(s->check(), "mspan: allocCount + |freelist| + |xlist| + (nelems - freeindex) != nelems");
   s->allocCount = 0;
   s->freeindex = s->nelems + 1;
   EXPECT_STREQ(s->check(), "mspan: freeindex is past nelems");
