@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -84,10 +85,32 @@ void* MoveLarge(mspan* s, size_t size) {
 
 }  // namespace
 
+uintptr_t g_free_key = 0x9e3779b97f4a7c15;  // replaced by a random odd value at start-up
+
+void CheckDoubleFree(void* p, uint32_t cls) {
+  const uintptr_t a = reinterpret_cast<uintptr_t>(p);
+  const FreeList& l = tl_mcache.lists[cls];
+  uint32_t n = 0;
+  for (void* q = l.head; q != nullptr && n <= l.max; q = *static_cast<void**>(q), n++)
+    if (q == p) Fatal("free(): double free of a small object (in this thread's cache):", a);
+  // The span is this thread's proc's (the caller's tag test), so its lists are ours to read.
+  const mspan* s = g_pagemap.Span(a);
+  for (void* list : {s->freelist, s->xlist}) {
+    n = 0;
+    for (void* q = list; q != nullptr && n <= s->nelems; q = *static_cast<void**>(q), n++)
+      if (q == p) Fatal("free(): double free of a small object (on its span's free list):", a);
+  }
+}
+
 void EnsureInit() {
   if (GORT_LIKELY(g_init.load(std::memory_order_acquire) == 2)) return;
   LockGuard g(g_init_lock);
   if (g_init.load(std::memory_order_relaxed) == 2) return;
+  {
+    uint64_t r = 0;
+    if (getrandom(&r, sizeof r, GRND_NONBLOCK) == ssize_t(sizeof r)) g_free_key ^= r;
+    g_free_key |= 1;
+  }
   ReadOptions();
   StatsInit();
   HeapmapInit();
@@ -139,6 +162,9 @@ void FreeSlow(void* p) {
     if (s->owner << 8 == tl_mcache.tag) return FreeClass(p, cls);
 #if GORT_CHECKS >= 2
     CheckSmallFree(p, cls);
+#endif
+#if GORT_CHECKS >= 1
+    if (cls != 1) FreeKeyWord(p) = g_free_key;  // so the owner's next free of it is checked
 #endif
     return FreeRemote(s, p);  // proc.h, point 3
   }

@@ -27,12 +27,27 @@ void EnsureInit() GORT_HIDDEN;
 void CacheInitGlobals() GORT_HIDDEN;
 
 // Pops an object of class cls from this thread's cache.
+// Double free, caught by default (glibc's tcache key, made cheap): a small object freed into
+// this thread's cache gets the process's free key in its second word; malloc clears that word
+// when it hands the object out. A free that finds the key there is either a double free or a
+// coincidence of user data, and CheckDoubleFree tells them apart by walking the lists the
+// object could be on (this thread's cache list and its span's free lists, both this thread's
+// alone). The 8-byte class has no second word and is not checked; nor is a double free whose
+// two frees are both remote (the object then sits on a stack other threads push on).
+// g_free_key: random at start-up, odd (so never a pointer, and never 0).
+extern uintptr_t g_free_key GORT_HIDDEN;
+[[gnu::cold, gnu::noinline]] void CheckDoubleFree(void* p, uint32_t cls) GORT_HIDDEN;
+GORT_INLINE uintptr_t& FreeKeyWord(void* p) { return static_cast<uintptr_t*>(p)[1]; }
+
 GORT_INLINE void* MallocClass(uint32_t cls) {
   FreeList& l = tl_mcache.lists[cls];
   void* p = l.head;
   if (GORT_UNLIKELY(p == nullptr)) return CacheRefill(cls);
   l.head = *static_cast<void**>(p);
   l.room++;
+#if GORT_CHECKS >= 1
+  if (cls != 1) FreeKeyWord(p) = 0;
+#endif
   return p;
 }
 
@@ -62,6 +77,12 @@ void CheckSmallFree(void* p, uint32_t cls) GORT_HIDDEN;
 GORT_INLINE void FreeClass(void* p, uint32_t cls) {
 #if GORT_CHECKS >= 2
   CheckSmallFree(p, cls);
+#endif
+#if GORT_CHECKS >= 1
+  if (cls != 1) {
+    if (GORT_UNLIKELY(FreeKeyWord(p) == g_free_key)) CheckDoubleFree(p, cls);
+    FreeKeyWord(p) = g_free_key;
+  }
 #endif
   FreeList& l = tl_mcache.lists[cls];
   *static_cast<void**>(p) = l.head;

@@ -115,6 +115,9 @@ void* DeadMalloc(uint32_t cls) {
     x = nullptr;
   }
   ProcRelease(p);
+#if GORT_CHECKS >= 1
+  if (x != nullptr && cls != 1) FreeKeyWord(x) = 0;  // malloc.h: the double-free key
+#endif
   return x;
 }
 
@@ -162,6 +165,9 @@ void* CacheRefill(uint32_t cls) {
   void* p = l.head;
   l.head = Next(p);
   l.room++;
+#if GORT_CHECKS >= 1
+  if (cls != 1) FreeKeyWord(p) = 0;  // malloc.h: the double-free key
+#endif
   return p;
 }
 

@@ -2,7 +2,8 @@
 // names it: "fatal error: <what> 0x<address>", then abort().
 //
 // Linked with gort::override, so free() itself is gort's. Checks of tier 1 (the default:
-// foreign pointers, bad large pointers, double free of a large block) run in every build;
+// foreign pointers, bad large pointers, double free of a large block, and of a small one
+// but for the 8-byte class) run in every build;
 // the small-object checks of tier 2 only where GORT_CHECKS >= 2 (the Debug/tier-3 build).
 #include <malloc.h>
 #include <signal.h>
@@ -109,10 +110,43 @@ TEST_F(MisuseDeathTest, InteriorPointerIntoSmallObject) {
   }
 }
 
+#endif
+
+// Caught in every build with checks (tier 1, the default): the free key (malloc.h). The
+// 8-byte class has no room for the key and is not checked.
+#if GORT_CHECKS >= 1
 TEST_F(MisuseDeathTest, DoubleFreeOfSmallObject) {
-  void* p = malloc(48);
-  EXPECT_STOPS((free(p), free(p)), p);
+  for (size_t n : {size_t{16}, size_t{48}, size_t{1000}, size_t{20000}}) {
+    void* p = malloc(n);
+    EXPECT_STOPS((free(p), free(p)), p) << n;
+    free(p);
+  }
+}
+
+// The second free comes after the object left the thread's cache for its span's free list.
+TEST_F(MisuseDeathTest, DoubleFreeAfterTheCacheFlushed) {
+  void* p = malloc(64);
+  EXPECT_STOPS((free(p), gort_thread_flush(), free(p)), p);
   free(p);
+}
+
+// An object allocated again at the same address and freed again is no double free, also when
+// nobody wrote into it (the key is cleared when malloc hands the object out).
+TEST(DoubleFree, ReuseIsNotADoubleFree) {
+  for (size_t n : {size_t{16}, size_t{64}, size_t{4096}}) {
+    void* first = malloc(n);
+    free(first);
+    for (int i = 0; i < 1000; i++) {
+      void* p = malloc(n);
+      free(p);
+    }
+    void* again = malloc(n);
+    free(again);
+    void* twice[2] = {malloc(n), malloc(n)};
+    EXPECT_NE(twice[0], twice[1]) << n;
+    free(twice[0]);
+    free(twice[1]);
+  }
 }
 #endif
 
