@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 
 #include "alloc/check.h"
@@ -46,8 +47,11 @@ void Describe(const mspan* s, gort_span_info* out) {
       out->kind = GORT_SPAN_SMALL;
       out->size_class = s->cls;
       out->object_size = s->ObjSize();
-      out->objects = s->nelems;
-      out->objects_out = s->allocCount;
+      // A proc sets a new span's fields up after the heap made it small, without a lock
+      // (proc.cc, NewSpan), and counts its objects the same way: the count of objects is the
+      // class's, and the count handed out, read as it stands, is at most that.
+      out->objects = s->cls > 0 && s->cls < kNumClasses ? ClassObjects(s->cls) : 0;
+      out->objects_out = std::min<uint64_t>(s->allocCount, out->objects);
       break;
     case SpanState::kLarge:
     case SpanState::kCached:
