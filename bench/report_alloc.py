@@ -538,8 +538,7 @@ CAPTIONS = {
 
 
 def render_plots(plots: dict[str, str]) -> str:
-    return "### Plots\n\n" + "\n\n".join(rc.figure(v, CAPTIONS.get(k, k))
-                                            for k, v in plots.items())
+    return rc.plots_section(plots, CAPTIONS)
 
 
 def render_failures(summary: dict) -> str:

@@ -322,6 +322,11 @@ def color(name: str) -> str:
     return COLORS.get(name, "#9467bd")
 
 
+def plots_section(plots: dict[str, str], captions: dict[str, str]) -> str:
+    """'### Plots' and every plot (name -> path) with its caption (name -> text)."""
+    return "### Plots\n\n" + "\n\n".join(figure(v, captions.get(k, k)) for k, v in plots.items())
+
+
 def figure(path: str, caption: str) -> str:
     """A plot in the Markdown: the caption is the image's text, and the HTML page shows it
     under the image. It says what to look at."""

@@ -130,23 +130,29 @@ long MinorFaults() {
   return u.ru_minflt;
 }
 
+// Tests of the heap's own release policy run again in a child process with the scavenger
+// off (GORT_SCAVENGE_DELAY_MS=0): on a loaded machine a test can outlast the scavenger's delay,
+// and the scavenger may then rightly release runs that stayed free that long. True in the
+// parent, which has checked the child's result; false in the child, which runs the test.
+bool RerunWithoutScavenger(const char* test) {
+  const char* delay = getenv("GORT_SCAVENGE_DELAY_MS");
+  if (delay != nullptr && std::string(delay) == "0") return false;
+  char self[4096];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  EXPECT_GT(n, 0);
+  if (n <= 0) return true;
+  self[n] = '\0';
+  const std::string cmd = std::string("GORT_SCAVENGE_DELAY_MS=0 '") + self +
+                          "' --gtest_filter=" + test;
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  return true;
+}
+
 // Large-block churn (20 live blocks of 5-25 MiB, each written when allocated, replaced at
 // random): freed pages are reused while they are faulted in, not released and faulted again.
-// What is checked is the heap's own policy, so the test runs itself again with the
-// scavenger off: on a loaded machine the churn can last longer than the scavenger's delay,
-// and the scavenger may then rightly release runs that stayed free that long.
+// What is checked is the heap's own policy (RerunWithoutScavenger).
 TEST(Release, LargeChurnReusesResidentPages) {
-  const char* delay = getenv("GORT_SCAVENGE_DELAY_MS");
-  if (delay == nullptr || std::string(delay) != "0") {
-    char self[4096];
-    const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    ASSERT_GT(n, 0);
-    self[n] = '\0';
-    const std::string cmd = std::string("GORT_SCAVENGE_DELAY_MS=0 '") + self +
-                            "' --gtest_filter=Release.LargeChurnReusesResidentPages";
-    EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
-    return;
-  }
+  if (RerunWithoutScavenger("Release.LargeChurnReusesResidentPages")) return;
   constexpr int kLive = 20, kRounds = 150;
   char* live[kLive] = {};
   Rng r(11);
@@ -181,17 +187,7 @@ TEST(Release, LargeChurnReusesResidentPages) {
 // in a loop must stay resident: the heap gives back older idle pages first, not the pages just
 // freed (which the next allocation takes again, one page fault per page, every time).
 TEST(Release, ChurnAfterABurstKeepsItsPages) {
-  const char* delay = getenv("GORT_SCAVENGE_DELAY_MS");
-  if (delay == nullptr || std::string(delay) != "0") {
-    char self[4096];
-    const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    ASSERT_GT(n, 0);
-    self[n] = '\0';
-    const std::string cmd = std::string("GORT_SCAVENGE_DELAY_MS=0 '") + self +
-                            "' --gtest_filter=Release.ChurnAfterABurstKeepsItsPages";
-    EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
-    return;
-  }
+  if (RerunWithoutScavenger("Release.ChurnAfterABurstKeepsItsPages")) return;
   std::vector<char*> burst = AllocTouched(64, 2 * kMiB, 2 * kMiB);
   for (char* p : burst) API(free)(p);
   // A buffer grown by realloc from 8 KiB to 1 MiB and freed, as a growing vector or slice
