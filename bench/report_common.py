@@ -10,10 +10,14 @@ library to preload (None for glibc, the system's own malloc). This module:
   3. checks that the preload took (preload_ok), from the library path a binary reports for
      malloc (both bench binaries print it);
   4. gives the small tools the sections use to turn measurements into files: medians and
-     spreads, CSV/JSON writers, Markdown tables, one colour per contender for the plots.
+     spreads (and the mark of a noisy cell), CSV/JSON writers, Markdown tables and figures,
+     one colour per contender for every plot of the report;
+  5. shows progress: log() prefixes each line with the section, the time spent and an
+     estimate of what is left (Progress, set up by report.py).
 
-A section is a module with TITLE and run(ctx) -> Markdown; Context is what it gets.
-Never type a number into a section's text: every figure comes from the measurements.
+A section is a module with TITLE and run(ctx) -> Section (its Markdown, its summary line, its
+"where gort loses" paragraph), or a string saying why it could not run; Context is what it
+gets. Never type a number into a section's text: every figure comes from the measurements.
 """
 from __future__ import annotations
 
