@@ -384,20 +384,25 @@ const char* mspan::check() const {
     return g_pagemap.Class(base) == 0 ? "" : "mspan: a page of a free or large span has a class";
   if (nelems != ClassObjects(cls)) return "mspan: nelems is not the class's object count";
   if (freeindex > nelems) return "mspan: freeindex is past nelems";
-  size_t nfree = 0;
-  for (void* p = freelist; p != nullptr; p = *static_cast<void**>(p)) {
-    uintptr_t a = reinterpret_cast<uintptr_t>(p);
-    if (a < base || a >= base + nelems * ObjSize() || (a - base) % ObjSize() != 0)
-      return "mspan: a freelist object is not an object of the span";
-    if (++nfree > nelems) return "mspan: the freelist is longer than nelems (a cycle?)";
-  }
-  size_t nx = 0;
-  for (void* p = xlist; p != nullptr; p = *static_cast<void**>(p)) {
-    uintptr_t a = reinterpret_cast<uintptr_t>(p);
-    if (a < base || a >= base + nelems * ObjSize() || (a - base) % ObjSize() != 0)
-      return "mspan: an xlist object is not an object of the span";
-    if (++nx > nelems) return "mspan: the xlist is longer than nelems (a cycle?)";
-  }
+  // The length of a list of the span's objects; ~0 when an entry is not one of them (err
+  // then names it) or the list is longer than nelems (a cycle).
+  auto length = [&](void* list, const char* stranger, const char* cycle, const char** err) {
+    size_t n = 0;
+    for (void* p = list; p != nullptr; p = *static_cast<void**>(p)) {
+      uintptr_t a = reinterpret_cast<uintptr_t>(p);
+      if (a < base || a >= base + nelems * ObjSize() || (a - base) % ObjSize() != 0)
+        return *err = stranger, ~size_t{0};
+      if (++n > nelems) return *err = cycle, ~size_t{0};
+    }
+    return n;
+  };
+  const char* err = "";
+  const size_t nfree = length(freelist, "mspan: a freelist object is not an object of the span",
+                              "mspan: the freelist is longer than nelems (a cycle?)", &err);
+  if (*err != '\0') return err;
+  const size_t nx = length(xlist, "mspan: an xlist object is not an object of the span",
+                           "mspan: the xlist is longer than nelems (a cycle?)", &err);
+  if (*err != '\0') return err;
   if (allocCount + nfree + nx + (nelems - freeindex) != nelems)
     return "mspan: allocCount + |freelist| + |xlist| + (nelems - freeindex) != nelems";
   return "";

@@ -302,9 +302,8 @@ def losses(summary: dict) -> str:
         return (f"Nowhere in this section: on every case gort is within {LOSS_FACTOR:.2f}x of "
                 f"the fastest contender, and it runs no more instructions per pair than "
                 f"{BAR_RIVAL}.")
-    lines.sort(key=lambda x: -x[0])
     return (f"Cases where gort takes more than {LOSS_FACTOR:.2f}x the fastest contender's time, "
-            f"worst first:\n\n" + "\n".join(f"- {t}" for _, t in lines))
+            f"worst first:\n\n" + rc.worst_first(lines))
 
 
 # ---- files ---------------------------------------------------------------------------------

@@ -267,6 +267,12 @@ def fmt(x: float | None, digits: int = 1, why: str = "not measured") -> str:
     return f"— ({why})" if x is None else f"{x:,.{digits}f}"
 
 
+def worst_first(lines: list[tuple[float, str]], limit: int | None = None) -> str:
+    """(how bad, text) pairs as a Markdown list, the worst first; at most limit of them."""
+    ranked = sorted(lines, key=lambda x: -x[0])[:limit]
+    return "\n".join(f"- {t}" for _, t in ranked)
+
+
 def flag(text: str, spread_: float | None) -> str:
     """text, marked when its rounds spread more than NOISY."""
     return f"{text} {NOISE_MARK}" if spread_ is not None and spread_ > NOISY else text

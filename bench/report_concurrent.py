@@ -579,11 +579,10 @@ def losses(s: dict) -> str:
     if not lines:
         return (f"Nowhere by more than {LOSS_FACTOR:.2f}x: on every workload the fastest gort "
                 f"design is within that of the fastest other concurrent map.")
-    lines.sort(key=lambda x: -x[0])
     return (f"Workloads where the fastest other map does more than {LOSS_FACTOR:.2f}x the "
             f"operations of the fastest gort design, worst first ({len(lines)} of "
             f"{len(s['cells'])} workloads" + (", the first 12" if len(lines) > 12 else "")
-            + "):\n\n" + "\n".join(f"- {t}" for _, t in lines[:12]))
+            + "):\n\n" + rc.worst_first(lines, 12))
 
 
 LOSS_FACTOR = 1.10

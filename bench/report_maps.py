@@ -525,14 +525,15 @@ def losses(s: dict) -> str:
     if not lines and not missed:
         return (f"Nowhere by more than {LOSS_FACTOR:.2f}x the fastest other map, and every "
                 f"target is met.")
-    lines.sort(key=lambda x: -x[0])
-    shown = lines[:12]
-    text = (f"Cells where gort takes more than {LOSS_FACTOR:.2f}x the fastest other map's time, "
-            f"worst first ({len(lines)} in all" + (", the first 12" if len(lines) > 12 else "")
-            + "):\n\n" + "\n".join(f"- {t}" for _, t in shown))
+    parts = []
+    if lines:
+        parts.append(f"Cells where gort takes more than {LOSS_FACTOR:.2f}x the fastest other "
+                     f"map's time, worst first ({len(lines)} in all"
+                     + (", the first 12" if len(lines) > 12 else "") + "):\n\n"
+                     + rc.worst_first(lines, 12))
     if missed:
-        text += "\n\nTargets missed: " + "; ".join(missed) + "."
-    return text
+        parts.append("Targets missed: " + "; ".join(missed) + ".")
+    return "\n\n".join(parts)
 
 
 def time_cell(s: dict, op: str, kind: str, who: str, n: int) -> str:

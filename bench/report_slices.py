@@ -286,9 +286,8 @@ def losses(summary: dict) -> str:
     if not lines:
         return (f"Nowhere: every target is met, and on no loop is gort more than "
                 f"{LOSS_FACTOR:.2f}x its reference.")
-    lines.sort(key=lambda x: -x[0])
     return (f"Targets missed, and loops where gort takes more than {LOSS_FACTOR:.2f}x its "
-            f"reference's time, worst first:\n\n" + "\n".join(f"- {t}" for _, t in lines))
+            f"reference's time, worst first:\n\n" + rc.worst_first(lines))
 
 
 LOSS_FACTOR = 1.10
