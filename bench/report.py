@@ -115,7 +115,7 @@ def parse_args() -> argparse.Namespace:
                         help="one short round of everything, a few minutes: checks the "
                              "pipeline, its numbers are not to be quoted")
     length.add_argument("--full", action="store_true",
-                        help="the long sweeps (every size, shard count and round; about an hour)")
+                        help="the long sweeps (every size, shard count and round)")
     p.add_argument("--check-args", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--compare", type=Path, metavar="OLD_DIR",
                    help="an earlier report's directory: the summary adds the change of every "

@@ -24,7 +24,7 @@ from pathlib import Path
 import report_common as rc
 
 EVENTS = ["task-clock", "page-faults", "context-switches", "cpu-migrations"]
-TEMPLATE_VERSION = "4.1.3"  # d3-flame-graph: the last release that ships the HTML template
+TEMPLATE_VERSION = "4.1.3"  # d3-flame-graph: a release that ships the HTML template (5.0.0 does not)
 TEMPLATE = "package/dist/templates/d3-flamegraph-base.html"
 
 
