@@ -41,7 +41,9 @@ SECTIONS = [("alloc", "report_alloc"), ("macro", "report_macro"), ("slices", "re
             ("escape", "report_escape")]
 
 # Expected seconds per section on this lab's 2-core machine, per length: the progress line's
-# estimate of what is left. The default's sum is the budget the sections are sized to.
+# estimate of what is left. The default's sum is the budget the sections are sized to;
+# quick's and default's come from measured runs, full's are rough guesses (only the
+# progress line uses them).
 ESTIMATES = {
     "quick": {"alloc": 35, "macro": 60, "slices": 30, "maps": 20, "concurrent": 5, "escape": 20},
     "default": {"alloc": 75, "macro": 130, "slices": 110, "maps": 170, "concurrent": 170,
