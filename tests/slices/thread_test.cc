@@ -3,6 +3,7 @@
 // element destructors counted. Every test ends by checking that no array leaked.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -107,6 +108,9 @@ TEST_F(SliceThreads, RvalueGrowthOnANonOwnerThreadCopies) {
 }
 
 // Slices passed back and forth through a queue; every hop copies, appends, sub-slices.
+// Race-free as a Go program must be: the consumer only reads the part of base's array the
+// producer handed over (its spare room is cut off, so an append there copies), and it
+// appends into the spare room of arrays the producer has stopped writing.
 TEST_F(SliceThreads, StressHandOffs) {
   std::mutex mu;
   std::condition_variable cv;
@@ -123,7 +127,7 @@ TEST_F(SliceThreads, StressHandOffs) {
       q.pop_front();
       lk.unlock();
       auto t = s.sub(0, s.len());
-      t = append(t, Tracked(1));  // sometimes into the shared spare room, sometimes grows
+      t = append(t, Tracked(1));  // into the shared spare room when there is some, else grows
       for (auto& x : s) total += x.v;
     }
     EXPECT_GT(total, 0);
@@ -131,10 +135,13 @@ TEST_F(SliceThreads, StressHandOffs) {
   slice<Tracked> base;
   for (int i = 0; i < kItems; i++) {
     base = append(base, Tracked(i));
-    auto piece = base.sub(i / 2, base.len());
+    size_t len = base.len();
+    auto piece = base.sub(i / 2, len, len);  // shares base's array, which base goes on filling
+    auto own = append(base.sub(len - std::min<size_t>(len, 8), len, len), Tracked(i));
     std::lock_guard g(mu);
-    q.push_back(piece);
     q.push_back(std::move(piece));
+    q.push_back(own);  // two copies of an array with spare room, only the consumer writes
+    q.push_back(std::move(own));
     cv.notify_one();
   }
   {
