@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "alloc/check.h"
+#include "alloc/checked.h"
 #include "alloc/heapwalk.h"
 #include "alloc/mcentral.h"
 #include "alloc/mheap.h"
@@ -41,18 +42,6 @@ constexpr size_t PagesFor(size_t size) {
 void* NoMemory() {
   errno = ENOMEM;
   return nullptr;
-}
-
-// A large request: a span of its own. align is a power of two.
-mspan* AllocLarge(size_t size, size_t align) {
-  GORT_ASSERT(align != 0 && (align & (align - 1)) == 0, "AllocLarge: align is not a power of two");
-  EnsureInit();
-  if (size > kMaxRequest || align > kMaxRequest) return nullptr;
-  size_t ap = align > kPageSize ? align >> kPageShift : 1;
-  mspan* s = ap == 1 ? CacheTakeLarge(PagesFor(size)) : nullptr;
-  if (s == nullptr) s = g_mheap.AllocSpan(PagesFor(size), ap, SpanState::kLarge, 0);
-  if (s != nullptr) s->reqsize = size;
-  return s;
 }
 
 // The span of a large object p, or a fatal error naming the caller and the address.
@@ -85,6 +74,18 @@ void* MoveLarge(mspan* s, size_t size) {
 
 }  // namespace
 
+// A large request: a span of its own. align is a power of two.
+mspan* AllocLarge(size_t size, size_t align) {
+  GORT_ASSERT(align != 0 && (align & (align - 1)) == 0, "AllocLarge: align is not a power of two");
+  EnsureInit();
+  if (size > kMaxRequest || align > kMaxRequest) return nullptr;
+  size_t ap = align > kPageSize ? align >> kPageShift : 1;
+  mspan* s = ap == 1 ? CacheTakeLarge(PagesFor(size)) : nullptr;
+  if (s == nullptr) s = g_mheap.AllocSpan(PagesFor(size), ap, SpanState::kLarge, 0);
+  if (s != nullptr) s->reqsize = size;
+  return s;
+}
+
 uintptr_t g_free_key = 0x9e3779b97f4a7c15;  // replaced by a random odd value at start-up
 
 void CheckDoubleFree(void* p, uint32_t cls) {
@@ -112,6 +113,8 @@ void EnsureInit() {
     g_free_key |= 1;
   }
   ReadOptions();
+  if (GetOption(kOptCheck) != 0) CheckedInit();
+  if (GetOption(kOptVerbose) != 0) PrintOptions();
   StatsInit();
   HeapmapInit();
   g_mheap.set_retain(GetOption(kOptRetainMB) << 20);
@@ -152,6 +155,7 @@ void FreeSlow(void* p) {
   GORT_ASSERT((g_pagemap.FastEntry(reinterpret_cast<uintptr_t>(p)) ^ tl_mcache.tag) > 0xff,
               "FreeSlow: a pointer the fast path frees reached the slow path");
   if (p == nullptr) return;
+  if (g_check) return CheckedFree(p);
   const uintptr_t a = reinterpret_cast<uintptr_t>(p);
   heapArena* ar = g_pagemap.Arena(a);  // one lookup serves the class and the span
   if (ar == nullptr) Fatal("free(): pointer not allocated by gort:", a);
@@ -170,6 +174,10 @@ void FreeSlow(void* p) {
   }
   if (s == nullptr || s->state != SpanState::kLarge || s->base != a)
     Fatal("invalid pointer: double free, or not the start of a gort allocation:", a);
+  FreeLargeSpan(s);
+}
+
+void FreeLargeSpan(mspan* s) {
   if (GORT_UNLIKELY(s->profile != 0)) ProfileFree(s);
   if (CachePutLarge(s)) return;
   g_mheap.FreeSpan(s);
@@ -193,7 +201,7 @@ void CheckSmallFree(void* p, uint32_t cls) {
 void* Calloc(size_t n, size_t size) {
   size_t total;
   if (__builtin_mul_overflow(n, size, &total)) return NoMemory();
-  if (total <= kMaxSmallSize) {
+  if (total <= kMaxSmallSize || g_check) {
     void* p = Malloc(total);
     if (p != nullptr) memset(p, 0, total);
     return p;
@@ -251,6 +259,7 @@ void* ReallocArray(void* p, size_t n, size_t size) {
 void* MallocAligned(size_t align, size_t size) {
   GORT_ASSERT(align != 0 && (align & (align - 1)) == 0,
               "MallocAligned: align is not a power of two");
+  if (g_check) return CheckedMallocAligned(align, size);
   if (align <= 8) return Malloc(size);
   if (size <= kMaxSmallSize && align <= kPageSize) {
     uint32_t c = SizeToClass(size);
@@ -297,6 +306,7 @@ void* Pvalloc(size_t size) {
 
 size_t UsableSize(const void* p) {
   if (p == nullptr) return 0;
+  if (g_check) return CheckedUsableSize(p);
   uint32_t cls = g_pagemap.Class(reinterpret_cast<uintptr_t>(p));
   if (cls != 0) return kClassSize[cls];
   return LargeSpanOf(p, "malloc_usable_size(): pointer not allocated by gort:")->bytes();

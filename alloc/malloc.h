@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "alloc/checked.h"
 #include "alloc/config.h"
 #include "alloc/mcache.h"
 #include "alloc/pagemap.h"
@@ -23,6 +24,11 @@ extern PageMap g_pagemap GORT_HIDDEN;
 
 void* MallocSlow(size_t size) GORT_HIDDEN;
 void FreeSlow(void* p) GORT_HIDDEN;
+struct mspan;
+// A span for a large block of size bytes aligned to align (a power of two); null when out of
+// memory or size is too big. Frees a large span in use (a block's, or a sampled object's).
+mspan* AllocLarge(size_t size, size_t align) GORT_HIDDEN;
+void FreeLargeSpan(mspan* s) GORT_HIDDEN;
 void EnsureInit() GORT_HIDDEN;
 void CacheInitGlobals() GORT_HIDDEN;
 
@@ -105,6 +111,7 @@ void* ReallocSlow(void* p, size_t size) GORT_HIDDEN;
 // realloc: a block that keeps its size class, or its pages, stays where it is without a lock
 // (the span of a block in use is its owner's to read); everything else is ReallocSlow.
 GORT_INLINE void* Realloc(void* p, size_t size) {
+  if (GORT_UNLIKELY(g_check)) return CheckedRealloc(p, size);
   const uintptr_t a = reinterpret_cast<uintptr_t>(p);
   if (const uint32_t cls = g_pagemap.FastClass(a); cls != 0) {
     const size_t old = kClassSize[cls];

@@ -81,9 +81,10 @@ void Activate(mcache* c) {
   proc* p = ProcAcquire();
   for (uint32_t k = 1; k < kNumClasses; k++) c->lists[k] = p->lists[k];
   c->capacity = p->capacity;
-  c->sample_left = ProfileNextSample();
+  c->sample_left = SampleStart();
+  c->check_left = ProfileNextSample();
   c->p = p;
-  c->tag = p->id << 8;
+  c->tag = p->id << 8 | (g_check ? kCheckedTag : 0);
   c->state = kCacheActive;
   g_ncaches.fetch_add(1, std::memory_order_relaxed);
   ThreadSerial();  // enrolls the thread for its exit hook; may allocate: the cache works by now
@@ -289,7 +290,7 @@ void CacheForkChild() {
 
 const char* mcache::check() const {
   if (state != kCacheActive) return "";
-  if (tag != p->id << 8) return "mcache: the tag is not the held proc's id << 8";
+  if ((tag & ~kCheckedTag) != p->id << 8) return "mcache: the tag is not the held proc's id << 8";
   if (const char* e = p->check(); *e != '\0') return e;
   uint64_t cap = 0, lb = 0;
   for (uint32_t k = 1; k < kNumClasses; k++) cap += uint64_t(lists[k].max) * kClassSize[k];

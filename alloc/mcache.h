@@ -60,7 +60,7 @@ struct mcache {
   static constexpr size_t kLargeBytes = 2 << 20;
   static constexpr uint64_t kParkedSlack = 1 << 20;
 
-  uint32_t tag;  // the held proc's id << 8, or kNoTag
+  uint32_t tag;  // the held proc's id << 8 (| kCheckedTag in checked mode), or kNoTag
   FreeList lists[kNumClasses];
   uint8_t state;
   proc* p;  // the proc this thread holds (active caches)
@@ -71,6 +71,7 @@ struct mcache {
   uint64_t large_published;  // of large_bytes, the part added to the global parked count
   uint64_t refills, flushes;
   int64_t sample_left;  // bytes to request before the next heap-profile sample (profile.h)
+  int64_t check_left;   // the same in checked mode, where sample_left stays below 0 (checked.h)
 
   uint32_t Len(uint32_t c) const { return lists[c].max - lists[c].room; }
   const char* check() const;  // the invariants above; "" when they hold (check.h)
@@ -81,7 +82,10 @@ constexpr mcache UnsetCache() {
   mcache c{};
   for (auto& l : c.lists) l.room = 1;
   c.tag = kNoTag;
-  c.sample_left = INT64_MAX;  // profile.h's kNoSample: never runs out
+  // Below 0, so that the thread's first malloc takes the slow path, which reads the options
+  // and sets the countdown (checked.h); SampleStart() replaces it when the cache starts.
+  c.sample_left = -1;
+  c.check_left = INT64_MAX;  // profile.h's kNoSample
   return c;
 }
 

@@ -16,6 +16,8 @@ constinit Option g_options[kNumOptions] = {
     {"GORT_PROFILE_RATE", 524288, 1, uint64_t{1} << 40, 524288},
     {"GORT_HEAPMAP", 0, 0, 0, 0, true, nullptr},
     {"GORT_HEAPMAP_SIGNAL", 0, 0, 64, 0},
+    {"GORT_CHECK", 0, 0, 1, 0},
+    {"GORT_VERBOSE", 0, 0, 1, 0},
 };
 }  // namespace
 
@@ -55,6 +57,22 @@ void ReadOptions() {
     Print("; using ");
     PrintDec(o.def);
     Print("\n");
+  }
+}
+
+void PrintOptions() {
+  for (const Option& o : g_options) {
+    Print("gort: ");
+    Print(o.name);
+    if (o.text && o.str == nullptr) {
+      Print(" is not set\n");
+      continue;
+    }
+    Print("=");
+    if (o.text) Print(o.str);
+    else PrintDec(o.value);
+    const bool set = o.text ? o.str != nullptr : getenv(o.name) != nullptr && o.value != o.def;
+    Print(set ? " (from the environment)\n" : " (default)\n");
   }
 }
 

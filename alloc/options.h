@@ -20,6 +20,9 @@
 //   GORT_PROFILE     a file: sample a heap profile and write it there at exit (pprof format)
 //   GORT_PROFILE_RATE  mean bytes between heap-profile samples; setting it alone turns
 //                    sampling on for gort_profile_write                         (default 524288)
+//   GORT_CHECK       1: checked mode (checked.h): interior-pointer frees, double frees of
+//                    every size and writes past the end stop the program        (default 0)
+//   GORT_VERBOSE     1: print every option's value at start-up                  (default 0)
 #pragma once
 
 #include <cstdint>
@@ -35,6 +38,8 @@ enum OptionId {
   kOptProfileRate,
   kOptHeapmap,      // a path (text)
   kOptHeapmapSignal,
+  kOptCheck,
+  kOptVerbose,
   kNumOptions
 };
 
@@ -47,6 +52,8 @@ struct Option {
 };
 
 void ReadOptions();
+// Prints every option's value, and whether it came from the environment (GORT_VERBOSE).
+void PrintOptions();
 uint64_t GetOption(OptionId id);
 // A text option's value (the environment's own storage), or nullptr when unset.
 const char* GetOptionText(OptionId id);

@@ -161,16 +161,33 @@ int64_t ProfileNextSample() {
   return d < 1 ? 1 : d > 9e18 ? kNoSample : int64_t(d);
 }
 
+bool ProfileOn() { return g_rate != 0; }
+
 void* MallocSampled(size_t size) {
   mcache* c = &tl_mcache;
+  if (GORT_UNLIKELY(c->state == kCacheUnset)) {
+    // The thread's first malloc (its countdown starts below 0): read the options before
+    // anything is handed out, and do not sample it (the countdown was no draw).
+    EnsureInit();
+    if (g_check) return CheckedMalloc(size);
+    c->sample_left = ProfileNextSample();
+    return MallocUnsampled(size);
+  }
+  if (g_check) return CheckedMalloc(size);
   c->sample_left = ProfileNextSample();
   if (g_rate == 0 || size > kMaxRequest) return MallocUnsampled(size);
-  const size_t pages = size == 0 ? 1 : (size + kPageSize - 1) >> kPageShift;
-  mspan* s = g_mheap.AllocSpan(pages, 1, SpanState::kLarge, 0);
+  mspan* s = SampleSpan(size, size);
   if (s == nullptr) {
     errno = ENOMEM;
     return nullptr;
   }
+  return reinterpret_cast<void*>(s->base);
+}
+
+mspan* SampleSpan(size_t size, size_t room) {
+  const size_t pages = room == 0 ? 1 : (room + kPageSize - 1) >> kPageShift;
+  mspan* s = g_mheap.AllocSpan(pages, 1, SpanState::kLarge, 0);
+  if (s == nullptr) return nullptr;
   s->reqsize = size;
   uintptr_t pcs[kMaxDepth + 8];
   int n = 0;
@@ -194,7 +211,7 @@ void* MallocSampled(size_t size) {
     s->profile = rec + 1;
     s->profile_size = size;
   }
-  return reinterpret_cast<void*>(s->base);
+  return s;
 }
 
 void ProfileFree(mspan* s) {

@@ -7,7 +7,9 @@
 // (512 KiB by default, as Go): the sampled allocations are then a Poisson process over the
 // bytes requested, so a sample of size s stands for 1 / (1 - exp(-s / rate)) allocations of
 // its size, and the scaled totals estimate the true ones without bias. With profiling off the
-// count starts at kNoSample and never runs out.
+// count is kNoSample and never runs out. A thread's first malloc is not sampled: its count
+// starts below 0 only to reach the slow path once (checked.h), which draws the first one.
+// In checked mode the count is kept below 0 and sampling counts down mcache::check_left.
 //
 // A sampled allocation gets a span of its own (tcmalloc's idea), whatever its size, marked
 // with its stack record: its free then takes the large-object path, which sees the mark and
@@ -47,6 +49,9 @@ void ProfileWarmUp();
 int64_t ProfileNextSample();
 // Malloc's slow path when the calling thread's countdown ran out.
 void* MallocSampled(size_t size) GORT_HIDDEN;
+// A span of room bytes or more for a sampled object of size bytes, its stack recorded.
+mspan* SampleSpan(size_t size, size_t room) GORT_HIDDEN;
+bool ProfileOn() GORT_HIDDEN;
 // A sampled span is being freed (s->profile != 0).
 void ProfileFree(mspan* s) GORT_HIDDEN;
 // Writes the profile to path; false (errno set) when it cannot.

@@ -119,6 +119,21 @@ TEST(Env, ThreadCacheBudget) {
   }
 }
 
+TEST(Env, CheckAndVerboseOptions) {
+  ChildRun checked = RunChild({"GORT_CHECK=1"});
+  ExpectWorked(checked);  // the child's allocations raise no false alarm
+  EXPECT_EQ(checked.err, "");
+  ChildRun bad = RunChild({"GORT_CHECK=yes"});
+  ExpectWorked(bad);
+  EXPECT_EQ(Count(bad.err, "GORT_CHECK='yes'"), 1u) << bad.err;
+  ChildRun verbose = RunChild({"GORT_VERBOSE=1", "GORT_RETAIN_MB=32"});
+  ExpectWorked(verbose);
+  EXPECT_EQ(Count(verbose.err, "gort: GORT_RETAIN_MB=32 (from the environment)"), 1u) << verbose.err;
+  EXPECT_EQ(Count(verbose.err, "gort: GORT_CHECK=0 (default)"), 1u) << verbose.err;
+  EXPECT_EQ(Count(verbose.err, "gort: GORT_PROFILE is not set"), 1u) << verbose.err;
+  EXPECT_NE(verbose.out.find("released: no"), std::string::npos) << "32 MiB retained";
+}
+
 TEST(Env, TwoBadValuesEachReportedOnce) {
   ChildRun r = RunChild({"GORT_RETAIN_MB=lots", "GORT_STATS=yes"});
   ExpectWorked(r);
