@@ -87,18 +87,19 @@ mspan* AllocLarge(size_t size, size_t align) {
 }
 
 uintptr_t g_free_key = 0x9e3779b97f4a7c15;  // replaced by a random odd value at start-up
+uintptr_t g_link_key = 0x3c6ef372fe94f82b;  // replaced by a random value at start-up (freelink.h)
 
 void CheckDoubleFree(void* p, uint32_t cls) {
   const uintptr_t a = reinterpret_cast<uintptr_t>(p);
   const FreeList& l = tl_mcache.lists[cls];
   uint32_t n = 0;
-  for (void* q = l.head; q != nullptr && n <= l.max; q = *static_cast<void**>(q), n++)
+  for (void* q = l.head; q != nullptr && n <= l.max; q = GetNext(q), n++)
     if (q == p) Fatal("free(): double free of a small object (in this thread's cache):", a);
   // The span is this thread's proc's (the caller's tag test), so its lists are ours to read.
   const mspan* s = g_pagemap.Span(a);
   for (void* list : {s->freelist, s->xlist}) {
     n = 0;
-    for (void* q = list; q != nullptr && n <= s->nelems; q = *static_cast<void**>(q), n++)
+    for (void* q = list; q != nullptr && n <= s->nelems; q = GetNext(q), n++)
       if (q == p) Fatal("free(): double free of a small object (on its span's free list):", a);
   }
 }
@@ -108,8 +109,11 @@ void EnsureInit() {
   LockGuard g(g_init_lock);
   if (g_init.load(std::memory_order_relaxed) == 2) return;
   {
-    uint64_t r = 0;
-    if (getrandom(&r, sizeof r, GRND_NONBLOCK) == ssize_t(sizeof r)) g_free_key ^= r;
+    uint64_t r[2] = {0, 0};
+    if (getrandom(r, sizeof r, GRND_NONBLOCK) == ssize_t(sizeof r)) {
+      g_free_key ^= r[0];
+      g_link_key ^= r[1];
+    }
     g_free_key |= 1;
   }
   ReadOptions();
@@ -193,7 +197,7 @@ void CheckSmallFree(void* p, uint32_t cls) {
     Fatal("free(): pointer is not the start of a gort object:", a);
   // A second free of an object still in this thread's cache.
   const FreeList& l = tl_mcache.lists[cls];
-  for (void* q = l.head; q != nullptr; q = *static_cast<void**>(q))
+  for (void* q = l.head; q != nullptr; q = GetNext(q))
     if (q == p) Fatal("free(): double free of", a);
 }
 #endif

@@ -14,6 +14,7 @@
 
 #include "alloc/checked.h"
 #include "alloc/config.h"
+#include "alloc/freelink.h"
 #include "alloc/mcache.h"
 #include "alloc/pagemap.h"
 #include "alloc/sizeclasses.h"
@@ -49,7 +50,7 @@ GORT_INLINE void* MallocClass(uint32_t cls) {
   FreeList& l = tl_mcache.lists[cls];
   void* p = l.head;
   if (GORT_UNLIKELY(p == nullptr)) return CacheRefill(cls);
-  l.head = *static_cast<void**>(p);
+  l.head = GetNext(p);
   l.room++;
 #if GORT_CHECKS >= 1
   if (cls != 1) FreeKeyWord(p) = 0;
@@ -91,7 +92,7 @@ GORT_INLINE void FreeClass(void* p, uint32_t cls) {
   }
 #endif
   FreeList& l = tl_mcache.lists[cls];
-  *static_cast<void**>(p) = l.head;
+  SetNext(p, l.head);
   l.head = p;
   if (GORT_UNLIKELY(--l.room == 0)) CacheFlush(cls);
 }

@@ -4,6 +4,7 @@
 #include <atomic>
 
 #include "alloc/check.h"
+#include "alloc/freelink.h"
 #include "alloc/lock.h"
 #include "alloc/malloc.h"
 #include "alloc/mcentral.h"
@@ -19,8 +20,6 @@ namespace gort::alloc {
 constinit thread_local mcache tl_mcache __attribute__((tls_model("initial-exec"))) = UnsetCache();
 
 namespace {
-
-inline void*& Next(void* p) { return *static_cast<void**>(p); }
 
 // How many caches are live (statistics, tests). There is deliberately no list of caches:
 // a thread whose first allocation happens in the last round of pthread key destructors is
@@ -96,9 +95,9 @@ uint32_t ReleaseBatch(proc* p, FreeList& l, uint32_t cls, uint32_t n) {
   void* head = l.head;
   void* last = head;
   uint32_t k = 1;
-  for (; k < n && Next(last) != nullptr; k++) last = Next(last);
-  l.head = Next(last);
-  Next(last) = nullptr;  // the batch travels as a chain of its own
+  for (; k < n && GetNext(last) != nullptr; k++) last = GetNext(last);
+  l.head = GetNext(last);
+  SetNext(last, nullptr);  // the batch travels as a chain of its own
   l.room += k;
   ProcReturn(p, cls, head, k);
   return k;
@@ -110,7 +109,7 @@ void* DeadMalloc(uint32_t cls) {
   FreeList& l = p->lists[cls];
   void* x = l.head;
   if (x != nullptr) {
-    l.head = Next(x);
+    l.head = GetNext(x);
     l.room++;
   } else if (ProcRefill(p, cls, &x, 1) == 0) {
     x = nullptr;
@@ -164,7 +163,7 @@ void* CacheRefill(uint32_t cls) {
     Grow(c, l, cls);
   }
   void* p = l.head;
-  l.head = Next(p);
+  l.head = GetNext(p);
   l.room++;
 #if GORT_CHECKS >= 1
   if (cls != 1) FreeKeyWord(p) = 0;  // malloc.h: the double-free key
@@ -307,7 +306,7 @@ const char* mcache::check() const {
     const FreeList& l = lists[k];
     if (l.room < 1 || l.room > l.max) return "mcache: room(c) is outside 1..max(c)";
     uint32_t n = 0;
-    for (void* p = l.head; p != nullptr; p = *static_cast<void**>(p)) {
+    for (void* p = l.head; p != nullptr; p = GetNext(p)) {
       if (g_pagemap.Class(reinterpret_cast<uintptr_t>(p)) != k)
         return "mcache: an object on list c is not of class c";
       if (g_pagemap.Span(reinterpret_cast<uintptr_t>(p))->owner != this->p->id)

@@ -2,6 +2,7 @@
 #include "alloc/mcentral.h"
 
 #include "alloc/check.h"
+#include "alloc/freelink.h"
 #include "alloc/mheap.h"
 
 namespace gort::alloc {
@@ -9,7 +10,6 @@ namespace gort::alloc {
 constinit mcentral g_mcentral[kNumClasses];
 
 namespace {
-inline void*& Next(void* p) { return *static_cast<void**>(p); }
 }  // namespace
 
 void mcentral::Init(uint8_t cls) {
@@ -89,14 +89,14 @@ uint32_t mcentral::CutFromSpans(void** head, uint32_t n) {
     uint32_t k = 0;
     while (got < n && s->freelist != nullptr) {
       void* p = s->freelist;
-      s->freelist = Next(p);
-      Next(p) = chain;
+      s->freelist = GetNext(p);
+      SetNext(p, chain);
       chain = p;
       got++, k++;
     }
     while (got < n && s->freeindex < s->nelems) {
       void* p = reinterpret_cast<void*>(s->base + uintptr_t(s->freeindex++) * size);
-      Next(p) = chain;
+      SetNext(p, chain);
       chain = p;
       got++, k++;
     }
@@ -115,11 +115,11 @@ void mcentral::ReturnToSpans(void* head, uint32_t n) {
   GORT_ASSERT(head != nullptr && n >= 1, "mcentral::ReturnToSpans: no objects");
   for (uint32_t i = 0; i < n; i++) {
     void* p = head;
-    head = Next(p);
+    head = GetNext(p);
     mspan* s = g_pagemap.Span(reinterpret_cast<uintptr_t>(p));
     GORT_ASSERT(s != nullptr && s->state == SpanState::kSmall && s->cls == cls_,
                 "object returned to the wrong mcentral");
-    Next(p) = s->freelist;
+    SetNext(p, s->freelist);
     s->freelist = p;
     s->allocCount--;
     if (!s->onlist) {
@@ -168,7 +168,7 @@ const char* mcentral::check() const {
   if (nslots_ > maxslots_) return "mcentral: more transfer-cache slots in use than maxslots";
   for (uint32_t i = 0; i < nslots_; i++) {
     void* p = slots_[i];
-    for (uint32_t k = 0; k < batch_; k++, p = Next(p)) {
+    for (uint32_t k = 0; k < batch_; k++, p = GetNext(p)) {
       if (p == nullptr) return "mcentral: a transfer-cache batch is shorter than a batch";
       if (g_pagemap.Class(reinterpret_cast<uintptr_t>(p)) != cls_)
         return "mcentral: a transfer-cache batch holds an object of another class";

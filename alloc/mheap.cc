@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "alloc/check.h"
+#include "alloc/freelink.h"
 #include "alloc/os.h"
 #include "alloc/scavenger.h"
 
@@ -388,7 +389,7 @@ const char* mspan::check() const {
   // then names it) or the list is longer than nelems (a cycle).
   auto length = [&](void* list, const char* stranger, const char* cycle, const char** err) {
     size_t n = 0;
-    for (void* p = list; p != nullptr; p = *static_cast<void**>(p)) {
+    for (void* p = list; p != nullptr; p = GetNext(p)) {
       uintptr_t a = reinterpret_cast<uintptr_t>(p);
       if (a < base || a >= base + nelems * ObjSize() || (a - base) % ObjSize() != 0)
         return *err = stranger, ~size_t{0};

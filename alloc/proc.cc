@@ -3,14 +3,13 @@
 
 #include "alloc/check.h"
 #include "alloc/fixalloc.h"
+#include "alloc/freelink.h"
 #include "alloc/lock.h"
 #include "alloc/mheap.h"
 
 namespace gort::alloc {
 
 namespace {
-
-inline void*& Next(void* p) { return *static_cast<void**>(p); }
 
 // The registry. g_all[id] is written once, under g_lock, before the proc's id can appear in
 // any span; readers of an id found in a span or a page-map entry need no lock.
@@ -69,8 +68,8 @@ void Collect(proc* p) {
     const uint32_t n = uint32_t(w >> mspan::kXCountShift);
     GORT_ASSERT(head != nullptr && tail != nullptr && n >= 1 && n <= s->allocCount,
                 "Collect: a queued span has no remote free, or more than objects out");
-    GORT_ASSERT(Next(tail) == nullptr, "Collect: xtail is not the bottom of the stack");
-    Next(tail) = s->xlist;
+    GORT_ASSERT(GetNext(tail) == nullptr, "Collect: xtail is not the bottom of the stack");
+    SetNext(tail, s->xlist);
     s->xlist = head;
     s->allocCount -= n;
     List(p, s);
@@ -86,9 +85,9 @@ inline uint32_t TakePrefix(void** list, void** chain, uint32_t want) {
   if (first == nullptr || want == 0) return 0;
   void* last = first;
   uint32_t k = 1;
-  for (; k < want && Next(last) != nullptr; k++) last = Next(last);
-  *list = Next(last);
-  Next(last) = *chain;
+  for (; k < want && GetNext(last) != nullptr; k++) last = GetNext(last);
+  *list = GetNext(last);
+  SetNext(last, *chain);
   *chain = first;
   return k;
 }
@@ -158,7 +157,7 @@ uint32_t ProcRefill(proc* p, uint32_t cls, void** head, uint32_t n) {
     k += TakePrefix(&s->freelist, &chain, n - got - k);
     while (got + k < n && s->freeindex < s->nelems) {
       void* x = reinterpret_cast<void*>(s->base + uintptr_t(s->freeindex++) * size);
-      Next(x) = chain;
+      SetNext(x, chain);
       chain = x;
       k++;
     }
@@ -177,12 +176,12 @@ void ProcReturn(proc* p, uint32_t cls, void* head, uint32_t n) {
   GORT_ASSERT(p != nullptr && head != nullptr && n >= 1, "ProcReturn: no proc or no objects");
   for (uint32_t i = 0; i < n; i++) {
     void* x = head;
-    head = Next(x);
+    head = GetNext(x);
     mspan* s = g_pagemap.Span(reinterpret_cast<uintptr_t>(x));
     GORT_ASSERT(s != nullptr && s->state == SpanState::kSmall && s->cls == cls &&
                     s->owner == p->id,
                 "ProcReturn: an object of another class, or of a span another proc owns");
-    Next(x) = s->freelist;
+    SetNext(x, s->freelist);
     s->freelist = x;
     s->allocCount--;
     List(p, s);
@@ -206,7 +205,7 @@ void FreeRemote(mspan* s, void* x) {
   uintptr_t old = s->XFree().load(std::memory_order_relaxed);
   uintptr_t word;
   do {
-    Next(x) = reinterpret_cast<void*>(old & mspan::kXPtrMask);
+    SetNext(x, reinterpret_cast<void*>(old & mspan::kXPtrMask));
     word = ((old & ~(kOne - 1)) + kOne) | reinterpret_cast<uintptr_t>(x) | 1;
   } while (!s->XFree().compare_exchange_weak(old, word, std::memory_order_acq_rel,
                                              std::memory_order_relaxed));

@@ -8,6 +8,9 @@
 #include <malloc.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
+
+#include <cstring>
 
 #include <new>
 #include <string>
@@ -148,7 +151,36 @@ TEST(DoubleFree, ReuseIsNotADoubleFree) {
     free(twice[1]);
   }
 }
+
 #endif
+
+// Free-list links are encoded (alloc/freelink.h): a freed object's first word is not the
+// address of the next free object, and a write after free that puts an address there does
+// not make a later malloc return that address (glibc's tcache would return it).
+alignas(4096) char g_target[4096];
+
+TEST_F(MisuseDeathTest, AForgedFreeListLinkIsNotFollowed) {
+  void* a = malloc(3000);
+  void* b = malloc(3000);
+  free(a);
+  free(b);  // the list: b, then a
+  uintptr_t raw;
+  memcpy(&raw, b, sizeof raw);
+  EXPECT_NE(raw, reinterpret_cast<uintptr_t>(a));
+  auto forge = [b] {
+    const uintptr_t forged = reinterpret_cast<uintptr_t>(g_target);
+    memcpy(b, &forged, sizeof forged);  // the write after free
+    void* x = malloc(3000);
+    void* y = malloc(3000);  // follows the forged word: a wild address, or a crash
+    _exit(x == b && y == g_target ? 3 : 0);
+  };
+  EXPECT_EXIT(forge(), [](int st) { return !(WIFEXITED(st) && WEXITSTATUS(st) == 3); }, "");
+  void* p = malloc(3000);
+  void* q = malloc(3000);
+  EXPECT_TRUE((p == b && q == a) || (p != q)) << "the list itself is intact";
+  free(p);
+  free(q);
+}
 
 }  // namespace
 }  // namespace gort_test
