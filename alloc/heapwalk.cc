@@ -2,8 +2,6 @@
 #include "alloc/heapwalk.h"
 
 #include <errno.h>
-#include <sched.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -87,15 +85,6 @@ uintptr_t FirstStartFrom(const mheap::Region& r, uintptr_t from) {
   return a;
 }
 
-// A lock a signal handler may not wait for (point 4).
-bool TryHard(Lock& l) {
-  for (int i = 0; i < kTryRounds; i++) {
-    if (l.try_lock()) return true;
-    sched_yield();
-  }
-  return false;
-}
-
 }  // namespace
 
 HeapLocks::HeapLocks() {
@@ -112,8 +101,8 @@ bool TryLockHeap() {
 #endif
   int k = 1;
   for (; k < kNumClasses; k++)
-    if (!TryHard(g_mcentral[k].lock)) break;
-  if (k == kNumClasses && TryHard(g_mheap.lock)) return true;
+    if (!g_mcentral[k].lock.try_lock_for(kTryRounds)) break;
+  if (k == kNumClasses && g_mheap.lock.try_lock_for(kTryRounds)) return true;
   while (--k >= 1) g_mcentral[k].lock.unlock();
   return false;
 }
@@ -228,17 +217,7 @@ void HeapmapInit() {
     Print("gort: ignoring GORT_HEAPMAP: the path is too long, or the working directory unknown\n");
     return;
   }
-  if (sig != 0) {
-    struct sigaction sa{};
-    sa.sa_handler = OnSignal;
-    sa.sa_flags = SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(int(sig), &sa, nullptr) != 0) {
-      Print("gort: GORT_HEAPMAP_SIGNAL: cannot handle signal ");
-      PrintDec(sig);
-      Print("\n");
-    }
-  }
+  if (sig != 0) os::HandleSignal(int(sig), OnSignal, "GORT_HEAPMAP_SIGNAL");
 }
 
 void HeapmapAtExit() {

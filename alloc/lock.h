@@ -58,6 +58,15 @@ class Lock {
 #endif
     return true;
   }
+  // try_lock, retried (yielding between tries) a bounded number of times: for a signal
+  // handler, which may wait for another thread's holding but not for its own thread's.
+  bool try_lock_for(int tries) {
+    for (int i = 0; i < tries; i++) {
+      if (try_lock()) return true;
+      sched_yield();
+    }
+    return false;
+  }
   bool held() const { return word_.load(std::memory_order_relaxed) != 0; }
   // After fork() the child owns every lock its parent took in the prepare handler.
   void ResetInChild() {

@@ -128,6 +128,7 @@ void EnsureInit() {
     const bool rate_set = getenv("GORT_PROFILE_RATE") != nullptr;
     if ((path != nullptr && path[0] != '\0') || rate_set)
       ProfileInit(GetOption(kOptProfileRate), path);
+    ProfileInitSignal(GetOption(kOptProfileSignal));
   }
   for (int k = 1; k < kNumClasses; k++) g_mcentral[k].Init(uint8_t(k));
   CacheInitGlobals();

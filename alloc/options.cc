@@ -16,6 +16,7 @@ constinit Option g_options[kNumOptions] = {
     {"GORT_PROFILE_RATE", 524288, 1, uint64_t{1} << 40, 524288},
     {"GORT_HEAPMAP", 0, 0, 0, 0, true, nullptr},
     {"GORT_HEAPMAP_SIGNAL", 0, 0, 64, 0},
+    {"GORT_PROFILE_SIGNAL", 0, 0, 64, 0},
     {"GORT_CHECK", 0, 0, 1, 0},
     {"GORT_VERBOSE", 0, 0, 1, 0},
 };

@@ -20,6 +20,8 @@
 //   GORT_PROFILE     a file: sample a heap profile and write it there at exit (pprof format)
 //   GORT_PROFILE_RATE  mean bytes between heap-profile samples; setting it alone turns
 //                    sampling on for gort_profile_write                         (default 524288)
+//   GORT_PROFILE_SIGNAL  a signal number: each such signal writes the heap profile to
+//                    GORT_PROFILE's path with .1, .2, ... appended; 0: none     (default 0)
 //   GORT_CHECK       1: checked mode (checked.h): interior-pointer frees, double frees of
 //                    every size and writes past the end stop the program        (default 0)
 //   GORT_VERBOSE     1: print every option's value at start-up                  (default 0)
@@ -38,6 +40,7 @@ enum OptionId {
   kOptProfileRate,
   kOptHeapmap,      // a path (text)
   kOptHeapmapSignal,
+  kOptProfileSignal,
   kOptCheck,
   kOptVerbose,
   kNumOptions

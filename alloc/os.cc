@@ -1,6 +1,7 @@
 // os.cc — mmap, madvise and munmap behind os.h.
 #include "alloc/os.h"
 
+#include <signal.h>
 #include <sys/mman.h>
 
 #include "alloc/check.h"
@@ -59,6 +60,19 @@ void* MapMeta(size_t size) {
 }
 
 void Unmap(void* p, size_t size) { munmap(p, size); }
+
+void HandleSignal(int sig, void (*fn)(int), const char* variable) {
+  struct sigaction sa{};
+  sa.sa_handler = fn;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(sig, &sa, nullptr) == 0) return;
+  Print("gort: ");
+  Print(variable);
+  Print(": cannot handle signal ");
+  PrintDec(uint64_t(sig));
+  Print("\n");
+}
 
 bool MovePages(void* from, void* to, size_t size) {
   void* r = mremap(from, size, size, MREMAP_MAYMOVE | MREMAP_FIXED, to);

@@ -30,6 +30,10 @@ void Unmap(void* p, size_t size);
 // page-aligned heap memory. False if the kernel refused (nothing changed then).
 bool MovePages(void* from, void* to, size_t size);
 
+// Installs fn as the handler of signal sig (SA_RESTART); when the kernel refuses, says so on
+// stderr, naming the variable that asked for it.
+void HandleSignal(int sig, void (*fn)(int), const char* variable);
+
 // Counters, for tests and stats: bytes reserved, released calls.
 struct Counters {
   uint64_t reserved;

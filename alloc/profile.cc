@@ -18,6 +18,7 @@
 #include "alloc/lock.h"
 #include "alloc/malloc.h"
 #include "alloc/mheap.h"
+#include "alloc/os.h"
 #include "alloc/span.h"
 
 namespace gort::alloc {
@@ -387,11 +388,16 @@ bool WriteAll(int fd, const uint8_t* p, size_t n) {
   return true;
 }
 
-}  // namespace
 
-bool ProfileWrite(const char* path) {
+// The profile to path; from a signal handler, only if the table's lock is free soon.
+bool Write(const char* path, bool from_signal) {
   if (g_rate == 0 || g_records == nullptr) {
     errno = EINVAL;
+    return false;
+  }
+  // A signal handler must not wait for the lock: the thread it interrupted may hold it.
+  if (from_signal ? !g_lock.try_lock_for(4096) : (g_lock.lock(), false)) {
+    errno = EBUSY;
     return false;
   }
   static Mapping maps[512];  // under g_lock below
@@ -400,7 +406,6 @@ bool ProfileWrite(const char* path) {
   strs.Id("");
   bool ok;
   {
-    LockGuard g(g_lock);
     const int nmaps = ReadMappings(maps, 512);
     // sample_type x4, period_type, period
     const char* types[4][2] = {{"alloc_objects", "count"}, {"alloc_space", "bytes"},
@@ -457,6 +462,7 @@ bool ProfileWrite(const char* path) {
       }
       next_loc += r.depth;
     }
+    g_lock.unlock();
   }
   // period_type space/bytes, period = the sampling rate, time
   tmp.n = 0;
@@ -507,6 +513,41 @@ bool ProfileWrite(const char* path) {
   }
   prof.Free(), tmp.Free(), sample.Free(), strs.out.Free(), gz.Free();
   return ok;
+}
+
+// GORT_PROFILE_SIGNAL's handler: the profile to GORT_PROFILE's path with .1, .2, ...
+std::atomic<uint32_t> g_signal_dumps{0};
+
+void OnSignal(int) {
+  const int saved = errno;
+  char name[4096 + 16];
+  size_t n = 0;
+  for (const char* c = g_path; *c != '\0' && n < 4096; c++) name[n++] = *c;
+  name[n++] = '.';
+  char digits[12];
+  int d = 0;
+  for (uint32_t v = g_signal_dumps.fetch_add(1) + 1; v != 0; v /= 10) digits[d++] = char('0' + v % 10);
+  while (d > 0) name[n++] = digits[--d];
+  name[n] = '\0';
+  if (!Write(name, /*from_signal=*/true)) {
+    Print("gort: heap profile not written to ");
+    Print(name);
+    Print(errno == EBUSY ? ": the profile was busy (its lock is held)\n" : ": the write failed\n");
+  }
+  errno = saved;
+}
+
+}  // namespace
+
+bool ProfileWrite(const char* path) { return Write(path, /*from_signal=*/false); }
+
+void ProfileInitSignal(uint64_t sig) {
+  if (sig == 0) return;
+  if (g_rate == 0 || g_path == nullptr || g_path[0] == '\0') {
+    Print("gort: GORT_PROFILE_SIGNAL needs GORT_PROFILE=path; ignoring it\n");
+    return;
+  }
+  os::HandleSignal(int(sig), OnSignal, "GORT_PROFILE_SIGNAL");
 }
 
 void ProfileAtExit() {

@@ -56,6 +56,9 @@ bool ProfileOn() GORT_HIDDEN;
 void ProfileFree(mspan* s) GORT_HIDDEN;
 // Writes the profile to path; false (errno set) when it cannot.
 bool ProfileWrite(const char* path);
+// Start-up: each signal sig (0: none) writes the profile to path.1, path.2, ... (a handler
+// that gives up, saying so, when the profile's lock stays held).
+void ProfileInitSignal(uint64_t sig);
 // At exit: the profile to GORT_PROFILE's file, if one was named.
 void ProfileAtExit();
 // The table's lock, which the fork handlers (mcache.cc) hold across fork like the others.

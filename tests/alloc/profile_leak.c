@@ -1,5 +1,7 @@
 /* profile_leak.c — a program with one deliberate leak site among noise, for profile_test.sh.
-   It prints the true totals: bytes allocated in all, and bytes still in use at exit. */
+   It prints the true totals: bytes allocated in all, and bytes still in use at exit.
+   With an argument N, it raises signal N after the leak, and again at the end. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,11 +45,14 @@ __attribute__((noinline)) void small_keep(void) {
   }
 }
 
-int main(void) {
+int main(int argc, char** argv) {
+  const int sig = argc > 1 ? atoi(argv[1]) : 0;
   noise(1000, 1);
   leak_site(200000, 320);
+  if (sig != 0) raise(sig);
   small_keep();
   noise(1000, 2);
+  if (sig != 0) raise(sig);
   printf("allocated %llu inuse %llu\n", allocated, inuse);
   return 0;
 }

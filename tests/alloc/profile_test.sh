@@ -6,7 +6,8 @@
 # Runs profile_leak (one leak site among noise) under LD_PRELOAD with GORT_PROFILE, then asks
 # `go tool pprof -top` for the in-use and allocated space. Checks: the leak site is the first
 # function by in-use space; the sampled in-use and allocated totals are within 10% of the
-# true totals the program prints; a GORT_PROFILE that cannot be written is reported.
+# true totals the program prints; GORT_PROFILE_SIGNAL writes numbered profiles; a GORT_PROFILE
+# that cannot be written is reported.
 # Without go the test is skipped (exit 77): CI installs golang-go.
 set -euo pipefail
 lib=$1 prog=$2
@@ -40,6 +41,20 @@ within() { awk -v g="$1" -v w="$2" 'BEGIN { d = g - w; if (d < 0) d = -d; exit !
 within "$got_inuse" "$want_inuse" || fail "in-use total $got_inuse, true $want_inuse (> 10% off)"
 within "$got_alloc" "$want_alloc" || fail "allocated total $got_alloc, true $want_alloc (> 10% off)"
 echo "in use: sampled $got_inuse, true $want_inuse; allocated: sampled $got_alloc, true $want_alloc"
+
+# GORT_PROFILE_SIGNAL: each signal writes path.1, path.2, ...; the first came right after the
+# leak, so the leak site leads it too; the program's output is unchanged.
+rm -f "$work/heap.pb.gz"
+out=$(GORT_PROFILE="$work/heap.pb.gz" GORT_PROFILE_RATE=65536 GORT_PROFILE_SIGNAL=10 \
+      LD_PRELOAD="$lib" "$prog" 10 2>"$work/err")
+[[ "$out" == "$truth" ]] || fail "the program's output changed under GORT_PROFILE_SIGNAL: $out"
+[[ -s "$work/heap.pb.gz.1" && -s "$work/heap.pb.gz.2" && -s "$work/heap.pb.gz" ]] ||
+  fail "GORT_PROFILE_SIGNAL: no .1 and .2 profiles beside the one at exit: $(ls "$work") $(cat "$work/err")"
+first=$(go tool pprof -top -sample_index=inuse_space "$prog" "$work/heap.pb.gz.1" 2>/dev/null |
+        awk '/flat%/ {getline; print $6; exit}')
+[[ "$first" == "leak_site" ]] || fail "the profile taken on the signal leads with '$first'"
+[[ ! -s "$work/err" ]] || fail "GORT_PROFILE_SIGNAL: stderr: $(cat "$work/err")"
+echo "GORT_PROFILE_SIGNAL: heap.pb.gz.1 and .2 written; .1 leads with leak_site"
 
 # A path that cannot be written: the program runs as ever, and says why there is no profile.
 out=$(GORT_PROFILE="$work/no/such/dir/heap.pb.gz" LD_PRELOAD="$lib" "$prog" 2>"$work/err")

@@ -4,7 +4,7 @@
 #
 #   real_programs.sh CASE LIBGORT_SO SOURCE_DIR
 #
-# CASE: python git sort (small), and the heavier set of issue 17: pytests (CPython's own test
+# CASE: python (also in checked mode) git sort (small), and the heavier set of issue 17: pytests (CPython's own test
 # suite), gxx (g++ building a real project with make -j2), perl, sqlite, gitgc (git gc on a
 # clone of this repository with generated history). Each runs the same work twice, plain and
 # preloaded, and compares stdout byte for byte. A program that is not installed skips the case
@@ -75,6 +75,9 @@ python)
   export PYTHONMALLOC=malloc PYTHONHASHSEED=0 PYTHONDONTWRITEBYTECODE=1
   run python "$py" "$src/churn.py"
   same python
+  # Again in checked mode (GORT_CHECK=1): no false alarm, the same output.
+  GORT_CHECK=1 run python_checked "$py" "$src/churn.py"
+  same python_checked
   ;;
 
 git)
