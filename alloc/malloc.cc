@@ -104,6 +104,11 @@ void CheckDoubleFree(void* p, uint32_t cls) {
   }
 }
 
+void FreeKeyFound(void* p, uint32_t cls) {
+  CheckDoubleFree(p, cls);  // returns only when p is on none of the lists: user data
+  PushFree(p, cls);
+}
+
 void EnsureInit() {
   if (GORT_LIKELY(g_init.load(std::memory_order_acquire) == 2)) return;
   LockGuard g(g_init_lock);
