@@ -5,13 +5,14 @@
 
 #include <set>
 
+#include "alloc/freelink.h"
 #include "alloc/malloc.h"
 #include "alloc/mheap.h"
 
 namespace gort::alloc {
 namespace {
 
-void* Next(void* p) { return *static_cast<void**>(p); }
+void* Next(void* p) { return GetNext(p); }  // links are encoded (freelink.h)
 
 std::set<void*> Collect(void* head, uint32_t n) {
   std::set<void*> s;
@@ -96,9 +97,9 @@ TEST(MCentral, CheckNamesTheBrokenInvariant) {
   ASSERT_STREQ(c.check(), "");
   void* last = batch;
   for (uint32_t k = 1; k < n; k++) last = Next(last);
-  *static_cast<void**>(last) = one;
+  SetNext(last, one);
   EXPECT_STREQ(c.check(), "mcentral: a transfer-cache batch is longer than a batch");
-  *static_cast<void**>(last) = nullptr;
+  SetNext(last, nullptr);
   EXPECT_STREQ(c.check(), "");
   c.InsertRange(one, 1);
   EXPECT_STREQ(c.check(), "");
