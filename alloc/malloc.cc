@@ -77,11 +77,13 @@ void* MoveLarge(mspan* s, size_t size) {
 // A large request: a span of its own. align is a power of two.
 mspan* AllocLarge(size_t size, size_t align) {
   GORT_ASSERT(align != 0 && (align & (align - 1)) == 0, "AllocLarge: align is not a power of two");
-  EnsureInit();
   if (size > kMaxRequest || align > kMaxRequest) return nullptr;
-  size_t ap = align > kPageSize ? align >> kPageShift : 1;
-  mspan* s = ap == 1 ? CacheTakeLarge(PagesFor(size)) : nullptr;
-  if (s == nullptr) s = g_mheap.AllocSpan(PagesFor(size), ap, SpanState::kLarge, 0);
+  const size_t ap = align > kPageSize ? align >> kPageShift : 1;
+  mspan* s = ap == 1 ? CacheTakeLarge(PagesFor(size)) : nullptr;  // a parked span: heap is up
+  if (s == nullptr) {
+    EnsureInit();
+    s = g_mheap.AllocSpan(PagesFor(size), ap, SpanState::kLarge, 0);
+  }
   if (s != nullptr) s->reqsize = size;
   return s;
 }

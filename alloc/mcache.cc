@@ -32,8 +32,7 @@ std::atomic<uint64_t> g_parked{0};  // bytes of large spans parked in thread cac
 // when the two differ by more than kParkedSlack.
 void PublishParked(mcache* c, bool exact) {
   const uint64_t d = c->large_bytes - c->large_published;  // modulo 2^64: a signed difference
-  const bool far = d + mcache::kParkedSlack > 2 * mcache::kParkedSlack;
-  if (exact ? d != 0 : far) {
+  if (exact ? d != 0 : ParkedCountFar(c)) {
     g_parked.fetch_add(d, std::memory_order_relaxed);
     c->large_published = c->large_bytes;
   }
@@ -207,7 +206,9 @@ void CacheReleaseAll(mcache* c) {
   }
 }
 
-mspan* CacheTakeLarge(size_t npages) {
+void CachePublishParked(mcache* c) { PublishParked(c, /*exact=*/false); }
+
+mspan* CacheTakeLargeScan(size_t npages) {
   mcache* c = &tl_mcache;
   GORT_ASSERT(npages > kMaxSmallSize / kPageSize,
               "CacheTakeLarge: a request a size class would serve reached the large path");
@@ -225,7 +226,7 @@ mspan* CacheTakeLarge(size_t npages) {
   return nullptr;
 }
 
-bool CachePutLarge(mspan* s) {
+bool CachePutLargeSlow(mspan* s) {
   mcache* c = &tl_mcache;
   GORT_ASSERT(s != nullptr && s->state == SpanState::kLarge,
               "CachePutLarge: the span is not a large span in use");

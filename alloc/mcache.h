@@ -38,6 +38,7 @@
 
 #include "alloc/config.h"
 #include "alloc/sizeclasses.h"
+#include "alloc/span.h"
 
 namespace gort::alloc {
 
@@ -95,8 +96,44 @@ extern constinit thread_local mcache tl_mcache __attribute__((tls_model("initial
 void* CacheRefill(uint32_t cls) GORT_HIDDEN;  // list cls is empty: refill it, return one object
 void CacheFlush(uint32_t cls) GORT_HIDDEN;    // list cls has no room left: give back a batch
 void CacheReleaseAll(mcache* c) GORT_HIDDEN;  // every list back to its spans, empty spans to mheap
-mspan* CacheTakeLarge(size_t npages) GORT_HIDDEN;  // a parked span of exactly npages, or null
-bool CachePutLarge(mspan* s) GORT_HIDDEN;         // parks a freed large span; false: no room
+// Parked large spans: the inline paths below serve the top slot (the span parked last) and a
+// cache with room; the out-of-line ones the rest.
+mspan* CacheTakeLargeScan(size_t npages) GORT_HIDDEN;  // the other slots, newest first
+bool CachePutLargeSlow(mspan* s) GORT_HIDDEN;  // an unset cache (set up), or no room (evicts)
+void CachePublishParked(mcache* c) GORT_HIDDEN;  // the global parked count is kParkedSlack off
+
+GORT_INLINE bool ParkedCountFar(const mcache* c) {
+  const uint64_t d = c->large_bytes - c->large_published;  // modulo 2^64: a signed difference
+  return d + mcache::kParkedSlack > 2 * mcache::kParkedSlack;
+}
+
+// A parked span of exactly npages, in state kLarge, or null.
+GORT_INLINE mspan* CacheTakeLarge(size_t npages) {
+  mcache* c = &tl_mcache;
+  if (c->nlarge == 0) return nullptr;
+  mspan* s = c->large[c->nlarge - 1];
+  if (GORT_UNLIKELY(s->npages != npages)) return CacheTakeLargeScan(npages);
+  c->nlarge--;
+  c->large_bytes -= s->bytes();
+  if (GORT_UNLIKELY(ParkedCountFar(c))) CachePublishParked(c);
+  s->state = SpanState::kLarge;
+  return s;
+}
+
+// Parks a freed large span (state kLarge); false when the cache has no room for it.
+GORT_INLINE bool CachePutLarge(mspan* s) {
+  mcache* c = &tl_mcache;
+  const size_t bytes = s->bytes();
+  if (GORT_UNLIKELY(c->state != kCacheActive || c->nlarge == mcache::kLargeSlots ||
+                    c->large_bytes + bytes > mcache::kLargeBytes))
+    return CachePutLargeSlow(s);
+  s->state = SpanState::kCached;
+  s->zeroed = false;
+  c->large[c->nlarge++] = s;
+  c->large_bytes += bytes;
+  if (GORT_UNLIKELY(ParkedCountFar(c))) CachePublishParked(c);
+  return true;
+}
 void CacheForkPrepare() GORT_HIDDEN;
 void CacheForkParent() GORT_HIDDEN;
 void CacheForkChild() GORT_HIDDEN;
