@@ -273,9 +273,14 @@ void map<K, V, H, E>::free_table(bucket* arr, size_t nmain, bucket_list& ovf,
           else if (keys_alive && (t == kEvacuatedX || t == kEvacuatedY)) b->key(i)->~K();
         }
   }
-  for (bucket* o : ovf) runtime::deallocate(o);
+  if constexpr (maps::defers_frees<H>) {
+    for (bucket* o : ovf) H::retire_array(o);
+    if (arr != nullptr) H::retire_array(arr);
+  } else {
+    for (bucket* o : ovf) runtime::deallocate(o);
+    runtime::deallocate(arr);
+  }
   ovf.clear();
-  runtime::deallocate(arr);
 }
 
 template <class K, class V, class H, class E>

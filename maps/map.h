@@ -107,6 +107,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -234,6 +235,13 @@ template <>
 struct equal_to<std::string> : std::equal_to<> {};
 template <>
 struct equal_to<std::string_view> : std::equal_to<> {};
+
+namespace maps {
+// A hasher may ask its map to hand the arrays it frees to H::retire_array(p) (which frees
+// them once no optimistic reader can hold them; sharded_map.h) instead of freeing them.
+template <class H>
+concept defers_frees = requires(void* p) { H::retire_array(p); };
+}  // namespace maps
 
 template <class K, class V, class Hash = gort::hash<K>, class Eq = gort::equal_to<K>>
 class map {
@@ -410,6 +418,11 @@ class map {
   }
 
   // ---- For containers built of maps (sharded_map.h) -------------------------------------
+  // A chain longer than this is no chain peek_hashed trusts (a grow starts long before).
+  static constexpr int kMaxPeekChain = 64;
+  static uint64_t load_word(const uint8_t* p) {
+    return __atomic_load_n(reinterpret_cast<const uint64_t*>(p), __ATOMIC_RELAXED);
+  }
   // lookup, try_emplace and erase with k's hash h supplied by the caller, who has computed it
   // already (to choose a shard), so that k is hashed once. k is a K, or a key-like Q when
   // Hash and Eq are transparent. Precondition: h is the hash this map computes for k; a
@@ -419,6 +432,50 @@ class map {
   V* lookup_hashed(uint64_t h, const key_arg<Q>& k) {
     GORT_ASSERT(h == hash_of(k), "map: lookup_hashed: h is not the map's hash of k");
     return search<V*>(k, h, [](bucket* b, uint64_t lane) { return b->val_at_lane(lane); });
+  }
+
+  // An optimistic lookup, for a reader that holds no lock while a writer may run (the
+  // seqlock readers of sharded_map.h): k's value copied to *out (1), k absent (0), or no
+  // answer (-1: a write or a grow in progress, a header the writer tore, a chain longer than
+  // any the map makes). Every read may see a write half done; the caller validates whatever
+  // comes back afterwards. valid() runs once the table's header has been read and before any
+  // bucket is: false gives -1, so that the array and mask used are ones no write tore.
+  // Only for maps whose freed arrays outlive such readers (the hasher's kDeferFrees) and
+  // whose keys and values can be read while written: peekable() says so.
+  static constexpr bool peekable() {
+    return maps::defers_frees<Hash> && (std::is_integral_v<K> || std::is_pointer_v<K>) &&
+           sizeof(K) <= 8 && std::is_same_v<Eq, gort::equal_to<K>> &&
+           std::is_trivially_copyable_v<V>;
+  }
+  template <class Valid>
+  int peek_hashed(uint64_t h, K k, V* out, Valid valid) const {
+    static_assert(peekable());
+    const uint8_t f = flags_.load(std::memory_order_relaxed);
+    bucket* const arr = __atomic_load_n(&buckets_, __ATOMIC_RELAXED);
+    const uint64_t mask = __atomic_load_n(&mask_, __ATOMIC_RELAXED);
+    const uint64_t* const tops = __atomic_load_n(&tops_, __ATOMIC_RELAXED);
+    if ((f & (maps::kHashWriting | maps::kGrowing)) || !valid()) return -1;
+    const size_t j = h & mask;
+    bucket* b = arr + j;
+    b->prefetch();
+    uint64_t th = (f & maps::kNoMirror) || tops == nullptr
+                      ? load_word(b->tophash)
+                      : __atomic_load_n(tops + j, __ATOMIC_RELAXED);
+    const uint64_t w = maps::kTopSpread.w[h >> 56];
+    for (int n = 0; n < kMaxPeekChain; n++) {
+      const auto* bytes = reinterpret_cast<const uint8_t*>(&th);
+      for (const uint64_t lane : maps::group(bytes).match_lanes(w)) {
+        if (__atomic_load_n(b->key_at_lane(lane), __ATOMIC_RELAXED) == k) {
+          std::memcpy(static_cast<void*>(out), b->val_at_lane(lane), sizeof(V));
+          return 1;
+        }
+      }
+      if (bytes[maps::kBucketCnt - 1] == maps::kEmptyRest) return 0;
+      b = __atomic_load_n(&b->overflow, __ATOMIC_RELAXED);
+      if (b == nullptr) return 0;
+      th = load_word(b->tophash);
+    }
+    return -1;
   }
   template <class KK, class... Args>
   std::pair<iterator, bool> try_emplace_hashed(uint64_t h, KK&& k, Args&&... args) {

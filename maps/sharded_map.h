@@ -5,7 +5,9 @@
 // A request (get, set, del, compute, upsert, load_or_store, load_and_delete):
 //   1. hash the key, once: h = Hash(k) with the sharded map's seed;
 //   2. pick the shard: the top log2(N) bits of h x kShardMul (below: "Shard bits");
-//   3. take the shard's lock: shared for get when Lock has lock_shared, exclusive otherwise.
+//   3. a get or contains of an integer key first reads without the lock (below: "Optimistic
+//      reads") and is done unless a writer was in the shard; otherwise take the shard's lock:
+//      shared for get when Lock has lock_shared, exclusive otherwise.
 //      The lock is tried first; a failed try is a contended acquisition, which the out-of-line
 //      path times and counts (below: "Counters") before it blocks;
 //   4. run the inner map's operation with h precomputed (map::lookup_hashed,
@@ -60,7 +62,37 @@
 // (reader_slots.h) instead of its word, so that a read writes no line another CPU uses; the
 // price is paid by writers, which wait for every CPU's slot of their shard to drain. It wins
 // where reads dominate and loses where writes are frequent (the concurrent section of the
-// report has the crossing), so it is a choice, not the default.
+// report has the crossing), so it is a choice, not the default. Where reads are optimistic
+// (below), readers take a lock only when a writer is in their shard, and the lock kind
+// matters mostly for writes.
+//
+// Optimistic reads (a seqlock). When K is an integer or a pointer compared with ==, and V
+// is trivially copyable (maps::optimistic_reads), get and contains take no lock and write
+// no line another thread reads:
+//   writer  under the exclusive lock, makes the shard's seq odd before it changes the map
+//           (a relaxed store, then a release fence) and even again after (a release store);
+//   reader  enters a reclamation read section (reclaim.h: two plain stores, no fence), reads
+//           seq (acquire); odd: a writer is inside, take the lock. Then reads the map's
+//           header, checks seq again, and only then its buckets (map::peek_hashed, relaxed
+//           loads; the key compared, the value copied out); a final acquire fence and a
+//           third read of seq accept the answer only when seq never moved. Any other
+//           outcome — a write or grow in progress, seq moved, a chain longer than any the
+//           map builds — falls back to the locked read.
+// Why it is safe. A copy made while a write was under way may be torn, or come from a slot
+// another key took over; seq then moved (or was odd), and the copy is discarded. The
+// header is checked before any bucket is read, so the bucket array and mask used belong
+// together. The memory read cannot have been freed: the inner maps hand the arrays and
+// overflow buckets they drop to the reclaimer instead of freeing them (maps::deferring, a
+// hasher trait map.h honours), which frees them only after every read section open at the
+// time has ended. Keys and values are read with plain-width loads (integers, a memcpy of a
+// trivially copyable V) whose torn results are never used.
+// Linearizability: an accepted read saw the map between two writes of its shard, as a locked
+// read would have; its point is any instant between its two reads of seq.
+// The C++ model calls the reads that overlap a write data races even though their results
+// are thrown away; ThreadSanitizer would report them, so a TSan build reads under the lock
+// (the tsan preset tests the locking protocol, the other builds this one; the test
+// ShardedMapThreads.OptimisticReadsSeeOnlyWholeValues fails when the validation is removed).
+// Cost: writers pay two stores on a line they hold anyway; reads pay nothing on the lock.
 //
 // Consistency. Each operation on a key is atomic: it runs whole under its shard's lock, so
 // the operations on one key are linearizable, and so are those on keys of one shard.
@@ -95,7 +127,9 @@
 // shards_, mask_, shift_ and hash_ are immutable after construction.
 //
 // Memory: the shard array from runtime::allocate, the maps' buckets from the runtime as
-// every gort::map's, range's copies through runtime::allocator. A child of fork() must not
+// every gort::map's (with optimistic reads, freed through the reclaimer: an array dropped by
+// a grow lives on until the read sections open at the time end), range's copies through
+// runtime::allocator. A child of fork() must not
 // use a sharded_map another thread of the parent was writing.
 #pragma once
 
@@ -120,6 +154,7 @@
 #include "alloc/runtime.h"
 #include "maps/map.h"
 #include "maps/reader_slots.h"
+#include "maps/reclaim.h"
 #include "maps/rwlock.h"
 
 namespace gort {
@@ -166,6 +201,34 @@ struct shard_hash<Hash, true> : shard_hash<Hash, false> {
   using is_transparent = void;
 };
 
+// The inner maps' hasher when gets read optimistically: their freed arrays go through the
+// reclaimer (reclaim.h), so that a reader inside a read section never reads freed memory.
+template <class Base>
+struct deferring : Base {
+  using Base::Base;
+  static void retire_array(void* p) { reclaim::retire(p, runtime::deallocate); }
+};
+
+// Whether a sharded_map of these types reads without locks (see "Optimistic reads"): keys a
+// reader may compare while a writer stores them (integers, pointers, with ==), values it may
+// copy while one is stored (trivially copyable). Never under ThreadSanitizer, which would
+// see the reads that a write can overlap (and that the sequence number then discards).
+#if defined(__SANITIZE_THREAD__)
+inline constexpr bool kOptimisticBuild = false;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+inline constexpr bool kOptimisticBuild = false;
+#else
+inline constexpr bool kOptimisticBuild = true;
+#endif
+#else
+inline constexpr bool kOptimisticBuild = true;
+#endif
+template <class K, class V, class Eq>
+inline constexpr bool optimistic_reads = kOptimisticBuild &&
+    (std::is_integral_v<K> || std::is_pointer_v<K>) && sizeof(K) <= 8 &&
+    std::is_same_v<Eq, gort::equal_to<K>> && std::is_trivially_copyable_v<V>;
+
 // The CPUs this process may run on (its affinity mask), at least 1.
 inline size_t usable_cpus() {
   cpu_set_t set;
@@ -189,8 +252,11 @@ inline thread_local const void* tl_callback_map = nullptr;
 template <class K, class V, class Hash = gort::hash<K>, class Eq = gort::equal_to<K>,
           class Lock = gort::rwlock, maps::lock_stats Stats = maps::lock_stats::waits>
 class sharded_map {
-  using shard_hasher = maps::shard_hash<Hash>;
+  static constexpr bool kOptimistic = maps::optimistic_reads<K, V, Eq>;
+  using shard_hasher = std::conditional_t<kOptimistic, maps::deferring<maps::shard_hash<Hash>>,
+                                          maps::shard_hash<Hash>>;
   using inner_map = gort::map<K, V, shard_hasher, Eq>;
+  static_assert(inner_map::peekable() == kOptimistic);
   static constexpr bool kShared = maps::shared_lockable<Lock>;
   static constexpr bool kCountAll = Stats == maps::lock_stats::all;
   static constexpr bool kSlotted = std::is_same_v<Lock, slotted_rwlock>;
@@ -200,6 +266,8 @@ class sharded_map {
   using mapped_type = V;
   using lock_type = Lock;
   using inner_map_type = inner_map;
+  // Whether get and contains read without taking the shard's lock (see "Optimistic reads").
+  static constexpr bool reads_without_locks = kOptimistic;
   template <class Q>
   using key_arg = typename inner_map::template key_arg<Q>;
 
@@ -221,6 +289,12 @@ class sharded_map {
   std::optional<V> get(const key_arg<Q>& k) const {
     const uint64_t h = hash_of(k);
     shard& s = shard_for(h);
+    if constexpr (kOptimistic) {
+      alignas(V) unsigned char buf[sizeof(V)];
+      const int r = peek(s, h, k, reinterpret_cast<V*>(buf));
+      if (r >= 0) [[likely]]
+        return r ? std::optional<V>(*std::launder(reinterpret_cast<V*>(buf))) : std::nullopt;
+    }
     read_guard g(this, s);
     const V* v = s.m.template lookup_hashed<Q>(h, k);
     return v ? std::optional<V>(*v) : std::nullopt;
@@ -229,6 +303,11 @@ class sharded_map {
   bool contains(const key_arg<Q>& k) const {
     const uint64_t h = hash_of(k);
     shard& s = shard_for(h);
+    if constexpr (kOptimistic) {
+      alignas(V) unsigned char buf[sizeof(V)];
+      const int r = peek(s, h, k, reinterpret_cast<V*>(buf));
+      if (r >= 0) [[likely]] return r == 1;
+    }
     read_guard g(this, s);
     return s.m.template lookup_hashed<Q>(h, k) != nullptr;
   }
@@ -301,6 +380,7 @@ class sharded_map {
   struct alignas(maps::kShardAlign) shard {
     explicit shard(const shard_hasher& h) : m(h) {}
     Lock lock;
+    std::atomic<uint32_t> seq{0};  // odd while a writer changes m (optimistic reads)
     std::atomic<size_t> count{0};  // m.len(), stored by writers under the lock (S2)
     std::atomic<uint64_t> acquisitions{0};
     std::atomic<uint64_t> contended{0};
@@ -334,6 +414,10 @@ class sharded_map {
           const size_t i = static_cast<size_t>(&s - owner->shards_);
           if (!owner->slots_.drained(i)) [[unlikely]] drain_contended(owner->slots_, i, s);
         }
+        if constexpr (kOptimistic && !Shared) {  // odd before any change to m is made
+          s_.seq.store(s_.seq.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+          std::atomic_thread_fence(std::memory_order_release);
+        }
       }
     }
     ~guard() {
@@ -347,6 +431,8 @@ class sharded_map {
         s_.lock.unlock_shared();
       } else {
         s_.count.store(s_.m.len(), std::memory_order_relaxed);
+        if constexpr (kOptimistic)  // even again, after every change to m
+          s_.seq.store(s_.seq.load(std::memory_order_relaxed) + 1, std::memory_order_release);
         s_.lock.unlock();
       }
     }
@@ -381,6 +467,20 @@ class sharded_map {
       s.acquisitions.store(s.acquisitions.load(std::memory_order_relaxed) + 1,
                            std::memory_order_relaxed);
     }
+  }
+
+  // An optimistic read of k in s (see "Optimistic reads"): 1 (its value in *out), 0 (absent),
+  // or -1 (a writer was there: take the lock).
+  static int peek(shard& s, uint64_t h, K k, V* out) {
+    maps::reclaim::read_section section;
+    const uint32_t v = s.seq.load(std::memory_order_acquire);
+    if (v & 1) return -1;
+    auto unchanged = [&] {
+      std::atomic_thread_fence(std::memory_order_acquire);
+      return s.seq.load(std::memory_order_relaxed) == v;
+    };
+    const int r = s.m.peek_hashed(h, k, out, unchanged);
+    return r >= 0 && unchanged() ? r : -1;
   }
 
   // Runs fn(key, h, shard) under the shard's write lock, with k as a K (or a key-like Q when

@@ -10,10 +10,12 @@
 //   cuckoo                libcuckoo::cuckoohash_map (libcuckoo-dev)
 //   boost                 boost::concurrent_flat_map (Boost 1.83)
 //   sharded_mutex.S       gort::sharded_map with S shards, Lock = std::mutex
-//   sharded_rw.S          gort::sharded_map with S shards, Lock = gort::rwlock (readers count
-//                         themselves in the lock word)
-//   sharded_slots.S       gort::sharded_map with S shards, Lock = gort::slotted_rwlock (its
-//                         default: readers count themselves in per-CPU slots)
+//   sharded_rw.S          gort::sharded_map with S shards, Lock = gort::rwlock
+//   sharded_slots.S       gort::sharded_map with S shards, Lock = gort::slotted_rwlock (readers
+//                         that take the lock count themselves in per-CPU slots)
+//                         With these uint64 keys, gets read without the lock while no writer
+//                         is in their shard (sharded_map.h, "Optimistic reads"): the lock kind
+//                         matters for writes, and for the reads a writer sends to the lock.
 //   sync_map              gort::sync_map (Go's sync.Map)
 // The gort rows are compiled only when maps/sharded_map.h and maps/sync_map.h exist. Built with
 // GORT_CBENCH_STANDIN defined and the headers absent, stand-ins below take their place so the

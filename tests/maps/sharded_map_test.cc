@@ -6,6 +6,9 @@
 //                        snapshots, the spread of keys over shards and inside each shard,
 //                        the lock counters with and without contention
 //   ShardedMap.*         the rest: construction, hashing each key once, heterogeneous keys
+//   ShardedMapThreads.OptimisticReads*  gets without the lock (integer keys) racing writers
+//                        that grow the inner maps and delete: every answer is one the
+//                        map held (under ASan, no read of a freed array)
 //   ShardedMapDeathTest  a callback that calls into its own map (debug tiers)
 //   RwLock*              the lock alone: exclusion, sharing, writer preference, sleeping,
 //                        misuse
@@ -470,8 +473,10 @@ TEST(ShardedMap, KeysSpreadWithAWeakHash) {
 
 TYPED_TEST(ShardedMapTest, NoContentionCountsNothing) {
   auto m = this->make();
+  // A get that reads without the lock (uncontended, optimistic) acquires nothing.
+  constexpr bool kLockFreeGets = std::remove_reference_t<decltype(*m)>::reads_without_locks;
   size_t ops = 0;
-  for (uint64_t i = 0; i < 1000; i++, ops += 3) {
+  for (uint64_t i = 0; i < 1000; i++, ops += kLockFreeGets ? 2 : 3) {
     m->set(this->key(i), i);
     m->get(this->key(i / 2));
     m->compute(this->key(i), [](const uint64_t* p) { return some(*p + 1); });
@@ -592,6 +597,67 @@ struct counting_hash {
 
 // Each operation hashes its key once: the inner map takes the sharded map's hash. (8 keys
 // never make a map grow, so no evacuation hashes keys either.)
+// Which maps read without locks (see sharded_map.h, "Optimistic reads").
+struct point {
+  int x, y;
+};
+TEST(ShardedMap, OptimisticReadsForIntegerKeysAndPlainValues) {
+#if defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "ThreadSanitizer builds read under the lock";
+#else
+  EXPECT_TRUE((sharded_map<uint64_t, uint64_t>::reads_without_locks));
+  EXPECT_TRUE((sharded_map<int32_t, point, gort::hash<int32_t>,
+                           gort::equal_to<int32_t>, std::mutex>::reads_without_locks));
+  EXPECT_FALSE((sharded_map<std::string, uint64_t>::reads_without_locks));
+  EXPECT_FALSE((sharded_map<uint64_t, std::string>::reads_without_locks));
+  EXPECT_FALSE((sharded_map<uint64_t, std::pair<int, int>>::reads_without_locks));  // not trivially copyable
+#endif
+}
+
+// Readers look up keys while a writer inserts (growing the inner maps, which retires their
+// arrays), overwrites and deletes. A value is eight words, each the same version (the key
+// times 4 plus the round), stored one after the other: a value copied while a write was
+// half done, or from a slot another key took over, shows.
+struct eight_words {
+  uint64_t w[8];
+  bool whole() const {
+    for (uint64_t x : w)
+      if (x != w[0]) return false;
+    return true;
+  }
+};
+TEST(ShardedMapThreads, OptimisticReadsSeeOnlyWholeValues) {
+  sharded_map<uint64_t, eight_words> m(4);
+  constexpr uint64_t kKeys = 20000;
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> bad{0}, hits{0};
+  auto reader = [&](uint64_t seed) {
+    splitmix r{seed};
+    while (!stop.load(std::memory_order_relaxed)) {
+      const uint64_t k = r.next() % kKeys;
+      const std::optional<eight_words> w = m.get(k);
+      if (!w) continue;
+      hits.fetch_add(1, std::memory_order_relaxed);
+      if (!w->whole() || w->w[0] / 4 != k) bad.fetch_add(1, std::memory_order_relaxed);
+    }
+  };
+  std::thread r1(reader, 1), r2(reader, 2);
+  splitmix w{3};
+  for (uint64_t round = 0; round < 40; round++) {
+    for (uint64_t k = 0; k < kKeys; k++) {
+      const uint64_t v = k * 4 + round % 4;
+      m.set(k, eight_words{{v, v, v, v, v, v, v, v}});
+    }
+    for (int i = 0; i < 5000; i++) m.del(w.next() % kKeys);
+  }
+  stop = true;
+  r1.join();
+  r2.join();
+  EXPECT_EQ(bad.load(), 0u);
+  EXPECT_GT(hits.load(), 0u);
+  EXPECT_EQ(m.check(), "");
+}
+
 TEST(ShardedMap, HashesEachKeyOnce) {
   if (GORT_CHECKS >= 2) GTEST_SKIP() << "the debug tiers hash again to check the hash";
   sharded_map<uint64_t, uint64_t, counting_hash> m(4);
