@@ -379,13 +379,15 @@ class sharded_map {
  private:
   struct alignas(maps::kShardAlign) shard {
     explicit shard(const shard_hasher& h) : m(h) {}
+    // The lock, seq and the map's hot fields (map.h) share the first line, which every
+    // operation reads; the counters, touched on contention, come after the map.
     Lock lock;
     std::atomic<uint32_t> seq{0};  // odd while a writer changes m (optimistic reads)
     std::atomic<size_t> count{0};  // m.len(), stored by writers under the lock (S2)
+    inner_map m;
     std::atomic<uint64_t> acquisitions{0};
     std::atomic<uint64_t> contended{0};
     std::atomic<uint64_t> wait_ns{0};
-    inner_map m;
   };
   static_assert(sizeof(shard) % maps::kShardAlign == 0);
 
