@@ -198,7 +198,8 @@ mspan* SampleSpan(size_t size, size_t room) {
   if (g_self_hi != 0) {
     while (skip < n && pcs[skip] >= g_self_lo && pcs[skip] < g_self_hi) skip++;
   } else {
-    skip = n < 2 ? n : 2;  // MallocSampled and malloc's own frame
+    skip = n < 3 ? n : 3;  // SampleSpan, MallocSampled and malloc's own frame (checked mode
+                           // has two more, left in the stack)
   }
   n -= skip;
   if (n > kMaxDepth) n = kMaxDepth;

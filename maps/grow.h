@@ -262,7 +262,7 @@ void map<K, V, H, E>::retire_or_free(bucket* arr, size_t nmain, bucket_list&& ov
 // Destroys what the chains of an array still hold (I2), then frees it all.
 template <class K, class V, class H, class E>
 void map<K, V, H, E>::free_table(bucket* arr, size_t nmain, bucket_list& ovf,
-                                 bool keys_alive) {
+                                 bool keys_alive, bool later) {
   using namespace maps;
   if constexpr (!std::is_trivially_destructible_v<K> || !std::is_trivially_destructible_v<V>) {
     for (size_t j = 0; j < nmain; j++)
@@ -274,21 +274,24 @@ void map<K, V, H, E>::free_table(bucket* arr, size_t nmain, bucket_list& ovf,
         }
   }
   if constexpr (maps::defers_frees<H>) {
-    for (bucket* o : ovf) H::retire_array(o);
-    if (arr != nullptr) H::retire_array(arr);
-  } else {
-    for (bucket* o : ovf) runtime::deallocate(o);
-    runtime::deallocate(arr);
+    if (later) {  // an optimistic reader may still be reading them (sharded_map.h)
+      for (bucket* o : ovf) H::retire_array(o);
+      if (arr != nullptr) H::retire_array(arr);
+      ovf.clear();
+      return;
+    }
   }
+  for (bucket* o : ovf) runtime::deallocate(o);
   ovf.clear();
+  runtime::deallocate(arr);
 }
 
 template <class K, class V, class H, class E>
 void map<K, V, H, E>::release_all() {
   if (growing()) end_grow();
-  for (retired& r : retired_) free_table(r.arr, r.nmain, r.ovf, r.keys_alive);
+  for (retired& r : retired_) free_table(r.arr, r.nmain, r.ovf, r.keys_alive, false);
   retired_.clear();
-  if (nalloc_ != 0) free_table(buckets_, size_t{1} << B_, overflow_, false);
+  if (nalloc_ != 0) free_table(buckets_, size_t{1} << B_, overflow_, false, false);
   buckets_ = empty_bucket();
   set_tops(nullptr);
   nalloc_ = 0;

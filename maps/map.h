@@ -659,7 +659,11 @@ class map {
   void incr_noverflow();
   bucket* make_bucket_array(uint8_t b, size_t& nalloc);
   void install_table(bucket* arr, uint8_t b, size_t nalloc);
-  void free_table(bucket* arr, size_t nmain, bucket_list& ovf, bool keys_alive);
+  // Frees arr and ovf; with later, through H::retire_array when the hasher defers frees (an
+  // optimistic reader may be inside them); the destructor, which no reader can overlap,
+  // frees at once.
+  void free_table(bucket* arr, size_t nmain, bucket_list& ovf, bool keys_alive,
+                  bool later = true);
   void retire_or_free(bucket* arr, size_t nmain, bucket_list&& ovf, bool keys_alive);
   void release_all();
 
