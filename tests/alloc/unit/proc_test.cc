@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <latch>
 #include <set>
 #include <thread>
 #include <vector>
@@ -100,13 +101,17 @@ TEST(ProcThreads, ExitHandsPendingRemoteFreesToTheNextHolder) {
 }
 
 // Threads that start and end in rounds reuse procs, and with them spans: once the lists have
-// grown to what the rounds need, the heap stays as it is.
+// grown to what the rounds need, the heap stays as it is. The 4 threads of a round all hold
+// their procs at once (a latch), so that the first round makes every proc the rounds need,
+// however the threads happen to overlap.
 TEST(ProcThreads, ThreadChurnReusesProcs) {
   auto round = [] {
+    std::latch all(4);
     std::vector<std::thread> ts;
     for (int t = 0; t < 4; t++) {
-      ts.emplace_back([] {
+      ts.emplace_back([&all] {
         std::vector<void*> v = AllocMany(500, 0);
+        all.arrive_and_wait();
         for (void* x : v) Free(x);
       });
     }
