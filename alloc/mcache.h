@@ -107,13 +107,20 @@ GORT_INLINE bool ParkedCountFar(const mcache* c) {
   return d + mcache::kParkedSlack > 2 * mcache::kParkedSlack;
 }
 
-// A parked span of exactly npages, in state kLarge, or null.
+// A parked span of exactly npages, in state kLarge, or null. The last two spans parked are
+// looked at inline, so that a program using two sizes in turn stays on this path.
 GORT_INLINE mspan* CacheTakeLarge(size_t npages) {
   mcache* c = &tl_mcache;
-  if (c->nlarge == 0) return nullptr;
-  mspan* s = c->large[c->nlarge - 1];
-  if (GORT_UNLIKELY(s->npages != npages)) return CacheTakeLargeScan(npages);
-  c->nlarge--;
+  const uint32_t n = c->nlarge;
+  if (n == 0) return nullptr;
+  mspan* s = c->large[n - 1];
+  if (GORT_UNLIKELY(s->npages != npages)) {
+    if (n < 2 || c->large[n - 2]->npages != npages) return CacheTakeLargeScan(npages);
+    mspan* t = c->large[n - 2];  // the newer one moves down a slot: the order is kept
+    c->large[n - 2] = s;
+    s = t;
+  }
+  c->nlarge = n - 1;
   c->large_bytes -= s->bytes();
   if (GORT_UNLIKELY(ParkedCountFar(c))) CachePublishParked(c);
   s->state = SpanState::kLarge;
