@@ -48,8 +48,9 @@
 // 128 bytes and an empty map until its first key.
 //
 // Layout. The shards are one array from runtime::allocate. Each shard is aligned to and
-// padded to kShardAlign (128) bytes: its lock, counters and map header share its first
-// lines, which the lock holder touches anyway, and no two shards share a 64-byte line or an
+// padded to kShardAlign (128) bytes. Its first line holds the lock, seq, the count and the
+// map's hot fields (map.h), everything a read touches before the buckets; the rest of the
+// map header and the contention counters follow. No two shards share a 64-byte line or an
 // adjacent-line pair (x86 prefetches 128-byte pairs), so no shard's lock traffic slows
 // another's. The sharded map's own fields are written only by the constructor.
 //
