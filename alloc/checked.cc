@@ -1,7 +1,6 @@
 // checked.cc — checked mode; see checked.h.
 #include "alloc/checked.h"
 
-#include <errno.h>
 #include <sys/random.h>
 
 #include <cstdlib>
@@ -140,11 +139,6 @@ Block Inspect(const void* p, const char* op) {
   return b;
 }
 
-void* NoMemory() {
-  errno = ENOMEM;
-  return nullptr;
-}
-
 // size bytes in a block of at least room bytes (room >= size), aligned to align (a power of
 // two, at most a page for small objects), with its trailer or canary set.
 void* Alloc(size_t size, size_t room, size_t align) {
@@ -179,7 +173,7 @@ void Release(const Block& b) {
   if (b.cls == 0) return FreeLargeSpan(b.s);
   TrailerOf(b.base, b.cls) = g_freed_key ^ Scramble(b.base);
   if (b.s->owner << 8 == (tl_mcache.tag & ~kCheckedTag)) return FreeClass(p, b.cls);
-  if (b.cls != 1) FreeKeyWord(p) = g_free_key;
+  SetFreeKey(p, b.cls);
   FreeRemote(b.s, p);
 }
 

@@ -18,7 +18,6 @@ namespace gort::alloc {
 namespace {
 
 constexpr size_t kBatch = 32;        // span descriptions per taking of the locks (point 3)
-constexpr int kTryRounds = 4096;     // attempts per lock in a signal handler (point 4)
 
 OutputPath g_heapmap_path;           // GORT_HEAPMAP, set at start-up
 std::atomic<uint32_t> g_signal_dumps{0};
@@ -101,8 +100,8 @@ bool TryLockHeap() {
 #endif
   int k = 1;
   for (; k < kNumClasses; k++)
-    if (!g_mcentral[k].lock.try_lock_for(kTryRounds)) break;
-  if (k == kNumClasses && g_mheap.lock.try_lock_for(kTryRounds)) return true;
+    if (!g_mcentral[k].lock.try_lock_for(Lock::kSignalTries)) break;
+  if (k == kNumClasses && g_mheap.lock.try_lock_for(Lock::kSignalTries)) return true;
   while (--k >= 1) g_mcentral[k].lock.unlock();
   return false;
 }

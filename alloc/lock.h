@@ -60,6 +60,7 @@ class Lock {
   }
   // try_lock, retried (yielding between tries) a bounded number of times: for a signal
   // handler, which may wait for another thread's holding but not for its own thread's.
+  static constexpr int kSignalTries = 4096;
   bool try_lock_for(int tries) {
     for (int i = 0; i < tries; i++) {
       if (try_lock()) return true;

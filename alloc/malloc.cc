@@ -39,10 +39,6 @@ constexpr size_t PagesFor(size_t size) {
   return size == 0 ? 1 : (size + kPageSize - 1) >> kPageShift;
 }
 
-void* NoMemory() {
-  errno = ENOMEM;
-  return nullptr;
-}
 
 // The span of a large object p, or a fatal error naming the caller and the address.
 mspan* LargeSpanOf(const void* p, const char* fatal_msg) {
@@ -86,6 +82,11 @@ mspan* AllocLarge(size_t size, size_t align) {
   }
   if (s != nullptr) s->reqsize = size;
   return s;
+}
+
+void* NoMemory() {
+  errno = ENOMEM;
+  return nullptr;
 }
 
 uintptr_t g_free_key = 0x9e3779b97f4a7c15;  // replaced by a random odd value at start-up
@@ -179,9 +180,7 @@ void FreeSlow(void* p) {
 #if GORT_CHECKS >= 2
     CheckSmallFree(p, cls);
 #endif
-#if GORT_CHECKS >= 1
-    if (cls != 1) FreeKeyWord(p) = g_free_key;  // so the owner's next free of it is checked
-#endif
+    SetFreeKey(p, cls);
     return FreeRemote(s, p);  // proc.h, point 3
   }
   if (s == nullptr || s->state != SpanState::kLarge || s->base != a)

@@ -30,10 +30,10 @@ struct mspan;
 // memory or size is too big. Frees a large span in use (a block's, or a sampled object's).
 mspan* AllocLarge(size_t size, size_t align) GORT_HIDDEN;
 void FreeLargeSpan(mspan* s) GORT_HIDDEN;
+void* NoMemory() GORT_HIDDEN;  // errno = ENOMEM, nullptr: a failed allocation, as glibc's
 void EnsureInit() GORT_HIDDEN;
 void CacheInitGlobals() GORT_HIDDEN;
 
-// Pops an object of class cls from this thread's cache.
 // Double free, caught by default (glibc's tcache key, made cheap): a small object freed into
 // this thread's cache gets the process's free key in its second word; malloc clears that word
 // when it hands the object out. A free that finds the key there is either a double free or a
@@ -45,16 +45,27 @@ void CacheInitGlobals() GORT_HIDDEN;
 extern uintptr_t g_free_key GORT_HIDDEN;
 [[gnu::cold, gnu::noinline]] void CheckDoubleFree(void* p, uint32_t cls) GORT_HIDDEN;
 GORT_INLINE uintptr_t& FreeKeyWord(void* p) { return static_cast<uintptr_t*>(p)[1]; }
+// Malloc hands p out: no key. A free that does not go through FreeClass (a remote one) puts
+// the key in, so that the owner's next free of p is checked.
+GORT_INLINE void ClearFreeKey([[maybe_unused]] void* p, [[maybe_unused]] uint32_t cls) {
+#if GORT_CHECKS >= 1
+  if (cls != 1) FreeKeyWord(p) = 0;
+#endif
+}
+GORT_INLINE void SetFreeKey([[maybe_unused]] void* p, [[maybe_unused]] uint32_t cls) {
+#if GORT_CHECKS >= 1
+  if (cls != 1) FreeKeyWord(p) = g_free_key;
+#endif
+}
 
+// Pops an object of class cls from this thread's cache.
 GORT_INLINE void* MallocClass(uint32_t cls) {
   FreeList& l = tl_mcache.lists[cls];
   void* p = l.head;
   if (GORT_UNLIKELY(p == nullptr)) return CacheRefill(cls);
   l.head = GetNext(p);
   l.room++;
-#if GORT_CHECKS >= 1
-  if (cls != 1) FreeKeyWord(p) = 0;
-#endif
+  ClearFreeKey(p, cls);
   return p;
 }
 

@@ -114,9 +114,7 @@ void* DeadMalloc(uint32_t cls) {
     x = nullptr;
   }
   ProcRelease(p);
-#if GORT_CHECKS >= 1
-  if (x != nullptr && cls != 1) FreeKeyWord(x) = 0;  // malloc.h: the double-free key
-#endif
+  if (x != nullptr) ClearFreeKey(x, cls);
   return x;
 }
 
@@ -164,9 +162,7 @@ void* CacheRefill(uint32_t cls) {
   void* p = l.head;
   l.head = GetNext(p);
   l.room++;
-#if GORT_CHECKS >= 1
-  if (cls != 1) FreeKeyWord(p) = 0;  // malloc.h: the double-free key
-#endif
+  ClearFreeKey(p, cls);
   return p;
 }
 

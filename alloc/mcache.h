@@ -96,9 +96,9 @@ extern constinit thread_local mcache tl_mcache __attribute__((tls_model("initial
 void* CacheRefill(uint32_t cls) GORT_HIDDEN;  // list cls is empty: refill it, return one object
 void CacheFlush(uint32_t cls) GORT_HIDDEN;    // list cls has no room left: give back a batch
 void CacheReleaseAll(mcache* c) GORT_HIDDEN;  // every list back to its spans, empty spans to mheap
-// Parked large spans: the inline paths below serve the top slot (the span parked last) and a
-// cache with room; the out-of-line ones the rest.
-mspan* CacheTakeLargeScan(size_t npages) GORT_HIDDEN;  // the other slots, newest first
+// Parked large spans: the inline paths below serve the two slots parked last and a cache
+// with room; the out-of-line ones the rest.
+mspan* CacheTakeLargeScan(size_t npages) GORT_HIDDEN;  // every slot, newest first
 bool CachePutLargeSlow(mspan* s) GORT_HIDDEN;  // an unset cache (set up), or no room (evicts)
 void CachePublishParked(mcache* c) GORT_HIDDEN;  // the global parked count is kParkedSlack off
 

@@ -15,6 +15,7 @@
 
 #include "alloc/check.h"
 #include "alloc/fastrand.h"
+#include "alloc/fdwriter.h"
 #include "alloc/lock.h"
 #include "alloc/malloc.h"
 #include "alloc/mheap.h"
@@ -166,17 +167,13 @@ bool ProfileOn() { return g_rate != 0; }
 
 void* MallocSampled(size_t size) {
   mcache* c = &tl_mcache;
-  if (GORT_UNLIKELY(c->state == kCacheUnset)) {
-    // The thread's first malloc (its countdown starts below 0): read the options before
-    // anything is handed out, and do not sample it (the countdown was no draw).
-    EnsureInit();
-    if (g_check) return CheckedMalloc(size);
-    c->sample_left = ProfileNextSample();
-    return MallocUnsampled(size);
-  }
+  // A thread's first malloc (its countdown starts below 0) reads the options before anything
+  // is handed out, and is not sampled: its countdown was no draw.
+  const bool first = c->state == kCacheUnset;
+  if (GORT_UNLIKELY(first)) EnsureInit();
   if (g_check) return CheckedMalloc(size);
   c->sample_left = ProfileNextSample();
-  if (g_rate == 0 || size > kMaxRequest) return MallocUnsampled(size);
+  if (first || g_rate == 0 || size > kMaxRequest) return MallocUnsampled(size);
   mspan* s = SampleSpan(size, size);
   if (s == nullptr) {
     errno = ENOMEM;
@@ -397,7 +394,9 @@ bool Write(const char* path, bool from_signal) {
     return false;
   }
   // A signal handler must not wait for the lock: the thread it interrupted may hold it.
-  if (from_signal ? !g_lock.try_lock_for(4096) : (g_lock.lock(), false)) {
+  if (!from_signal) {
+    g_lock.lock();
+  } else if (!g_lock.try_lock_for(Lock::kSignalTries)) {
     errno = EBUSY;
     return false;
   }
@@ -521,15 +520,11 @@ std::atomic<uint32_t> g_signal_dumps{0};
 
 void OnSignal(int) {
   const int saved = errno;
-  char name[4096 + 16];
+  char name[OutputPath::kMax + 32];
   size_t n = 0;
-  for (const char* c = g_path; *c != '\0' && n < 4096; c++) name[n++] = *c;
+  for (const char* c = g_path; *c != '\0' && n < OutputPath::kMax; c++) name[n++] = *c;
   name[n++] = '.';
-  char digits[12];
-  int d = 0;
-  for (uint32_t v = g_signal_dumps.fetch_add(1) + 1; v != 0; v /= 10) digits[d++] = char('0' + v % 10);
-  while (d > 0) name[n++] = digits[--d];
-  name[n] = '\0';
+  name[OutputPath::PutDec(name, n, g_signal_dumps.fetch_add(1) + 1)] = '\0';
   if (!Write(name, /*from_signal=*/true)) {
     Print("gort: heap profile not written to ");
     Print(name);

@@ -241,6 +241,12 @@ namespace maps {
 // them once no optimistic reader can hold them; sharded_map.h) instead of freeing them.
 template <class H>
 concept defers_frees = requires(void* p) { H::retire_array(p); };
+// Keys a reader may compare while a writer stores them (integers and pointers, with ==) and
+// values it may copy while one is stored (trivially copyable): map::peek_hashed's types.
+template <class K, class V, class Eq>
+inline constexpr bool peekable_types = (std::is_integral_v<K> || std::is_pointer_v<K>) &&
+                                       sizeof(K) <= 8 && std::is_same_v<Eq, gort::equal_to<K>> &&
+                                       std::is_trivially_copyable_v<V>;
 }  // namespace maps
 
 template <class K, class V, class Hash = gort::hash<K>, class Eq = gort::equal_to<K>>
@@ -440,12 +446,10 @@ class map {
   // any the map makes). Every read may see a write half done; the caller validates whatever
   // comes back afterwards. valid() runs once the table's header has been read and before any
   // bucket is: false gives -1, so that the array and mask used are ones no write tore.
-  // Only for maps whose freed arrays outlive such readers (the hasher's kDeferFrees) and
-  // whose keys and values can be read while written: peekable() says so.
+  // Only for maps whose freed arrays outlive such readers (maps::defers_frees) and whose
+  // keys and values can be read while written (maps::peekable_types).
   static constexpr bool peekable() {
-    return maps::defers_frees<Hash> && (std::is_integral_v<K> || std::is_pointer_v<K>) &&
-           sizeof(K) <= 8 && std::is_same_v<Eq, gort::equal_to<K>> &&
-           std::is_trivially_copyable_v<V>;
+    return maps::defers_frees<Hash> && maps::peekable_types<K, V, Eq>;
   }
   template <class Valid>
   int peek_hashed(uint64_t h, K k, V* out, Valid valid) const {

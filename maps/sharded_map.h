@@ -210,10 +210,9 @@ struct deferring : Base {
   static void retire_array(void* p) { reclaim::retire(p, runtime::deallocate); }
 };
 
-// Whether a sharded_map of these types reads without locks (see "Optimistic reads"): keys a
-// reader may compare while a writer stores them (integers, pointers, with ==), values it may
-// copy while one is stored (trivially copyable). Never under ThreadSanitizer, which would
-// see the reads that a write can overlap (and that the sequence number then discards).
+// Whether a sharded_map of these types reads without locks (see "Optimistic reads"): the
+// types map::peek_hashed can read while a writer runs. Never under ThreadSanitizer, which
+// would see the reads that a write can overlap (and that the sequence number then discards).
 #if defined(__SANITIZE_THREAD__)
 inline constexpr bool kOptimisticBuild = false;
 #elif defined(__has_feature)
@@ -226,9 +225,7 @@ inline constexpr bool kOptimisticBuild = true;
 inline constexpr bool kOptimisticBuild = true;
 #endif
 template <class K, class V, class Eq>
-inline constexpr bool optimistic_reads = kOptimisticBuild &&
-    (std::is_integral_v<K> || std::is_pointer_v<K>) && sizeof(K) <= 8 &&
-    std::is_same_v<Eq, gort::equal_to<K>> && std::is_trivially_copyable_v<V>;
+inline constexpr bool optimistic_reads = kOptimisticBuild && peekable_types<K, V, Eq>;
 
 // The CPUs this process may run on (its affinity mask), at least 1.
 inline size_t usable_cpus() {
