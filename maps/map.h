@@ -481,6 +481,20 @@ class map {
     }
     return -1;
   }
+  // Asks for the lines a write of hash h will touch — its head bucket and its mirror word —
+  // before the writer holds the lock that makes reading the header safe (sharded_map's
+  // writers, whose lock acquisition and bucket misses then overlap). The header is read as
+  // peek_hashed reads it, and may be stale or torn: a prefetch of a wrong line is wasted,
+  // never a fault. Only for peekable maps, whose header may be read during a write.
+  void prefetch_hashed(uint64_t h) const {
+    static_assert(peekable());
+    bucket* const arr = __atomic_load_n(&buckets_, __ATOMIC_RELAXED);
+    const uint64_t mask = __atomic_load_n(&mask_, __ATOMIC_RELAXED);
+    const uint64_t* const tops = __atomic_load_n(&tops_, __ATOMIC_RELAXED);
+    const size_t j = h & mask;
+    arr[j].prefetch_write();
+    if (tops != nullptr) __builtin_prefetch(tops + j, 1);
+  }
   template <class KK, class... Args>
   std::pair<iterator, bool> try_emplace_hashed(uint64_t h, KK&& k, Args&&... args) {
     static_assert(std::is_same_v<std::remove_cvref_t<KK>, K> ||

@@ -10,6 +10,9 @@
 //      shared for get when Lock has lock_shared, exclusive otherwise.
 //      The lock is tried first; a failed try is a contended acquisition, which the out-of-line
 //      path times and counts (below: "Counters") before it blocks;
+//      A write, when reads are optimistic, first asks for the lines of k's bucket and
+//      mirror word (map::prefetch_hashed, reading the header as an optimistic read does), so
+//      that their misses overlap the lock's acquisition instead of following it;
 //   4. run the inner map's operation with h precomputed (map::lookup_hashed,
 //      try_emplace_hashed, erase_hashed), so the inner map does not hash k again;
 //   5. a write stores its shard's new count (for len()), then the lock is released.
@@ -323,6 +326,7 @@ class sharded_map {
   bool del(const key_arg<Q>& k) {
     const uint64_t h = hash_of(k);
     shard& s = shard_for(h);
+    if constexpr (kOptimistic) s.m.prefetch_hashed(h);
     write_guard g(this, s);
     return s.m.template erase_hashed<Q>(h, k);
   }
@@ -493,6 +497,7 @@ class sharded_map {
     } else {
       const uint64_t h = hash_of(k);
       shard& s = shard_for(h);
+      if constexpr (kOptimistic) s.m.prefetch_hashed(h);
       write_guard g(this, s);
       return fn(std::forward<KK>(k), h, s);
     }
