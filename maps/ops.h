@@ -71,15 +71,19 @@ bool map<K, V, H, E>::remove_hashed(uint64_t h, const Q& k) {
   if (B_ >= maps::kPrefetchMinB) head->prefetch_write();  // read, then written
   if (growing()) grow_work(bi);
   const uint64_t w = maps::kTopSpread.w[h >> 56];
-  for (bucket* b = head; b != nullptr; b = b->overflow) {
-    for (const unsigned i : maps::group(b->tophash).match(w)) {
+  // The head's tophash bytes from the mirror (M6), as in assign: deleting a key that is not
+  // there reads no bucket line.
+  const uint8_t* th = tops_ ? reinterpret_cast<const uint8_t*>(tops_ + bi) : head->tophash;
+  for (bucket* b = head;;) {
+    for (const unsigned i : maps::group(th).match(w)) {
       if (!eq_(*b->key(i), k)) continue;
       destroy_slot(b, i);
       mark_deleted(head, bi, b, i);
       if (--count_ == 0) seed_ = gort::fastrand64();  // Go issue 25237
       return true;
     }
-    if (b->rest_empty()) break;
+    if (th[maps::kBucketCnt - 1] == maps::kEmptyRest || (b = b->overflow) == nullptr) break;
+    th = b->tophash;
   }
   return false;
 }
@@ -103,12 +107,14 @@ void map<K, V, H, E>::mark_deleted(bucket* head, size_t hj, bucket* b, unsigned 
     const bucket* o = b->overflow;
     next_rest = o == nullptr || o->tophash[0] == kEmptyRest;
   }
-  uint64_t t;
-  std::memcpy(&t, b->tophash, sizeof t);
+  uint64_t t;  // a head's bytes from the mirror (M6), so that the bucket line is only stored to
+  const bool mirrored = b == head && tops_ != nullptr && hj != kNoCheck;
+  if (mirrored) t = tops_[hj];
+  else std::memcpy(&t, b->tophash, sizeof t);
   const deleted_word d = mark_deleted_word(t, i, next_rest);
   std::memcpy(b->tophash, &d.t, sizeof t);
   if (b == head) {
-    if (tops_ != nullptr && hj != kNoCheck) tops_[hj] = d.t;
+    if (mirrored) tops_[hj] = d.t;
     return;
   }
   if (!d.reached_first) return;
