@@ -55,6 +55,7 @@ COLORS = {
     # concurrent maps
     "mutex": "#525252", "shared_mutex": "#a6a6a6", "tbb": "#393b79", "cuckoo": "#e7ba52",
     "sharded_mutex": "#d62728", "sharded_rw": "#ff9896", "sharded_slots": "#7b0d0d",
+    "sharded_spin": "#e6550d",
     "sync_map": "#f4a582",
     # the escape analyser against the compiler
     "gort-escape": "#d62728", "go-compile": "#17becf",

@@ -44,19 +44,20 @@ TITLE = "Concurrent maps"
 
 # design -> label, colour; a sharded row is "<design>.<shards>"
 DESIGNS = ["mutex", "shared_mutex", "tbb", "cuckoo", "boost", "sharded_mutex", "sharded_rw",
-           "sharded_slots", "sync_map"]
+           "sharded_slots", "sharded_spin", "sync_map"]
 LABELS = {"mutex": "one std::mutex + gort::map", "shared_mutex": "one std::shared_mutex + gort::map",
           "tbb": "tbb::concurrent_hash_map", "cuckoo": "libcuckoo::cuckoohash_map",
           "boost": "boost::concurrent_flat_map", "sharded_mutex": "gort::sharded_map (std::mutex)",
           "sharded_rw": "gort::sharded_map (gort::rwlock)",
-          "sharded_slots": "gort::sharded_map (gort::slotted_rwlock)", "sync_map": "gort::sync_map"}
+          "sharded_slots": "gort::sharded_map (gort::slotted_rwlock)",
+          "sharded_spin": "gort::sharded_map (gort::spin_rwlock)", "sync_map": "gort::sync_map"}
 SHORT = {"mutex": "mutex", "shared_mutex": "shared_mutex", "tbb": "tbb", "cuckoo": "cuckoo",
          "boost": "boost", "sharded_mutex": "sharded/mutex", "sharded_rw": "sharded/rw",
-         "sharded_slots": "sharded/slots", "sync_map": "sync_map"}
+         "sharded_slots": "sharded/slots", "sharded_spin": "sharded/spin", "sync_map": "sync_map"}
 COLORS = {d: rc.color(d) for d in DESIGNS}  # one colour per contender across the report
 FOREIGN = ["tbb", "cuckoo", "boost"]          # expose no contention counters
-SHARDED = ["sharded_mutex", "sharded_rw", "sharded_slots"]
-GORT = ["sharded_mutex", "sharded_rw", "sharded_slots", "sync_map"]
+SHARDED = ["sharded_mutex", "sharded_rw", "sharded_slots", "sharded_spin"]
+GORT = SHARDED + ["sync_map"]
 
 HEADLINE = {"n": 1_000_000, "dist": "uniform", "read": 90, "threads": 2}
 MIN_PARALLEL = 1.5    # cores used by a 2-thread row for the model to be fitted to it
@@ -262,7 +263,7 @@ def headline_ratios(rows: list[dict], head: dict, cells: dict, chosen: dict) -> 
         if r["run"] == "headline" and wkey(r["n"], r["dist"], r["read"], r["threads"]) == w:
             per_rep[r["rep"]][r["contender"]] = r["ops_per_s"]
     out = []
-    for d in ["sharded_mutex", "sharded_rw", "sharded_slots", "sync_map", "mutex", "shared_mutex"]:
+    for d in SHARDED + ["sync_map", "mutex", "shared_mutex"]:
         mine = representative(cw, d, chosen)
         if not mine:
             continue

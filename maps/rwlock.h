@@ -1,5 +1,6 @@
 // rwlock.h — gort::rwlock: a reader-writer lock in one 32-bit word that spins briefly, then
-// sleeps on a futex. The default shard lock of sharded_map.h.
+// sleeps on a futex. A shard lock of sharded_map.h (spin_rwlock.h, the default, says when
+// each fits).
 //
 // Why our own, when std::shared_mutex exists (sharded_map takes either, and std::mutex):
 //   * glibc's pthread_rwlock, under std::shared_mutex, is an out-of-line call whose exclusive

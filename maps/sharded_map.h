@@ -58,10 +58,16 @@
 // another's. The sharded map's own fields are written only by the constructor.
 //
 // Locks. Lock is any type with lock, try_lock and unlock; with lock_shared, try_lock_shared
-// and unlock_shared too, get takes it shared. gort::rwlock (rwlock.h, the default: its
-// comment says why), gort::slotted_rwlock, std::shared_mutex, std::mutex. With std::mutex the
-// try before the lock makes the uncontended path a trylock, dearer than glibc's lock;
-// rwlock's tries are its lock paths.
+// and unlock_shared too, get takes it shared. gort::spin_rwlock (spin_rwlock.h, the
+// default), gort::rwlock (rwlock.h), gort::slotted_rwlock, std::shared_mutex, std::mutex.
+// spin_rwlock is the default because its writer releases with a plain store, where rwlock's
+// release is a second locked instruction that waits for the write's bucket stores to reach
+// the cache; and because its waiters yield rather than sleep: a shard's wait is one map
+// operation long, and a sleeping waiter costs a futex call on both sides (the report's
+// concurrent section compares the two, contended and oversubscribed). rwlock is the choice
+// where waits can be long and the CPU time a spinning waiter burns matters.
+// With std::mutex the try before the lock makes the uncontended path a trylock, dearer than
+// glibc's lock; the gort locks' tries are their lock paths.
 //   slotted_rwlock is a gort::rwlock whose readers count themselves in per-CPU reader slots
 // (reader_slots.h) instead of its word, so that a read writes no line another CPU uses; the
 // price is paid by writers, which wait for every CPU's slot of their shard to drain. It wins
@@ -160,6 +166,7 @@
 #include "maps/reader_slots.h"
 #include "maps/reclaim.h"
 #include "maps/rwlock.h"
+#include "maps/spin_rwlock.h"
 
 namespace gort {
 namespace maps {
@@ -251,7 +258,7 @@ inline thread_local const void* tl_callback_map = nullptr;
 }  // namespace maps
 
 template <class K, class V, class Hash = gort::hash<K>, class Eq = gort::equal_to<K>,
-          class Lock = gort::rwlock, maps::lock_stats Stats = maps::lock_stats::waits>
+          class Lock = gort::spin_rwlock, maps::lock_stats Stats = maps::lock_stats::waits>
 class sharded_map {
   static constexpr bool kOptimistic = maps::optimistic_reads<K, V, Eq>;
   using shard_hasher = std::conditional_t<kOptimistic, maps::deferring<maps::shard_hash<Hash>>,

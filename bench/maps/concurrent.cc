@@ -16,6 +16,8 @@
 //                         With these uint64 keys, gets read without the lock while no writer
 //                         is in their shard (sharded_map.h, "Optimistic reads"): the lock kind
 //                         matters for writes, and for the reads a writer sends to the lock.
+//   sharded_spin.S        gort::sharded_map with S shards, Lock = gort::spin_rwlock (a writer
+//                         releases with a plain store; waiters spin, then yield)
 //   sync_map              gort::sync_map (Go's sync.Map)
 // The gort rows are compiled only when maps/sharded_map.h and maps/sync_map.h exist. Built with
 // GORT_CBENCH_STANDIN defined and the headers absent, stand-ins below take their place so the
@@ -685,6 +687,7 @@ std::vector<contender> contenders(const matrix& mx) {
   for (int64_t s : mx.shards) c.push_back({"sharded_mutex." + std::to_string(s), int(s), &mixed<sharded<std::mutex>>});
   for (int64_t s : mx.shards) c.push_back({"sharded_rw." + std::to_string(s), int(s), &mixed<sharded<gort::rwlock>>});
   for (int64_t s : mx.shards) c.push_back({"sharded_slots." + std::to_string(s), int(s), &mixed<sharded<gort::slotted_rwlock>>});
+  for (int64_t s : mx.shards) c.push_back({"sharded_spin." + std::to_string(s), int(s), &mixed<sharded<gort::spin_rwlock>>});
 #endif
 #ifdef GORT_CB_SYNC_MAP
   c.push_back({"sync_map", 0, &mixed<sync_map_adapter>});

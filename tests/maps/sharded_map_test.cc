@@ -1,4 +1,5 @@
-// Tests of gort::sharded_map (maps/sharded_map.h) and gort::rwlock (maps/rwlock.h).
+// Tests of gort::sharded_map (maps/sharded_map.h) and its locks, gort::rwlock (maps/rwlock.h)
+// and gort::spin_rwlock (maps/spin_rwlock.h).
 //
 //   ShardedMapTest/*     typed over shard counts and lock types: every operation against
 //                        std::unordered_map as a model, compute's atomicity, concurrent
@@ -10,8 +11,8 @@
 //                        that grow the inner maps and delete: every answer is one the
 //                        map held (under ASan, no read of a freed array)
 //   ShardedMapDeathTest  a callback that calls into its own map (debug tiers)
-//   RwLock*              the lock alone: exclusion, sharing, writer preference, sleeping,
-//                        misuse
+//   RwLock*/             each lock alone (typed: rwlock, spin_rwlock): exclusion, sharing,
+//                        writer preference, waiting long, misuse
 //   ShardedMapStress.*   (label stress) every lock type, threads on shared keys for a while
 #include <gtest/gtest.h>
 
@@ -56,7 +57,8 @@ using Variants = ::testing::Types<
     variant<sharded_map<uint64_t, uint64_t>, 0>, variant<smap<uint64_t, std::mutex>, 1>,
     variant<smap<uint64_t, std::shared_mutex>, 16>,
     variant<smap<uint64_t, rwlock, lock_stats::all>, 256>,
-    variant<smap<std::string, rwlock>, 4>, variant<smap<uint64_t, slotted_rwlock>, 64>,
+    variant<smap<std::string, rwlock>, 4>, variant<smap<std::string, spin_rwlock>, 8>,
+    variant<smap<uint64_t, slotted_rwlock>, 64>,
     variant<smap<std::string, slotted_rwlock, lock_stats::all>, 2>>;
 
 template <class V>
@@ -714,10 +716,20 @@ TEST(ShardedMapDeathTest, CallbackCallingIntoItsMapIsFatal) {
 }
 #endif
 
-// ---- rwlock -----------------------------------------------------------------------------
+// ---- rwlock and spin_rwlock --------------------------------------------------------------
 
-TEST(RwLock, WritersExcludeEachOther) {
-  rwlock l;
+// Both shard locks keep the same word layout for what these tests read: bit 30 is kPending,
+// and 0 is free (rwlock may keep a stale kSleepers, bit 29, which spin_rwlock never sets).
+template <class L>
+class RwLockTest : public ::testing::Test {};
+using LockTypes = ::testing::Types<rwlock, spin_rwlock>;
+TYPED_TEST_SUITE(RwLockTest, LockTypes);
+template <class L>
+class RwLockDeathTest : public ::testing::Test {};
+TYPED_TEST_SUITE(RwLockDeathTest, LockTypes);
+
+TYPED_TEST(RwLockTest, WritersExcludeEachOther) {
+  TypeParam l;
   uint64_t counter = 0;  // not atomic: the lock orders the increments
   std::vector<std::thread> ts;
   for (int t = 0; t < 4; t++)
@@ -733,8 +745,8 @@ TEST(RwLock, WritersExcludeEachOther) {
   EXPECT_EQ(l.state(), 0u);
 }
 
-TEST(RwLock, ReadersShareWritersWait) {
-  rwlock l;
+TYPED_TEST(RwLockTest, ReadersShareWritersWait) {
+  TypeParam l;
   l.lock_shared();
   EXPECT_TRUE(l.try_lock_shared());  // a second reader
   EXPECT_FALSE(l.try_lock());
@@ -749,8 +761,8 @@ TEST(RwLock, ReadersShareWritersWait) {
 
 // A waiting writer keeps new readers out (writer preference), then gets the lock when the
 // reader that held it leaves.
-TEST(RwLock, WaitingWriterKeepsNewReadersOut) {
-  rwlock l;
+TYPED_TEST(RwLockTest, WaitingWriterKeepsNewReadersOut) {
+  TypeParam l;
   l.lock_shared();
   std::atomic<bool> got{false};
   std::thread writer([&] {
@@ -769,10 +781,10 @@ TEST(RwLock, WaitingWriterKeepsNewReadersOut) {
   l.unlock_shared();
 }
 
-// Readers and writers that outlast the spin go to sleep and are woken; readers always see
-// the two words a writer keeps equal.
-TEST(RwLock, SleepersWakeAndReadersSeeWholeWrites) {
-  rwlock l;
+// Readers and writers that outlast the spin go to sleep and are woken (rwlock) or yield
+// (spin_rwlock); readers always see the two words a writer keeps equal.
+TYPED_TEST(RwLockTest, SleepersWakeAndReadersSeeWholeWrites) {
+  TypeParam l;
   uint64_t a = 0, b = 0;
   std::atomic<int> done{0};
   std::vector<std::thread> ts;
@@ -800,16 +812,16 @@ TEST(RwLock, SleepersWakeAndReadersSeeWholeWrites) {
   EXPECT_EQ(l.state() & ~(1u << 29), 0u);
 }
 
-TEST(RwLockDeathTest, MisuseIsFatal) {
+TYPED_TEST(RwLockDeathTest, MisuseIsFatal) {
   EXPECT_DEATH(
       {
-        rwlock l;
+        TypeParam l;
         l.unlock();
       },
       "unlock of a lock not held for writing");
   EXPECT_DEATH(
       {
-        rwlock l;
+        TypeParam l;
         l.unlock_shared();
       },
       "unlock_shared of a lock no reader holds");
@@ -891,6 +903,7 @@ TEST(ShardedMapStress, SlottedRwLock) {
   stress<smap<uint64_t, slotted_rwlock>>(milliseconds(1500));
 }
 TEST(ShardedMapStress, RwLock) { stress<smap<uint64_t, rwlock>>(milliseconds(1500)); }
+TEST(ShardedMapStress, SpinRwLock) { stress<smap<uint64_t, spin_rwlock>>(milliseconds(1500)); }
 TEST(ShardedMapStress, SharedMutex) {
   stress<smap<uint64_t, std::shared_mutex>>(milliseconds(1500));
 }
