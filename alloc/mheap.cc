@@ -16,6 +16,7 @@ constinit mheap g_mheap;
 namespace {
 constexpr size_t PagesOf(size_t bytes) { return bytes >> kPageShift; }
 constexpr uintptr_t AlignUp(uintptr_t x, size_t a) { return (x + a - 1) & ~(uintptr_t(a) - 1); }
+constexpr uintptr_t AlignDown(uintptr_t x, size_t a) { return x & ~(uintptr_t(a) - 1); }
 }  // namespace
 
 mspan* mheap::AllocSpan(size_t npages, size_t align_pages, SpanState state, uint8_t cls) {
@@ -51,6 +52,28 @@ mspan* mheap::AllocSpan(size_t npages, size_t align_pages, SpanState state, uint
 }
 
 // First fitting run: exact lists from npages up, then best fit among the long runs.
+namespace {
+
+// The bytes of [lo, hi) that lie in [a, b).
+size_t Overlap(uintptr_t lo, uintptr_t hi, uintptr_t a, uintptr_t b) {
+  lo = std::max(lo, a);
+  hi = std::min(hi, b);
+  return hi > lo ? hi - lo : 0;
+}
+
+// Sets free span s's resident range to [lo, hi) clipped to s, or empty when s has no
+// resident bytes.
+void SetResidentRange(mspan* s, uintptr_t lo, uintptr_t hi) {
+  if (s->resident == 0) {
+    s->res_lo = s->res_hi = 0;
+    return;
+  }
+  s->res_lo = std::max(lo, s->base);
+  s->res_hi = std::min(hi, s->limit());
+}
+
+}  // namespace
+
 mspan* mheap::FindFree(size_t npages, size_t align_pages) {
   GORT_ASSERT(lock.owned(), "mheap::FindFree: the heap lock is not held");
   size_t align = align_pages * kPageSize;
@@ -63,12 +86,19 @@ mspan* mheap::FindFree(size_t npages, size_t align_pages) {
       if (align_pages == 1) break;
     }
   }
+  // Long runs: for a long request, the one whose resident pages cover most of it (a fresh
+  // page costs a fault and the kernel's zeroing; point 4), then the shortest, then the lowest.
+  // A short request that found no exact run keeps to best fit: it takes the run's lowest
+  // pages, leaving long runs whole.
+  const size_t need = npages < kMaxPages ? 0 : npages * kPageSize;
+  auto better = [&](const mspan* a, const mspan* b) {
+    const size_t ra = std::min(a->resident, need), rb = std::min(b->resident, need);
+    if (ra != rb) return ra > rb;
+    return a->npages < b->npages || (a->npages == b->npages && a->base < b->base);
+  };
   mspan* best = nullptr;
-  for (mspan* s = free_[0].first; s != nullptr; s = s->next) {
-    if (fits(s) && (best == nullptr || s->npages < best->npages ||
-                    (s->npages == best->npages && s->base < best->base)))
-      best = s;
-  }
+  for (mspan* s = free_[0].first; s != nullptr; s = s->next)
+    if (fits(s) && (best == nullptr || better(s, best))) best = s;
   return best;
 }
 
@@ -77,21 +107,32 @@ mspan* mheap::Carve(mspan* s, size_t npages, size_t align_pages) {
   GORT_ASSERT(lock.owned(), "mheap::Carve: the heap lock is not held");
   GORT_ASSERT(s->state == SpanState::kFree, "mheap::Carve: the span is not free");
   UnlistFree(s);
-  uintptr_t start = AlignUp(s->base, align_pages * kPageSize);
+  const size_t align = align_pages * kPageSize, bytes = npages * kPageSize;
+  uintptr_t start = AlignUp(s->base, align);
+  if (s->resident > 0 && npages >= kMaxPages) {  // start where the resident pages do
+    uintptr_t at = AlignUp(s->res_lo, align);
+    if (at + bytes > s->limit()) at = AlignDown(s->limit() - bytes, align);
+    if (at > start) start = at;
+  }
+  const uintptr_t end = start + bytes;
   size_t head = PagesOf(start - s->base);
   size_t tail = s->npages - head - npages;
-  // Which pages are resident is not tracked page by page: the taken part counts first.
-  size_t taken = std::min(s->resident, npages * kPageSize);
+  // Residency is known by range, not page by page (span.h): the taken part counts first,
+  // as far as it overlaps the resident range, then the head, then the tail. Each part's
+  // share stays within its overlap, as resident <= the range's length.
+  size_t taken = std::min(s->resident, Overlap(s->res_lo, s->res_hi, start, end));
   size_t rest = s->resident - taken;
-  size_t head_res = std::min(rest, head * kPageSize);
+  size_t head_res = std::min(rest, Overlap(s->res_lo, s->res_hi, s->base, start));
   if (head > 0) {
     mspan* h = NewFreeSpan(s->base, head, head_res);
+    SetResidentRange(h, s->res_lo, s->res_hi);
     h->zeroed = s->zeroed;
     h->free_ms = s->free_ms;
     ListFree(h);
   }
   if (tail > 0) {
-    mspan* t = NewFreeSpan(start + npages * kPageSize, tail, rest - head_res);
+    mspan* t = NewFreeSpan(end, tail, rest - head_res);
+    SetResidentRange(t, s->res_lo, s->res_hi);
     t->zeroed = s->zeroed;
     t->free_ms = s->free_ms;
     ListFree(t);
@@ -101,6 +142,7 @@ mspan* mheap::Carve(mspan* s, size_t npages, size_t align_pages) {
   stats_.free_resident -= taken;
   stats_.free_bytes -= npages * kPageSize;
   s->resident = 0;
+  s->res_lo = s->res_hi = 0;
   return s;
 }
 
@@ -123,6 +165,7 @@ void mheap::FreeSpan(mspan* s, bool released) {
   s->cls = 0;
   s->zeroed = released;
   s->resident = released ? 0 : s->bytes();
+  SetResidentRange(s, s->base, s->limit());
   s->free_ms = NowMs();
   s->freelist = nullptr;
   s->xlist = nullptr;
@@ -149,10 +192,12 @@ bool mheap::GrowInPlace(mspan* s, size_t npages) {
   size_t take = npages - s->npages;
   UnlistFree(r);
   stats_.free_bytes -= take * kPageSize;
-  size_t taken = std::min(r->resident, take * kPageSize);
+  const uintptr_t cut = r->base + take * kPageSize;
+  size_t taken = std::min(r->resident, Overlap(r->res_lo, r->res_hi, r->base, cut));
   stats_.free_resident -= taken;
   if (r->npages > take) {
-    mspan* t = NewFreeSpan(r->base + take * kPageSize, r->npages - take, r->resident - taken);
+    mspan* t = NewFreeSpan(cut, r->npages - take, r->resident - taken);
+    SetResidentRange(t, r->res_lo, r->res_hi);
     t->zeroed = r->zeroed;
     t->free_ms = r->free_ms;
     ListFree(t);
@@ -249,6 +294,7 @@ mspan* mheap::NewFreeSpan(uintptr_t base, size_t npages, size_t resident) {
   s->npages = npages;
   s->state = SpanState::kFree;
   s->resident = resident;
+  SetResidentRange(s, base, s->limit());
   return s;
 }
 
@@ -259,6 +305,7 @@ void mheap::Release(mspan* s) {
   os::Release(reinterpret_cast<void*>(s->base), s->bytes(), s->resident);
   stats_.free_resident -= s->resident;
   s->resident = 0;
+  s->res_lo = s->res_hi = 0;
   s->zeroed = true;
 }
 
@@ -278,6 +325,10 @@ void mheap::InsertFree(mspan* s) {
     if (n->resident > 0 && (s->resident == 0 || n->free_ms > s->free_ms)) s->free_ms = n->free_ms;
     UnlistFree(n);
     s->zeroed = s->zeroed && n->zeroed;
+    if (n->resident > 0) {  // the hull of the two ranges holds every resident page
+      s->res_lo = s->resident == 0 ? n->res_lo : std::min(s->res_lo, n->res_lo);
+      s->res_hi = s->resident == 0 ? n->res_hi : std::max(s->res_hi, n->res_hi);
+    }
     s->resident += n->resident;
     spanalloc_.Delete(n);
     stats_.spans--;
@@ -423,6 +474,11 @@ const char* mheap::check() const {
       if (r != nullptr && r->state == SpanState::kFree && r->base == s->limit())
         return "mheap: two free spans are adjacent";
       if (s->resident > s->bytes()) return "mheap: a free span has more resident bytes than bytes";
+      if (s->resident == 0 ? (s->res_lo | s->res_hi) != 0
+                           : s->res_lo < s->base || s->res_hi > s->limit() ||
+                                 s->resident > s->res_hi - s->res_lo)
+        return "mheap: a free span's resident range is not within it or is shorter than its "
+               "resident bytes";
       total += s->bytes();
       resident += s->resident;
     }

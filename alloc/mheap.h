@@ -5,8 +5,13 @@
 //     reserved read-write but lazily committed, at increasing hint addresses so the heap grows
 //     in one piece. Each arena gets a heapArena record in the page map.
 //  2. Free pages form free spans. Runs shorter than kMaxPages pages sit on an exact-length
-//     list; longer runs on one list searched best-fit. Allocation takes the first fitting run
-//     (respecting an alignment in pages) and gives the unused head and tail back as free spans.
+//     list, from which allocation takes the first fitting run. Longer runs sit on one list,
+//     from which a long request (kMaxPages pages or more) takes the run whose resident pages
+//     (point 4) cover most of it, then the shortest, then the lowest: a page still resident
+//     costs nothing to use again, a fresh or released one a fault and the kernel's zeroing.
+//     Inside the run it starts where the resident pages do (mspan::res_lo), as far as the run
+//     and an alignment in pages allow. A short request takes the shortest fitting run from
+//     its start, which keeps long runs whole. The unused head and tail go back as free spans.
 //  3. Freeing a span merges it with free neighbours found through the page map (the page
 //     before its first and after its last page), so free runs never touch each other.
 //  4. Freed pages stay resident (scavenger.h says why) while the free resident bytes stay

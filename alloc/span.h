@@ -57,6 +57,11 @@ struct mspan {
   bool zeroed = false;        // every byte is known zero (fresh or released pages)
   bool remapped = false;      // large: holds pages moved by mremap (realloc); released on free
   size_t resident = 0;        // free: bytes not yet returned to the OS (<= bytes())
+  // free: a range of the span that holds every resident page, [res_lo, res_hi), with
+  // resident <= res_hi - res_lo; empty (0, 0) when resident is 0. Pages are not tracked one
+  // by one: the range is exact for a run freed whole, and the hull of the parts for merged
+  // runs. mheap::Carve takes an allocation from it, so that a freed run is used again.
+  uintptr_t res_lo = 0, res_hi = 0;
   size_t reqsize = 0;         // large: bytes requested (for realloc decisions)
   uint64_t free_ms = 0;       // free with resident pages: when they were last freed (NowMs)
   uint32_t profile = 0;       // large: a sampled allocation's stack record + 1 (profile.h)

@@ -43,6 +43,38 @@ TEST(MHeap, FreedNeighboursCoalesce) {
   g_mheap.FreeSpan(again);
 }
 
+// A long request takes pages still resident (freed, not released) before pages that would
+// fault: it prefers the run with resident pages over a shorter one without, and inside a
+// run that merged released and resident pages it starts at the resident ones.
+TEST(MHeap, LongRequestsReuseResidentPages) {
+  EnsureInit();
+  // [x 300][a 300][y 1][d 250][e 1]: x and d are freed as released pages, a as resident ones.
+  mspan* x = Large(300);
+  mspan* a = Large(300);
+  mspan* y = Large(1);
+  mspan* d = Large(250);
+  mspan* e = Large(1);
+  ASSERT_EQ(a->base, x->limit());
+  ASSERT_EQ(d->base, y->limit());
+  const uintptr_t abase = a->base, dbase = d->base;
+  g_mheap.FreeSpan(x, /*released=*/true);
+  g_mheap.FreeSpan(d, /*released=*/true);
+  g_mheap.FreeSpan(a);
+  EXPECT_STREQ(g_mheap.check(), "");
+  mspan* run = g_pagemap.Span(abase);
+  ASSERT_EQ(run->state, SpanState::kFree);
+  if (run->resident < 300 * kPageSize) GTEST_SKIP() << "the heap released a (retain limit)";
+  EXPECT_EQ(run->res_lo, abase);
+  EXPECT_EQ(run->res_hi, abase + 300 * kPageSize);
+  mspan* c = Large(200);  // d's run (250 pages, none resident) fits more tightly
+  EXPECT_EQ(c->base, abase) << "c took fresh pages at " << c->base << "; d is at " << dbase;
+  EXPECT_STREQ(g_mheap.check(), "");
+  g_mheap.FreeSpan(c);
+  g_mheap.FreeSpan(e);
+  g_mheap.FreeSpan(y);
+  EXPECT_STREQ(g_mheap.check(), "");
+}
+
 TEST(MHeap, AlignedSpans) {
   EnsureInit();
   mspan* pad = Large(3);  // make the next free page unaligned
