@@ -44,6 +44,14 @@
 
 namespace gort::alloc {
 
+// Go's first arena hint on linux/amd64. ThreadSanitizer keeps its shadow memory there and
+// stops a program that maps it, so its builds let the kernel choose the first arena.
+#if defined(__SANITIZE_THREAD__)
+inline constexpr uintptr_t kFirstArenaHint = 0;
+#else
+inline constexpr uintptr_t kFirstArenaHint = 0x00c000000000;
+#endif
+
 class mheap {
  public:
   static constexpr size_t kMaxPages = 128;  // runs shorter than this have exact lists
@@ -112,7 +120,7 @@ class mheap {
   SpanList free_[kMaxPages];  // free_[n]: runs of exactly n pages; free_[0]: longer runs
   uint64_t nonempty_[kMaxPages / 64] = {};  // bit n: free_[n] is not empty
   FixAlloc<mspan> spanalloc_;
-  uintptr_t hint_ = 0x00c000000000;  // Go's first arena hint on linux/amd64
+  uintptr_t hint_ = kFirstArenaHint;
   size_t retain_ = 16 << 20;
   Stats stats_{};
   Region regions_[kMaxRegions] = {};

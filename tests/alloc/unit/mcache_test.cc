@@ -13,7 +13,7 @@
 namespace gort::alloc {
 namespace {
 
-TEST(MCache, ListsStayBoundedAndValid) {
+TEST(MCacheThreads, ListsStayBoundedAndValid) {
   std::thread t([] {
     const uint32_t cls = SizeToClass(64);
     const uint32_t n = ClassCacheLimit(cls) + 1000;
@@ -32,7 +32,7 @@ TEST(MCache, ListsStayBoundedAndValid) {
 
 // A thread whose first act is a free does not keep the object: it is another thread's, and
 // goes back to its owner (proc.h); the thread is set up only by its first malloc.
-TEST(MCache, FirstFreeOnAThreadIsRemote) {
+TEST(MCacheThreads, FirstFreeOnAThreadIsRemote) {
   void* p = Malloc(100);
   std::thread t([p] {
     EXPECT_EQ(tl_mcache.state, kCacheUnset);
@@ -48,7 +48,7 @@ TEST(MCache, FirstFreeOnAThreadIsRemote) {
   EXPECT_STREQ(tl_mcache.check(), "");
 }
 
-TEST(MCache, ThreadExitDrainsTheCache) {
+TEST(MCacheThreads, ThreadExitDrainsTheCache) {
   void* warm = Malloc(8);  // this thread's cache exists
   uint32_t before = CacheCount();
   std::vector<void*> handed;
@@ -66,7 +66,7 @@ TEST(MCache, ThreadExitDrainsTheCache) {
 
 // One thread frees what another allocated: the objects go back to the allocating thread's
 // spans (proc.h) and must never be handed out twice.
-TEST(MCache, CrossThreadBatchesStayWhole) {
+TEST(MCacheThreads, CrossThreadBatchesStayWhole) {
   constexpr int kN = 20000;
   std::vector<void*> first(kN);
   for (auto& p : first) p = Malloc(64);

@@ -22,7 +22,7 @@
 namespace gort::alloc {
 namespace {
 
-TEST(ThreadRegistry, SerialsAreDistinctAndStable) {
+TEST(ThreadRegistryThreads, SerialsAreDistinctAndStable) {
   constexpr int kThreads = 16;
   std::vector<uint64_t> serials(kThreads);
   std::vector<std::thread> ts;
@@ -64,7 +64,7 @@ void InstallTestHooks() {
   std::call_once(once, [] { SetThreadHooks(kLayerConcurrent, &kTestHooks); });
 }
 
-TEST(ThreadRegistry, ExitHooksRunTopDownWhileTheSerialIsReadable) {
+TEST(ThreadRegistryThreads, ExitHooksRunTopDownWhileTheSerialIsReadable) {
   InstallTestHooks();
   ExitSeen seen;
   uint64_t serial = 0;
@@ -82,7 +82,7 @@ TEST(ThreadRegistry, ExitHooksRunTopDownWhileTheSerialIsReadable) {
   EXPECT_EQ(seen.cache_state, kCacheActive);  // the cache's layer is below: it drains after
 }
 
-TEST(ThreadRegistry, AThreadThatNeverEnrolledRunsNoHooks) {
+TEST(ThreadRegistryThreads, AThreadThatNeverEnrolledRunsNoHooks) {
   InstallTestHooks();
   ExitSeen seen;
   std::thread t([&] { tl_seen = &seen; });
@@ -97,7 +97,7 @@ std::atomic<uint64_t> g_late_serial{~uint64_t{0}};
 std::atomic<bool> g_late_exiting{false};
 std::atomic<uint8_t> g_late_cache{0xff};
 
-TEST(ThreadRegistry, AfterItsHooksTheThreadHasNoSerial) {
+TEST(ThreadRegistryThreads, AfterItsHooksTheThreadHasNoSerial) {
   ThreadSerial();  // the registry's key exists before ours
   ASSERT_EQ(pthread_key_create(&g_late_key,
                                [](void*) {
@@ -117,7 +117,7 @@ TEST(ThreadRegistry, AfterItsHooksTheThreadHasNoSerial) {
   pthread_key_delete(g_late_key);
 }
 
-TEST(ThreadRegistry, LiveThreadsCountsEnrolledThreads) {
+TEST(ThreadRegistryThreads, LiveThreadsCountsEnrolledThreads) {
   uint64_t before = LiveThreads();
   std::atomic<bool> go{false}, enrolled{false};
   std::thread t([&] {
@@ -132,7 +132,7 @@ TEST(ThreadRegistry, LiveThreadsCountsEnrolledThreads) {
   EXPECT_EQ(LiveThreads(), before);
 }
 
-TEST(ThreadRegistry, ForkRunsTheChildHooksOnce) {
+TEST(ThreadRegistryThreads, ForkRunsTheChildHooksOnce) {
   InstallTestHooks();
   ThreadSerial();
   std::thread other([] { ThreadSerial(); });  // another enrolled thread, gone in the child
@@ -166,7 +166,7 @@ TEST(Fastrand, SeedMakesASequenceReproducible) {
   EXPECT_EQ(fastrand64(), z);
 }
 
-TEST(Fastrand, ThreadsStartFromDifferentSeeds) {
+TEST(FastrandThreads, ThreadsStartFromDifferentSeeds) {
   uint64_t first[2];
   for (auto& f : first) std::thread([&f] { f = fastrand64(); }).join();
   EXPECT_NE(first[0], first[1]);
