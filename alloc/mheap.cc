@@ -17,6 +17,24 @@ namespace {
 constexpr size_t PagesOf(size_t bytes) { return bytes >> kPageShift; }
 constexpr uintptr_t AlignUp(uintptr_t x, size_t a) { return (x + a - 1) & ~(uintptr_t(a) - 1); }
 constexpr uintptr_t AlignDown(uintptr_t x, size_t a) { return x & ~(uintptr_t(a) - 1); }
+
+// The bytes of [lo, hi) that lie in [a, b).
+size_t Overlap(uintptr_t lo, uintptr_t hi, uintptr_t a, uintptr_t b) {
+  lo = std::max(lo, a);
+  hi = std::min(hi, b);
+  return hi > lo ? hi - lo : 0;
+}
+
+// Sets free span s's resident range to [lo, hi) clipped to s, or empty when s has no
+// resident bytes.
+void SetResidentRange(mspan* s, uintptr_t lo, uintptr_t hi) {
+  if (s->resident == 0) {
+    s->res_lo = s->res_hi = 0;
+    return;
+  }
+  s->res_lo = std::max(lo, s->base);
+  s->res_hi = std::min(hi, s->limit());
+}
 }  // namespace
 
 mspan* mheap::AllocSpan(size_t npages, size_t align_pages, SpanState state, uint8_t cls) {
@@ -51,29 +69,8 @@ mspan* mheap::AllocSpan(size_t npages, size_t align_pages, SpanState state, uint
   return s;
 }
 
-// First fitting run: exact lists from npages up, then best fit among the long runs.
-namespace {
-
-// The bytes of [lo, hi) that lie in [a, b).
-size_t Overlap(uintptr_t lo, uintptr_t hi, uintptr_t a, uintptr_t b) {
-  lo = std::max(lo, a);
-  hi = std::min(hi, b);
-  return hi > lo ? hi - lo : 0;
-}
-
-// Sets free span s's resident range to [lo, hi) clipped to s, or empty when s has no
-// resident bytes.
-void SetResidentRange(mspan* s, uintptr_t lo, uintptr_t hi) {
-  if (s->resident == 0) {
-    s->res_lo = s->res_hi = 0;
-    return;
-  }
-  s->res_lo = std::max(lo, s->base);
-  s->res_hi = std::min(hi, s->limit());
-}
-
-}  // namespace
-
+// First fitting run: exact lists from npages up, then, among the long runs, the best for the
+// request (below).
 mspan* mheap::FindFree(size_t npages, size_t align_pages) {
   GORT_ASSERT(lock.owned(), "mheap::FindFree: the heap lock is not held");
   size_t align = align_pages * kPageSize;

@@ -6,7 +6,7 @@ How the section is made (run):
      contender): a mix of reads, sets and deletes on n prefilled uint64 keys, uniform or Zipf
      (θ = 0.99), by T real threads. Contenders: one std::mutex or std::shared_mutex around
      gort::map (the baselines), tbb::concurrent_hash_map, libcuckoo, boost::concurrent_flat_map,
-     gort::sharded_map at several shard counts with a mutex or a reader-writer lock per shard,
+     gort::sharded_map at several shard counts with a mutex or one of gort's reader-writer locks per shard,
      and gort::sync_map. The gort rows exist only when their headers do (the binary says so
      in its JSON context); without them the section says what is missing.
   2. The plan (PLANS) runs the binary a few times, each a slice of the matrix picked with its

@@ -1,5 +1,6 @@
 // reader_slots.h — per-CPU reader counts for the shard locks of a sharded_map, so that a read
-// writes no cache line another CPU uses. The lock of sharded_map's default, gort::slotted_rwlock.
+// writes no cache line another CPU uses. The lock gort::slotted_rwlock, which sharded_map takes
+// when asked to (its Lock parameter).
 //
 // Why. A reader-writer lock in one word (rwlock.h) makes every reader write that word: two
 // CPUs reading keys of one shard take turns owning the shard's lock line, and with keys
@@ -68,7 +69,7 @@
 
 namespace gort {
 
-// The lock of sharded_map's shards by default: a gort::rwlock whose readers are counted in
+// A shard lock of sharded_map (its Lock parameter): a gort::rwlock whose readers are counted in
 // the sharded map's per-CPU reader slots (reader_slots.h). Only sharded_map uses it as such;
 // anywhere else it is a plain gort::rwlock.
 struct slotted_rwlock : rwlock {};

@@ -103,34 +103,24 @@ struct sharded_adapter {
 };
 #endif
 
-TEST(ShardedMapThreads, Linearizable) {
 #if GORT_LINCHECK_SHARDED_MAP
-  expect_linearizable("sharded_map", explore_map<sharded_adapter<gort::spin_rwlock>>(
-                                         {map_kind::get, map_kind::set, map_kind::del,
-                                          map_kind::compute}));
-#else
-  GTEST_SKIP() << "maps/sharded_map.h is not there yet";
-#endif
+// sharded_map with one lock type against the checker.
+template <class Lock>
+void expect_sharded_linearizable(const char* what) {
+  expect_linearizable(what, explore_map<sharded_adapter<Lock>>(
+                                {map_kind::get, map_kind::set, map_kind::del, map_kind::compute}));
 }
+#define GORT_SHARDED_LINCHECK(Lock, what) expect_sharded_linearizable<Lock>(what)
+#else
+#define GORT_SHARDED_LINCHECK(Lock, what) GTEST_SKIP() << "maps/sharded_map.h is not there yet"
+#endif
 
+TEST(ShardedMapThreads, Linearizable) { GORT_SHARDED_LINCHECK(gort::spin_rwlock, "sharded_map"); }
 TEST(ShardedMapThreads, LinearizableWithRwLock) {
-#if GORT_LINCHECK_SHARDED_MAP
-  expect_linearizable("sharded_map<rwlock>",
-                      explore_map<sharded_adapter<gort::rwlock>>(
-                          {map_kind::get, map_kind::set, map_kind::del, map_kind::compute}));
-#else
-  GTEST_SKIP() << "maps/sharded_map.h is not there yet";
-#endif
+  GORT_SHARDED_LINCHECK(gort::rwlock, "sharded_map<rwlock>");
 }
-
 TEST(ShardedMapThreads, LinearizableWithReaderSlots) {
-#if GORT_LINCHECK_SHARDED_MAP
-  expect_linearizable("sharded_map<slotted_rwlock>",
-                      explore_map<sharded_adapter<gort::slotted_rwlock>>(
-                          {map_kind::get, map_kind::set, map_kind::del, map_kind::compute}));
-#else
-  GTEST_SKIP() << "maps/sharded_map.h is not there yet";
-#endif
+  GORT_SHARDED_LINCHECK(gort::slotted_rwlock, "sharded_map<slotted_rwlock>");
 }
 
 #if GORT_LINCHECK_SYNC_MAP
