@@ -165,7 +165,8 @@ void mheap::FreeSpan(mspan* s, bool released) {
   SetResidentRange(s, s->base, s->limit());
   s->free_ms = NowMs();
   s->freelist = nullptr;
-  s->xlist = nullptr;
+  s->xlist = s->xlast = nullptr;
+  s->xcount = 0;
   stats_.free_bytes += s->bytes();
   stats_.free_resident += s->resident;
   if (s->remapped) Release(s);
@@ -452,6 +453,10 @@ const char* mspan::check() const {
   const size_t nx = length(xlist, "mspan: an xlist object is not an object of the span",
                            "mspan: the xlist is longer than nelems (a cycle?)", &err);
   if (*err != '\0') return err;
+  if (nx != xcount) return "mspan: xcount is not the length of the xlist";
+  void* last = nullptr;
+  for (void* p = xlist; p != nullptr; p = GetNext(p)) last = p;
+  if (xlast != last) return "mspan: xlast is not the last object of the xlist";
   if (allocCount + nfree + nx + (nelems - freeindex) != nelems)
     return "mspan: allocCount + |freelist| + |xlist| + (nelems - freeindex) != nelems";
   return "";

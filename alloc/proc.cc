@@ -69,8 +69,13 @@ void Collect(proc* p) {
     GORT_ASSERT(head != nullptr && tail != nullptr && n >= 1 && n <= s->allocCount,
                 "Collect: a queued span has no remote free, or more than objects out");
     GORT_ASSERT(GetNext(tail) == nullptr, "Collect: xtail is not the bottom of the stack");
-    SetNext(tail, s->xlist);
+    if (s->xlist == nullptr) {
+      s->xlast = tail;  // tail's link is null already: the chain is the whole list
+    } else {
+      SetNext(tail, s->xlist);
+    }
     s->xlist = head;
+    s->xcount += n;
     s->allocCount -= n;
     List(p, s);
     MaybeFreeSpan(p, s, /*keep_one=*/true);
@@ -92,6 +97,22 @@ inline uint32_t TakePrefix(void** list, void** chain, uint32_t want) {
   return k;
 }
 
+// Moves up to want objects of s's xlist onto *chain; how many moved. A list that fits moves
+// whole, through xlast and xcount: its objects are not read, and at most xlast is written.
+inline uint32_t TakeXList(mspan* s, void** chain, uint32_t want) {
+  const uint32_t n = s->xcount;
+  if (n == 0 || want == 0) return 0;
+  if (n > want) {
+    s->xcount = n - want;
+    return TakePrefix(&s->xlist, chain, want);
+  }
+  if (*chain != nullptr) SetNext(s->xlast, *chain);
+  *chain = s->xlist;
+  s->xlist = s->xlast = nullptr;
+  s->xcount = 0;
+  return n;
+}
+
 mspan* NewSpan(proc* p, uint32_t cls) {
   mspan* s = g_mheap.AllocSpan(kClassPages[cls], 1, SpanState::kSmall, uint8_t(cls));
   if (s == nullptr) return nullptr;
@@ -103,7 +124,8 @@ mspan* NewSpan(proc* p, uint32_t cls) {
   s->XFree().store(0, std::memory_order_relaxed);
   s->xnext = nullptr;
   s->xtail = nullptr;
-  s->xlist = nullptr;
+  s->xlist = s->xlast = nullptr;
+  s->xcount = 0;
   for (size_t i = 0; i < s->npages; i++) g_pagemap.SetOwner(s->base + i * kPageSize, p->id);
   p->partial[cls].Push(s);
   s->onlist = true;
@@ -153,7 +175,7 @@ uint32_t ProcRefill(proc* p, uint32_t cls, void** head, uint32_t n) {
   while (got < n) {
     mspan* s = l.first;
     if (s == nullptr && (s = NewSpan(p, cls)) == nullptr) break;
-    uint32_t k = TakePrefix(&s->xlist, &chain, n - got);
+    uint32_t k = TakeXList(s, &chain, n - got);
     k += TakePrefix(&s->freelist, &chain, n - got - k);
     while (got + k < n && s->freeindex < s->nelems) {
       void* x = reinterpret_cast<void*>(s->base + uintptr_t(s->freeindex++) * size);

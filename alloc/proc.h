@@ -30,8 +30,9 @@
 //     collection, not per object).
 //  4. The owner collects in its slow paths (ProcRefill, ProcTrim): one exchange takes the
 //     whole pending stack, one exchange per span takes its whole xfree stack and clears the
-//     bit. The word says how many objects came, so nothing is walked: the chain becomes the
-//     span's xlist (or its freelist, when that is empty), allocCount drops by the count, and
+//     bit. The word says how many objects came, so nothing is walked: the chain goes in
+//     front of the span's xlist, whose length and last object the span keeps (a refill
+//     that wants the whole list takes it without reading it), allocCount drops by the count, and
 //     a span with no object out goes back to mheap at once — its pages are then carved
 //     afresh in address order, which keeps a producer's objects, and the remote frees of
 //     its consumers, packed in few spans and cache lines.

@@ -16,7 +16,9 @@
 // the owner empties, all at once (mimalloc's thread-free list). The stack's word carries its
 // length in its top 16 bits and the push onto the empty stack records its bottom (xtail), so
 // the owner moves it onto `xlist`, a second free list, without walking it. Objects on xfree
-// count in allocCount until the owner collects them.
+// count in allocCount until the owner collects them. The owner keeps xlist's length and last
+// object, so a refill that wants the whole list takes it without walking it: remote frees
+// are lines another core wrote, and a walk would miss on each in turn.
 // Fields are written by their owner: mheap under its lock for kFree/kLarge, the holder of the
 // owning proc for kSmall (no lock: one thread holds a proc at a time). `state`, `cls`, `base`,
 // `npages`, `owner` do not change while an object of the span is live, so the free path may
@@ -40,9 +42,11 @@ struct mspan {
   mspan* prev = nullptr;
   void* freelist = nullptr;   // small: objects freed back to the span
   void* xlist = nullptr;      // small: remote frees collected by the owner
+  void* xlast = nullptr;      // small: the last object of xlist (null when xlist is)
   uint32_t freeindex = 0;     // small: next never-used object
   uint32_t nelems = 0;        // small: objects in the span
   uint32_t allocCount = 0;    // small: objects out (in caches or in use)
+  uint32_t xcount = 0;        // small: |xlist|
   uint8_t cls = 0;
   SpanState state = SpanState::kFree;
   bool onlist = false;        // small: on the owning proc's partial list

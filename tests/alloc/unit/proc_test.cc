@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <latch>
@@ -16,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "alloc/freelink.h"
 #include "alloc/malloc.h"
 #include "alloc/mheap.h"
 
@@ -125,6 +127,86 @@ TEST(ProcThreads, ThreadChurnReusesProcs) {
   // Each round allocates some 7 MiB; without reuse 50 rounds would take 350 MiB of spans. A
   // little slack: the scavenger may drain a released proc between rounds (its spans come back).
   EXPECT_LE(g_mheap.GetStats().small_spans, spans + (256 << 10)) << "nor does it take new spans";
+}
+
+// The objects of a chain, in order; stops after limit + 1 (a cycle).
+std::vector<void*> ChainObjects(void* head, size_t limit) {
+  std::vector<void*> v;
+  for (void* x = head; x != nullptr && v.size() <= limit; x = GetNext(x)) v.push_back(x);
+  return v;
+}
+
+// A refill takes a span's collected remote frees in part (walking) or whole (through xlast
+// and xcount); a collection adds to an xlist that is not empty. Each step keeps the span's
+// invariants, and the objects handed out are exactly the ones freed.
+TEST(ProcThreads, RefillTakesCollectedRemoteFreesInPartOrWhole) {
+  std::thread owner([] {
+    const uint32_t cls = SizeToClass(64);
+    const uint32_t nelems = ClassObjects(cls);
+    std::vector<void*> objs;
+    for (uint32_t i = 0; i < 4 * nelems; i++) objs.push_back(Malloc(64));
+    std::set<void*> ours(objs.begin(), objs.end());
+    // Two spans all of whose objects this thread holds: none is cached, neither is partial.
+    std::vector<mspan*> full;
+    for (void* x : objs) {
+      mspan* s = g_pagemap.Span(reinterpret_cast<uintptr_t>(x));
+      if (std::find(full.begin(), full.end(), s) != full.end()) continue;
+      bool all = true;
+      for (uint32_t i = 0; i < nelems && all; i++)
+        all = ours.count(reinterpret_cast<void*>(s->base + i * 64)) != 0;
+      if (all) full.push_back(s);
+      if (full.size() == 2) break;
+    }
+    ASSERT_EQ(full.size(), 2u) << "no two spans wholly held";
+    mspan* s1 = full[0];
+    mspan* s2 = full[1];
+    auto obj = [](mspan* s, uint32_t i) { return reinterpret_cast<void*>(s->base + i * 64); };
+    auto free_remote = [](std::vector<void*> xs) {
+      std::thread([&xs] { for (void* x : xs) Free(x); }).join();
+    };
+    // Wave 1: 5 objects of s1, then 3 of s2. Collected, s2 then s1 go to the front of the
+    // class's partial list, so the refill of 2 takes part of s1's xlist.
+    free_remote({obj(s1, 0), obj(s1, 1), obj(s1, 2), obj(s1, 3), obj(s1, 4)});
+    free_remote({obj(s2, 7), obj(s2, 8), obj(s2, 9)});
+    proc* p = tl_mcache.p;
+    void* chain = nullptr;
+    ASSERT_EQ(ProcRefill(p, cls, &chain, 2), 2u);
+    std::vector<void*> got = ChainObjects(chain, 2);
+    ASSERT_EQ(got.size(), 2u);
+    std::set<void*> wave1 = {obj(s1, 0), obj(s1, 1), obj(s1, 2), obj(s1, 3), obj(s1, 4)};
+    for (void* x : got) EXPECT_EQ(wave1.count(x), 1u) << x << " is not a remote free of s1";
+    EXPECT_EQ(s1->xcount, 3u);
+    EXPECT_STREQ(s1->check(), "");
+    EXPECT_EQ(s2->xcount, 3u);
+    EXPECT_STREQ(s2->check(), "");
+    // Wave 2: 4 more of s1, collected in front of its 3 left. A refill of 10 then takes s1's
+    // 7 whole onto the empty chain and s2's 3 whole onto s1's.
+    free_remote({obj(s1, 10), obj(s1, 11), obj(s1, 12), obj(s1, 13)});
+    void* chain2 = nullptr;
+    ASSERT_EQ(ProcRefill(p, cls, &chain2, 10), 10u);
+    std::vector<void*> got2 = ChainObjects(chain2, 10);
+    ASSERT_EQ(got2.size(), 10u) << "the chain is not 10 objects long";
+    std::set<void*> want = {obj(s1, 10), obj(s1, 11), obj(s1, 12), obj(s1, 13),
+                            obj(s2, 7),  obj(s2, 8),  obj(s2, 9)};
+    for (void* x : wave1)
+      if (std::find(got.begin(), got.end(), x) == got.end()) want.insert(x);
+    EXPECT_EQ(std::set<void*>(got2.begin(), got2.end()), want);
+    for (mspan* s : {s1, s2}) {
+      EXPECT_EQ(s->xcount, 0u);
+      EXPECT_EQ(s->xlist, nullptr);
+      EXPECT_EQ(s->xlast, nullptr);
+      EXPECT_FALSE(s->onlist) << "a span with no free object is on the partial list";
+      EXPECT_STREQ(s->check(), "");
+    }
+    EXPECT_STREQ(p->check(), "");
+    // Everything goes back through free: the refilled objects count as out.
+    for (void* x : got) Free(x);
+    for (void* x : got2) Free(x);
+    for (void* x : objs)
+      if (wave1.count(x) == 0 && want.count(x) == 0) Free(x);
+    EXPECT_STREQ(tl_mcache.check(), "");
+  });
+  owner.join();
 }
 
 // The producer/consumer shape under load: objects cross threads in both directions while
