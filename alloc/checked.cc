@@ -11,6 +11,7 @@
 #include "alloc/mheap.h"
 #include "alloc/profile.h"
 #include "alloc/proc.h"
+#include "alloc/remote.h"
 #include "alloc/span.h"
 
 namespace gort::alloc {
@@ -174,7 +175,7 @@ void Release(const Block& b) {
   TrailerOf(b.base, b.cls) = g_freed_key ^ Scramble(b.base);
   if (b.s->owner << 8 == (tl_mcache.tag & ~kCheckedTag)) return FreeClass(p, b.cls);
   SetFreeKey(p, b.cls);
-  FreeRemote(b.s, p);
+  RemoteFree(b.s->owner, b.cls, p);
 }
 
 }  // namespace

@@ -1,9 +1,9 @@
 // freelink.h — the link word of a free small object, encoded (safe linking).
 //
 // A free object's first word links it to the next free object of its list: a thread cache's
-// list, a span's freelist or xlist, or a span's stack of remote frees. A heap overflow from
-// the object before it, or a write after free, can overwrite that word; stored plainly, it
-// would let the writer choose the address a later malloc returns. So the word holds
+// list, a span's freelist or its xlist. A heap overflow from the object before it, or a
+// write after free, can overwrite that word; stored plainly, it would let the writer choose
+// the address a later malloc returns. So the word holds
 //     next ^ address of the word ^ g_link_key
 // (glibc's safe-linking mixes in the word's address; mimalloc's secure mode a per-process
 // key; this does both, with two xors): forging a link needs the key, which is random per

@@ -21,6 +21,7 @@
 #include "alloc/options.h"
 #include "alloc/proc.h"
 #include "alloc/profile.h"
+#include "alloc/remote.h"
 #include "alloc/scavenger.h"
 #include "alloc/os.h"
 #include "alloc/stats.h"
@@ -164,12 +165,30 @@ void* MallocSlow(size_t size) {
   return s == nullptr ? NoMemory() : reinterpret_cast<void*>(s->base);
 }
 
+// The first free of a small object on a thread without a cache: the thread is set up (it
+// may then hold the object's owner) and the free starts again. Sets up the outbox too, so
+// that a thread that only frees (a consumer) sends its frees in blocks.
+[[gnu::noinline]] void FreeFirst(void* p) {
+  CacheActivate();
+  Free(p);
+}
+
 void FreeSlow(void* p) {
   GORT_ASSERT((g_pagemap.FastEntry(reinterpret_cast<uintptr_t>(p)) ^ tl_mcache.tag) > 0xff,
               "FreeSlow: a pointer the fast path frees reached the slow path");
   if (p == nullptr) return;
   if (g_check) return CheckedFree(p);
   const uintptr_t a = reinterpret_cast<uintptr_t>(p);
+  // A small object in the flat window: its entry names the owner, so a remote free reads
+  // nothing its owner writes (neither the span nor, before the owner has it, the object).
+  if (const uint32_t e = g_pagemap.FastEntry(a); e > 0xff) {
+    if (GORT_UNLIKELY(tl_mcache.state == kCacheUnset)) return FreeFirst(p);
+#if GORT_CHECKS >= 2
+    CheckSmallFree(p, e & 0xff);
+#endif
+    SetFreeKey(p, e & 0xff);
+    return RemoteFree(e >> 8, e & 0xff, p);  // proc.h, point 3
+  }
   heapArena* ar = g_pagemap.Arena(a);  // one lookup serves the class and the span
   if (ar == nullptr) Fatal("free(): pointer not allocated by gort:", a);
   const size_t i = PageMap::PageIndex(a);
@@ -177,11 +196,12 @@ void FreeSlow(void* p) {
   if (uint32_t cls = ar->cls[i]; cls != 0) {
     // Local: a small object outside the flat window (the heap could not grow contiguously).
     if (s->owner << 8 == tl_mcache.tag) return FreeClass(p, cls);
+    if (GORT_UNLIKELY(tl_mcache.state == kCacheUnset)) return FreeFirst(p);
 #if GORT_CHECKS >= 2
     CheckSmallFree(p, cls);
 #endif
     SetFreeKey(p, cls);
-    return FreeRemote(s, p);  // proc.h, point 3
+    return RemoteFree(s->owner, cls, p);  // proc.h, point 3
   }
   if (s == nullptr || s->state != SpanState::kLarge || s->base != a)
     Fatal("invalid pointer: double free, or not the start of a gort allocation:", a);

@@ -3,7 +3,8 @@
 //
 // Small requests (<= 32 KiB) are served by the thread cache (mcache.h); the fast paths below
 // are the whole cost of a cache hit. A small object freed by a thread other than its
-// owner's goes back to its span's owner with one atomic push (proc.h). Large requests take a span of pages from mheap directly.
+// owner's goes back to its span's owner in a block of such objects (remote.h). Large
+// requests take a span of pages from mheap directly.
 // Errors follow glibc: a failed allocation returns nullptr with errno = ENOMEM; a bad alignment
 // returns EINVAL (posix_memalign) or nullptr + EINVAL (memalign); a pointer this heap never
 // handed out stops the program with a message naming it (check.h).
@@ -40,7 +41,7 @@ void CacheInitGlobals() GORT_HIDDEN;
 // coincidence of user data, and CheckDoubleFree tells them apart by walking the lists the
 // object could be on (this thread's cache list and its span's free lists, both this thread's
 // alone). The 8-byte class has no second word and is not checked; nor is a double free whose
-// two frees are both remote (the object then sits on a stack other threads push on).
+// two frees are both remote (the object then sits in a block on its way to its owner).
 // g_free_key: random at start-up, odd (so never a pointer, and never 0).
 extern uintptr_t g_free_key GORT_HIDDEN;
 [[gnu::cold, gnu::noinline]] void CheckDoubleFree(void* p, uint32_t cls) GORT_HIDDEN;

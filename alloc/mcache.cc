@@ -13,6 +13,7 @@
 #include "alloc/mheap.h"
 #include "alloc/options.h"
 #include "alloc/proc.h"
+#include "alloc/remote.h"
 #include "alloc/thread.h"
 
 namespace gort::alloc {
@@ -53,6 +54,7 @@ void ReleaseLarge(mcache* c) {
 // next thread; the cache is dead: no tag, room 1 on every list.
 void Kill(mcache* c) {
   if (c->state == kCacheActive) {
+    RemoteThreadExit();
     proc* p = c->p;
     for (uint32_t k = 1; k < kNumClasses; k++) p->lists[k] = c->lists[k];
     p->capacity = c->capacity;
@@ -135,6 +137,10 @@ void CacheInitGlobals() {
   SetThreadHooks(kLayerThreadCache, &kHooks);
 }
 
+void CacheActivate() {
+  if (tl_mcache.state == kCacheUnset) Activate(&tl_mcache);
+}
+
 void* CacheRefill(uint32_t cls) {
   mcache* c = &tl_mcache;
   GORT_ASSERT(cls >= 1 && cls < kNumClasses, "CacheRefill: size class out of range");
@@ -181,6 +187,7 @@ void CacheFlush(uint32_t cls) {
 
 void CacheReleaseAll(mcache* c) {
   GORT_ASSERT(c != nullptr && c->state == kCacheActive, "CacheReleaseAll: the cache is not active");
+  RemoteFlush();
   for (uint32_t k = 1; k < kNumClasses; k++) {
     FreeList& l = c->lists[k];
     while (l.head != nullptr) ReleaseBatch(c->p, l, k, ClassBatch(k));

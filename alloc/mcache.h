@@ -7,7 +7,7 @@
 //     thread's tag it is the class when this thread holds the object's owner (proc.h), and
 //     the object is pushed on the list; if the list has reached its maximum, the slow path
 //     gives one batch back to the objects' spans. Any other result (a remote free, a large
-//     object) takes the slow path: a remote object goes back to its owner (proc.h, point 3).
+//     object) takes the slow path: a remote object goes back to its owner (remote.h).
 //  3. An empty list is refilled with one batch from the thread's proc (the slow path).
 // Every object on a thread's lists belongs to a span of the proc the thread holds.
 // The cache lives in initial-exec TLS and starts as UnsetCache(): every list empty with
@@ -93,6 +93,7 @@ constexpr mcache UnsetCache() {
 extern constinit thread_local mcache tl_mcache __attribute__((tls_model("initial-exec"))) GORT_HIDDEN;
 
 // Slow paths (mcache.cc).
+void CacheActivate() GORT_HIDDEN;  // sets an unset cache up (a thread's first free)
 void* CacheRefill(uint32_t cls) GORT_HIDDEN;  // list cls is empty: refill it, return one object
 void CacheFlush(uint32_t cls) GORT_HIDDEN;    // list cls has no room left: give back a batch
 void CacheReleaseAll(mcache* c) GORT_HIDDEN;  // every list back to its spans, empty spans to mheap

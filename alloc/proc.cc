@@ -38,8 +38,6 @@ proc* NewProc() {
 void MaybeFreeSpan(proc* p, mspan* s, bool keep_one) {
   SpanList& l = p->partial[s->cls];
   if (s->allocCount != 0 || (keep_one && l.n <= 1)) return;
-  GORT_ASSERT(s->XFree().load(std::memory_order_relaxed) == 0,
-              "MaybeFreeSpan: a span with no object out has remote frees");
   l.Remove(s);
   s->onlist = false;
   s->owner = 0;
@@ -53,33 +51,38 @@ inline void List(proc* p, mspan* s) {
   }
 }
 
-// Point 4: every span on p's pending stack gives its remote frees back. The stack's word says
-// how many there are and xtail where it ends, so no stack is walked.
+// Point 4: every object on p's inbox goes back to its span. Objects are prefetched for
+// writing kAhead places ahead of their link writes (remote.h, point 3).
 void Collect(proc* p) {
-  mspan* s = p->pending.exchange(nullptr, std::memory_order_acquire);
-  while (s != nullptr) {
-    GORT_ASSERT(s->owner == p->id && s->state == SpanState::kSmall,
-                "Collect: a span on the pending stack is not a small span of this proc");
-    // xnext and xtail are read before the exchange: a push after it may queue s again.
-    mspan* next = s->xnext;
-    void* tail = s->xtail;
-    const uintptr_t w = s->XFree().exchange(0, std::memory_order_acq_rel);
-    void* head = reinterpret_cast<void*>(w & mspan::kXPtrMask);
-    const uint32_t n = uint32_t(w >> mspan::kXCountShift);
-    GORT_ASSERT(head != nullptr && tail != nullptr && n >= 1 && n <= s->allocCount,
-                "Collect: a queued span has no remote free, or more than objects out");
-    GORT_ASSERT(GetNext(tail) == nullptr, "Collect: xtail is not the bottom of the stack");
-    if (s->xlist == nullptr) {
-      s->xlast = tail;  // tail's link is null already: the chain is the whole list
-    } else {
-      SetNext(tail, s->xlist);
+  constexpr uint32_t kAhead = 8;
+  RemoteBlock* b = p->inbox.exchange(nullptr, std::memory_order_acquire);
+  while (b != nullptr) {
+    RemoteBlock* next = b->next.load(std::memory_order_relaxed);
+    const uint32_t n = b->n;
+    GORT_ASSERT(b->owner == p->id && n >= 1 && n <= RemoteBlock::kObjects,
+                "Collect: a block on the inbox is for another proc, or empty, or overfull");
+    for (uint32_t i = 0; i < n && i < kAhead; i++) __builtin_prefetch(b->objs[i], 1);
+    for (uint32_t i = 0; i < n; i++) {
+      if (i + kAhead < n) __builtin_prefetch(b->objs[i + kAhead], 1);
+      void* x = b->objs[i];
+      mspan* s = g_pagemap.Span(reinterpret_cast<uintptr_t>(x));
+      GORT_ASSERT(s != nullptr && s->owner == p->id && s->state == SpanState::kSmall &&
+                      s->allocCount >= 1,
+                  "Collect: a remote free is not of a small span of this proc with objects out");
+      if (s->xlist == nullptr) {
+        SetNext(x, nullptr);
+        s->xlast = x;
+      } else {
+        SetNext(x, s->xlist);
+      }
+      s->xlist = x;
+      s->xcount++;
+      s->allocCount--;
+      List(p, s);
+      if (s->allocCount == 0) MaybeFreeSpan(p, s, /*keep_one=*/true);
     }
-    s->xlist = head;
-    s->xcount += n;
-    s->allocCount -= n;
-    List(p, s);
-    MaybeFreeSpan(p, s, /*keep_one=*/true);
-    s = next;
+    RemoteDrop(b);
+    b = next;
   }
 }
 
@@ -121,9 +124,6 @@ mspan* NewSpan(proc* p, uint32_t cls) {
   s->freelist = nullptr;
   s->allocCount = 0;
   s->owner = p->id;
-  s->XFree().store(0, std::memory_order_relaxed);
-  s->xnext = nullptr;
-  s->xtail = nullptr;
   s->xlist = s->xlast = nullptr;
   s->xcount = 0;
   for (size_t i = 0; i < s->npages; i++) g_pagemap.SetOwner(s->base + i * kPageSize, p->id);
@@ -167,7 +167,7 @@ void ProcRelease(proc* p) {
 uint32_t ProcRefill(proc* p, uint32_t cls, void** head, uint32_t n) {
   GORT_ASSERT(p != nullptr && cls >= 1 && cls < kNumClasses && n >= 1 && n <= ClassBatch(cls),
               "ProcRefill: no proc, or class or count out of range");
-  if (p->pending.load(std::memory_order_relaxed) != nullptr) Collect(p);
+  if (p->inbox.load(std::memory_order_relaxed) != nullptr) Collect(p);
   void* chain = nullptr;
   uint32_t got = 0;
   const uint32_t size = kClassSize[cls];
@@ -212,7 +212,7 @@ void ProcReturn(proc* p, uint32_t cls, void* head, uint32_t n) {
 }
 
 void ProcTrim(proc* p) {
-  if (p->pending.load(std::memory_order_relaxed) != nullptr) Collect(p);
+  if (p->inbox.load(std::memory_order_relaxed) != nullptr) Collect(p);
   for (uint32_t k = 1; k < kNumClasses; k++) {
     for (mspan* s = p->partial[k].first; s != nullptr;) {
       mspan* next = s->next;
@@ -220,29 +220,6 @@ void ProcTrim(proc* p) {
       s = next;
     }
   }
-}
-
-void FreeRemote(mspan* s, void* x) {
-  constexpr uintptr_t kOne = uintptr_t{1} << mspan::kXCountShift;
-  uintptr_t old = s->XFree().load(std::memory_order_relaxed);
-  uintptr_t word;
-  do {
-    SetNext(x, reinterpret_cast<void*>(old & mspan::kXPtrMask));
-    word = ((old & ~(kOne - 1)) + kOne) | reinterpret_cast<uintptr_t>(x) | 1;
-  } while (!s->XFree().compare_exchange_weak(old, word, std::memory_order_acq_rel,
-                                             std::memory_order_relaxed));
-  if (old & 1) return;  // queued already: the owner will find x with the rest
-  // The bit was clear, so the owner had emptied the stack (or it never held anything): x is
-  // its bottom. Recorded before the span is queued; the owner reads it before it empties the
-  // stack again (acq_rel on both sides orders the next such write after that read).
-  GORT_ASSERT((old & mspan::kXPtrMask) == 0, "FreeRemote: an unqueued span with remote frees");
-  s->xtail = x;
-  proc* o = ProcById(s->owner);
-  mspan* top = o->pending.load(std::memory_order_relaxed);
-  do {
-    s->xnext = top;
-  } while (!o->pending.compare_exchange_weak(top, s, std::memory_order_release,
-                                             std::memory_order_relaxed));
 }
 
 void ProcTrimFree(bool idle_only) {

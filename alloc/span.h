@@ -11,21 +11,17 @@
 // through their first word, and the never-used tail [freeindex, nelems), carved lazily so
 // fresh pages are not touched before they are needed. Invariant of a small span:
 //   allocCount + |freelist| + |xlist| + (nelems - freeindex) == nelems
-// Remote frees (objects freed by a thread that does not hold the owning proc) are not on
-// `freelist` but on `xfree`, a stack any thread pushes on with one compare-and-swap and only
-// the owner empties, all at once (mimalloc's thread-free list). The stack's word carries its
-// length in its top 16 bits and the push onto the empty stack records its bottom (xtail), so
-// the owner moves it onto `xlist`, a second free list, without walking it. Objects on xfree
-// count in allocCount until the owner collects them. The owner keeps xlist's length and last
-// object, so a refill that wants the whole list takes it without walking it: remote frees
-// are lines another core wrote, and a walk would miss on each in turn.
+// Remote frees (objects freed by a thread that does not hold the owning proc) come back to
+// the owner in blocks (remote.h) and go on `xlist`, a second free list; until the owner has
+// them they count in allocCount. The owner keeps xlist's length and last object, so a refill
+// that wants the whole list takes it without walking it: remote frees are lines another core
+// wrote, and a walk would miss on each in turn.
 // Fields are written by their owner: mheap under its lock for kFree/kLarge, the holder of the
 // owning proc for kSmall (no lock: one thread holds a proc at a time). `state`, `cls`, `base`,
 // `npages`, `owner` do not change while an object of the span is live, so the free path may
-// read them without a lock; `xfree` is the one field every thread writes (proc.h).
+// read them without a lock (a remote free reads the owner from the page map instead).
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -51,13 +47,6 @@ struct mspan {
   SpanState state = SpanState::kFree;
   bool onlist = false;        // small: on the owning proc's partial list
   uint32_t owner = 0;         // small: the id of the proc that owns the span (proc.h)
-  // small: remote frees, linked through their first word: bits 1..47 the top object, 48..63
-  // how many; bit 0 set: the span is queued on its owner's pending stack (or about to be),
-  // through xnext.
-  // Accessed through XFree() only: std::atomic_ref keeps mspan copyable (tests copy one).
-  uintptr_t xfree = 0;
-  mspan* xnext = nullptr;
-  void* xtail = nullptr;      // small: the bottom of xfree, set by the push that queues the span
   bool zeroed = false;        // every byte is known zero (fresh or released pages)
   bool remapped = false;      // large: holds pages moved by mremap (realloc); released on free
   size_t resident = 0;        // free: bytes not yet returned to the OS (<= bytes())
@@ -71,9 +60,6 @@ struct mspan {
   uint32_t profile = 0;       // large: a sampled allocation's stack record + 1 (profile.h)
   size_t profile_size = 0;    // large, sampled: the bytes the sample was taken for
 
-  static constexpr unsigned kXCountShift = 48;
-  static constexpr uintptr_t kXPtrMask = ((uintptr_t{1} << kXCountShift) - 1) & ~uintptr_t{1};
-  std::atomic_ref<uintptr_t> XFree() { return std::atomic_ref<uintptr_t>(xfree); }
   uintptr_t limit() const { return base + npages * kPageSize; }
   size_t bytes() const { return npages * kPageSize; }
   uint32_t ObjSize() const { return kClassSize[cls]; }

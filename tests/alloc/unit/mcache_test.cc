@@ -9,6 +9,7 @@
 
 #include "alloc/malloc.h"
 #include "alloc/mcentral.h"
+#include "alloc/proc.h"
 
 namespace gort::alloc {
 namespace {
@@ -31,13 +32,17 @@ TEST(MCacheThreads, ListsStayBoundedAndValid) {
 }
 
 // A thread whose first act is a free does not keep the object: it is another thread's, and
-// goes back to its owner (proc.h); the thread is set up only by its first malloc.
+// goes back to its owner (remote.h). The free sets the thread up (with an outbox, so that a
+// thread that only frees sends its frees in blocks), around a proc of its own: the owner's
+// is held by this thread's creator.
 TEST(MCacheThreads, FirstFreeOnAThreadIsRemote) {
   void* p = Malloc(100);
-  std::thread t([p] {
+  proc* owner = tl_mcache.p;
+  std::thread t([p, owner] {
     EXPECT_EQ(tl_mcache.state, kCacheUnset);
     Free(p);
-    EXPECT_EQ(tl_mcache.state, kCacheUnset);
+    EXPECT_EQ(tl_mcache.state, kCacheActive);
+    EXPECT_NE(tl_mcache.p, owner);
     void* q = Malloc(100);
     EXPECT_EQ(tl_mcache.state, kCacheActive);
     EXPECT_NE(q, p) << "a remote object is reused by its owner only";

@@ -85,13 +85,16 @@ TEST(ProcThreads, ExitHandsPendingRemoteFreesToTheNextHolder) {
   constexpr size_t kN = 20000;
   std::vector<void*> objs;
   proc* first = nullptr;
+  Free(Malloc(64));  // this thread holds a proc of its own before a's is released
   std::thread a([&] {
     objs = AllocMany(kN, 7);
     first = tl_mcache.p;
   });
   a.join();
+  ASSERT_NE(tl_mcache.p, first);
   for (void* x : objs) Free(x);  // remote: this thread does not hold first
-  EXPECT_NE(first->pending.load(), nullptr) << "the frees wait on the released proc";
+  RemoteFlush();                 // the last blocks of the outbox go too
+  EXPECT_NE(first->inbox.load(), nullptr) << "the frees wait on the released proc";
   std::thread b([&] {
     Free(Malloc(64));  // sets the thread up: the proc released last comes first
     EXPECT_EQ(tl_mcache.p, first);
