@@ -158,12 +158,37 @@ __attribute__((destructor)) static void MaybePrintStats() {
   HeapmapAtExit();
 }
 
-void* MallocSlow(size_t size) {
-  GORT_ASSERT(size > kMaxSmallSize,
-              "MallocSlow: a size a class would serve reached the large path");
+namespace {
+
+[[gnu::noinline]] void* MallocLarge(size_t size) {
   mspan* s = AllocLarge(size, kPageSize);
   return s == nullptr ? NoMemory() : reinterpret_cast<void*>(s->base);
 }
+
+[[gnu::noinline]] void* TookParked(mcache* c, mspan* s, size_t size) {
+  CachePublishParked(c);
+  s->reqsize = size;
+  return reinterpret_cast<void*>(s->base);
+}
+
+}  // namespace
+
+// A span parked by this thread serves the request without a call (mcache.h); the rest, and
+// the cases that need the published count brought up to date, go out of line.
+void* MallocSlow(size_t size) {
+  GORT_ASSERT(size > kMaxSmallSize,
+              "MallocSlow: a size a class would serve reached the large path");
+  if (GORT_LIKELY(size <= kMaxRequest)) {
+    mcache* c = &tl_mcache;
+    if (mspan* s = CacheTakeLargeRecent(c, (size + kPageSize - 1) >> kPageShift)) {
+      if (GORT_UNLIKELY(ParkedCountFar(c))) return TookParked(c, s, size);
+      s->reqsize = size;
+      return reinterpret_cast<void*>(s->base);
+    }
+  }
+  return MallocLarge(size);
+}
+
 
 // The first free of a small object on a thread without a cache: the thread is set up (it
 // may then hold the object's owner) and the free starts again. Sets up the outbox too, so
@@ -173,15 +198,14 @@ void* MallocSlow(size_t size) {
   Free(p);
 }
 
-void FreeSlow(void* p) {
-  GORT_ASSERT((g_pagemap.FastEntry(reinterpret_cast<uintptr_t>(p)) ^ tl_mcache.tag) > 0xff,
-              "FreeSlow: a pointer the fast path frees reached the slow path");
-  if (p == nullptr) return;
-  if (g_check) return CheckedFree(p);
+void FreeSlow(void* p, uint32_t e) {
   const uintptr_t a = reinterpret_cast<uintptr_t>(p);
+  GORT_ASSERT(e == g_pagemap.FastEntry(a) && (e ^ tl_mcache.tag) > 0xff,
+              "FreeSlow: not the fast path's entry, or a pointer the fast path frees");
+  if (GORT_UNLIKELY(g_check)) return CheckedFree(p);
   // A small object in the flat window: its entry names the owner, so a remote free reads
   // nothing its owner writes (neither the span nor, before the owner has it, the object).
-  if (const uint32_t e = g_pagemap.FastEntry(a); e > 0xff) {
+  if (e > 0xff) {
     if (GORT_UNLIKELY(tl_mcache.state == kCacheUnset)) return FreeFirst(p);
 #if GORT_CHECKS >= 2
     CheckSmallFree(p, e & 0xff);
@@ -189,6 +213,7 @@ void FreeSlow(void* p) {
     SetFreeKey(p, e & 0xff);
     return RemoteFree(e >> 8, e & 0xff, p);  // proc.h, point 3
   }
+  if (p == nullptr) return;
   heapArena* ar = g_pagemap.Arena(a);  // one lookup serves the class and the span
   if (ar == nullptr) Fatal("free(): pointer not allocated by gort:", a);
   const size_t i = PageMap::PageIndex(a);
@@ -205,6 +230,13 @@ void FreeSlow(void* p) {
   }
   if (s == nullptr || s->state != SpanState::kLarge || s->base != a)
     Fatal("invalid pointer: double free, or not the start of a gort allocation:", a);
+  // Parked without a call (mcache.h); a sampled span, a full cache and the published count
+  // go out of line.
+  mcache* c = &tl_mcache;
+  if (GORT_LIKELY(s->profile == 0) && CachePutLargeRoom(c, s)) {
+    if (GORT_UNLIKELY(ParkedCountFar(c))) return CachePublishParked(c);
+    return;
+  }
   FreeLargeSpan(s);
 }
 

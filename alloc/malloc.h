@@ -25,7 +25,8 @@ namespace gort::alloc {
 extern PageMap g_pagemap GORT_HIDDEN;
 
 void* MallocSlow(size_t size) GORT_HIDDEN;
-void FreeSlow(void* p) GORT_HIDDEN;
+// e: p's flat page-map entry, as the fast path read it (0 outside the window).
+void FreeSlow(void* p, uint32_t e) GORT_HIDDEN;
 struct mspan;
 // A span for a large block of size bytes aligned to align (a power of two); null when out of
 // memory or size is too big. Frees a large span in use (a block's, or a sampled object's).
@@ -121,8 +122,9 @@ GORT_INLINE void FreeClass(void* p, uint32_t cls) {
 // The page's entry XOR the thread's tag is the class exactly when the object is small and
 // this thread holds its owner (pagemap.h); remote, large and foreign pointers go slow.
 GORT_INLINE void Free(void* p) {
-  const uint32_t cls = g_pagemap.FastEntry(reinterpret_cast<uintptr_t>(p)) ^ tl_mcache.tag;
-  if (GORT_UNLIKELY(cls > 0xff)) return FreeSlow(p);
+  const uint32_t e = g_pagemap.FastEntry(reinterpret_cast<uintptr_t>(p));
+  const uint32_t cls = e ^ tl_mcache.tag;
+  if (GORT_UNLIKELY(cls > 0xff)) return FreeSlow(p, e);
   FreeClass(p, cls);
 }
 

@@ -108,37 +108,55 @@ GORT_INLINE bool ParkedCountFar(const mcache* c) {
   return d + mcache::kParkedSlack > 2 * mcache::kParkedSlack;
 }
 
-// A parked span of exactly npages, in state kLarge, or null. The last two spans parked are
-// looked at inline, so that a program using two sizes in turn stays on this path.
-GORT_INLINE mspan* CacheTakeLarge(size_t npages) {
-  mcache* c = &tl_mcache;
+// The inline halves below make no call, so that the large paths of malloc and free built on
+// them need no registers saved: each leaves the published count to its caller (publish when
+// ParkedCountFar), and a miss to the out-of-line forms.
+
+// A span of exactly npages among the last two parked, now in state kLarge, or null. Two, so
+// that a program using two sizes in turn stays on this path.
+GORT_INLINE mspan* CacheTakeLargeRecent(mcache* c, size_t npages) {
   const uint32_t n = c->nlarge;
   if (n == 0) return nullptr;
   mspan* s = c->large[n - 1];
   if (GORT_UNLIKELY(s->npages != npages)) {
-    if (n < 2 || c->large[n - 2]->npages != npages) return CacheTakeLargeScan(npages);
+    if (n < 2 || c->large[n - 2]->npages != npages) return nullptr;
     mspan* t = c->large[n - 2];  // the newer one moves down a slot: the order is kept
     c->large[n - 2] = s;
     s = t;
   }
   c->nlarge = n - 1;
   c->large_bytes -= s->bytes();
-  if (GORT_UNLIKELY(ParkedCountFar(c))) CachePublishParked(c);
   s->state = SpanState::kLarge;
+  return s;
+}
+
+// Parks a freed large span (state kLarge) when the cache is active and has room; false
+// otherwise (then CachePutLargeSlow).
+GORT_INLINE bool CachePutLargeRoom(mcache* c, mspan* s) {
+  const size_t bytes = s->bytes();
+  if (GORT_UNLIKELY(c->state != kCacheActive || c->nlarge == mcache::kLargeSlots ||
+                    c->large_bytes + bytes > mcache::kLargeBytes))
+    return false;
+  s->state = SpanState::kCached;
+  s->zeroed = false;
+  c->large[c->nlarge++] = s;
+  c->large_bytes += bytes;
+  return true;
+}
+
+// A parked span of exactly npages, in state kLarge, or null.
+GORT_INLINE mspan* CacheTakeLarge(size_t npages) {
+  mcache* c = &tl_mcache;
+  mspan* s = CacheTakeLargeRecent(c, npages);
+  if (s == nullptr) return c->nlarge == 0 ? nullptr : CacheTakeLargeScan(npages);
+  if (GORT_UNLIKELY(ParkedCountFar(c))) CachePublishParked(c);
   return s;
 }
 
 // Parks a freed large span (state kLarge); false when the cache has no room for it.
 GORT_INLINE bool CachePutLarge(mspan* s) {
   mcache* c = &tl_mcache;
-  const size_t bytes = s->bytes();
-  if (GORT_UNLIKELY(c->state != kCacheActive || c->nlarge == mcache::kLargeSlots ||
-                    c->large_bytes + bytes > mcache::kLargeBytes))
-    return CachePutLargeSlow(s);
-  s->state = SpanState::kCached;
-  s->zeroed = false;
-  c->large[c->nlarge++] = s;
-  c->large_bytes += bytes;
+  if (GORT_UNLIKELY(!CachePutLargeRoom(c, s))) return CachePutLargeSlow(s);
   if (GORT_UNLIKELY(ParkedCountFar(c))) CachePublishParked(c);
   return true;
 }
