@@ -165,23 +165,16 @@ namespace {
   return s == nullptr ? NoMemory() : reinterpret_cast<void*>(s->base);
 }
 
-[[gnu::noinline]] void* TookParked(mcache* c, mspan* s, size_t size) {
-  CachePublishParked(c);
-  s->reqsize = size;
-  return reinterpret_cast<void*>(s->base);
-}
-
 }  // namespace
 
-// A span parked by this thread serves the request without a call (mcache.h); the rest, and
-// the cases that need the published count brought up to date, go out of line.
+// A span parked by this thread serves the request without a call (mcache.h); the rest goes
+// out of line.
 void* MallocSlow(size_t size) {
   GORT_ASSERT(size > kMaxSmallSize,
               "MallocSlow: a size a class would serve reached the large path");
   if (GORT_LIKELY(size <= kMaxRequest)) {
     mcache* c = &tl_mcache;
     if (mspan* s = CacheTakeLargeRecent(c, (size + kPageSize - 1) >> kPageShift)) {
-      if (GORT_UNLIKELY(ParkedCountFar(c))) return TookParked(c, s, size);
       s->reqsize = size;
       return reinterpret_cast<void*>(s->base);
     }
@@ -230,13 +223,9 @@ void FreeSlow(void* p, uint32_t e) {
   }
   if (s == nullptr || s->state != SpanState::kLarge || s->base != a)
     Fatal("invalid pointer: double free, or not the start of a gort allocation:", a);
-  // Parked without a call (mcache.h); a sampled span, a full cache and the published count
-  // go out of line.
+  // Parked without a call (mcache.h); a sampled span and a full cache go out of line.
   mcache* c = &tl_mcache;
-  if (GORT_LIKELY(s->profile == 0) && CachePutLargeRoom(c, s)) {
-    if (GORT_UNLIKELY(ParkedCountFar(c))) return CachePublishParked(c);
-    return;
-  }
+  if (GORT_LIKELY(s->profile == 0) && CachePutLargeRoom(c, s)) return;
   FreeLargeSpan(s);
 }
 

@@ -27,17 +27,6 @@ namespace {
 // never told it exits, and a list would keep a pointer into its freed TLS.
 std::atomic<uint32_t> g_ncaches{0};
 uint64_t g_budget = 4 << 20;  // GORT_THREAD_CACHE_KB, set at start-up
-std::atomic<uint64_t> g_parked{0};  // bytes of large spans parked in thread caches (published)
-
-// Brings the global parked count up to date with this cache: always when exact, else only
-// when the two differ by more than kParkedSlack.
-void PublishParked(mcache* c, bool exact) {
-  const uint64_t d = c->large_bytes - c->large_published;  // modulo 2^64: a signed difference
-  if (exact ? d != 0 : ParkedCountFar(c)) {
-    g_parked.fetch_add(d, std::memory_order_relaxed);
-    c->large_published = c->large_bytes;
-  }
-}
 
 // The parked large spans go back to mheap.
 void ReleaseLarge(mcache* c) {
@@ -47,7 +36,6 @@ void ReleaseLarge(mcache* c) {
   }
   c->nlarge = 0;
   c->large_bytes = 0;
-  PublishParked(c, /*exact=*/true);
 }
 
 // The thread ends: its lists go back into its proc, which is released whole (warm) for the
@@ -209,8 +197,6 @@ void CacheReleaseAll(mcache* c) {
   }
 }
 
-void CachePublishParked(mcache* c) { PublishParked(c, /*exact=*/false); }
-
 mspan* CacheTakeLargeScan(size_t npages) {
   mcache* c = &tl_mcache;
   GORT_ASSERT(npages > kMaxSmallSize / kPageSize,
@@ -222,7 +208,6 @@ mspan* CacheTakeLargeScan(size_t npages) {
     for (uint32_t j = i + 1; j < c->nlarge; j++) c->large[j - 1] = c->large[j];
     c->nlarge--;
     c->large_bytes -= s->bytes();
-    PublishParked(c, /*exact=*/false);
     s->state = SpanState::kLarge;
     return s;
   }
@@ -248,14 +233,9 @@ bool CachePutLargeSlow(mspan* s) {
   s->zeroed = false;
   c->large[c->nlarge++] = s;
   c->large_bytes += bytes;
-  PublishParked(c, /*exact=*/false);
   return true;
 }
 
-uint64_t CacheParkedBytes() {
-  const mcache* c = &tl_mcache;  // the caller's own cache is counted exactly
-  return g_parked.load(std::memory_order_relaxed) + (c->large_bytes - c->large_published);
-}
 
 uint32_t CacheCount() { return g_ncaches.load(std::memory_order_relaxed); }
 

@@ -21,9 +21,8 @@
 //
 // Large objects: a thread also keeps up to kLargeSlots freed large spans (kLargeBytes in all)
 // in state kCached, and hands one back when a request needs exactly that many pages — the
-// malloc/free of a 64 KiB buffer in a loop then never takes the heap lock, nor any atomic:
-// the process-wide count of parked bytes (statistics) hears of a cache's change only when it
-// passes kParkedSlack, and exactly when the cache is flushed or its thread exits.
+// malloc/free of a 64 KiB buffer in a loop then never takes the heap lock, nor any atomic
+// (statistics count parked spans by walking the heap: gort_stats, heapwalk.h).
 // Setting a thread up takes a proc (the one released last, warm) and enrolls the thread in
 // the thread registry (thread.h); at its exit the registry's lowest layer, this cache, runs
 // last: the lists go back into the proc, which is released whole for the next thread, the
@@ -59,7 +58,6 @@ struct proc;
 struct mcache {
   static constexpr uint32_t kLargeSlots = 4;
   static constexpr size_t kLargeBytes = 2 << 20;
-  static constexpr uint64_t kParkedSlack = 1 << 20;
 
   uint32_t tag;  // the held proc's id << 8 (| kCheckedTag in checked mode), or kNoTag
   FreeList lists[kNumClasses];
@@ -69,7 +67,6 @@ struct mcache {
   mspan* large[kLargeSlots];  // parked large spans, oldest first
   uint32_t nlarge;
   uint64_t large_bytes;
-  uint64_t large_published;  // of large_bytes, the part added to the global parked count
   uint64_t refills, flushes;
   int64_t sample_left;  // bytes to request before the next heap-profile sample (profile.h)
   int64_t check_left;   // the same in checked mode, where sample_left stays below 0 (checked.h)
@@ -101,16 +98,9 @@ void CacheReleaseAll(mcache* c) GORT_HIDDEN;  // every list back to its spans, e
 // with room; the out-of-line ones the rest.
 mspan* CacheTakeLargeScan(size_t npages) GORT_HIDDEN;  // every slot, newest first
 bool CachePutLargeSlow(mspan* s) GORT_HIDDEN;  // an unset cache (set up), or no room (evicts)
-void CachePublishParked(mcache* c) GORT_HIDDEN;  // the global parked count is kParkedSlack off
-
-GORT_INLINE bool ParkedCountFar(const mcache* c) {
-  const uint64_t d = c->large_bytes - c->large_published;  // modulo 2^64: a signed difference
-  return d + mcache::kParkedSlack > 2 * mcache::kParkedSlack;
-}
 
 // The inline halves below make no call, so that the large paths of malloc and free built on
-// them need no registers saved: each leaves the published count to its caller (publish when
-// ParkedCountFar), and a miss to the out-of-line forms.
+// them need no registers saved: a miss goes to the out-of-line forms.
 
 // A span of exactly npages among the last two parked, now in state kLarge, or null. Two, so
 // that a program using two sizes in turn stays on this path.
@@ -148,24 +138,18 @@ GORT_INLINE bool CachePutLargeRoom(mcache* c, mspan* s) {
 GORT_INLINE mspan* CacheTakeLarge(size_t npages) {
   mcache* c = &tl_mcache;
   mspan* s = CacheTakeLargeRecent(c, npages);
-  if (s == nullptr) return c->nlarge == 0 ? nullptr : CacheTakeLargeScan(npages);
-  if (GORT_UNLIKELY(ParkedCountFar(c))) CachePublishParked(c);
+  if (s == nullptr && c->nlarge != 0) return CacheTakeLargeScan(npages);
   return s;
 }
 
 // Parks a freed large span (state kLarge); false when the cache has no room for it.
 GORT_INLINE bool CachePutLarge(mspan* s) {
   mcache* c = &tl_mcache;
-  if (GORT_UNLIKELY(!CachePutLargeRoom(c, s))) return CachePutLargeSlow(s);
-  if (GORT_UNLIKELY(ParkedCountFar(c))) CachePublishParked(c);
-  return true;
+  return GORT_LIKELY(CachePutLargeRoom(c, s)) || CachePutLargeSlow(s);
 }
 void CacheForkPrepare() GORT_HIDDEN;
 void CacheForkParent() GORT_HIDDEN;
 void CacheForkChild() GORT_HIDDEN;
 uint32_t CacheCount() GORT_HIDDEN;  // registered (live) thread caches
-// Bytes of large spans parked in thread caches: exact for the caller's cache and for caches
-// flushed or exited, within kParkedSlack for each other live one.
-uint64_t CacheParkedBytes() GORT_HIDDEN;
 
 }  // namespace gort::alloc
