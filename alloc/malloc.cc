@@ -165,6 +165,14 @@ namespace {
   return s == nullptr ? NoMemory() : reinterpret_cast<void*>(s->base);
 }
 
+// The first free of a small object on a thread without a cache: the thread is set up (it
+// may then hold the object's owner) and the free starts again. Sets up the outbox too, so
+// that a thread that only frees (a consumer) sends its frees in blocks.
+[[gnu::noinline]] void FreeFirst(void* p) {
+  CacheActivate();
+  Free(p);
+}
+
 }  // namespace
 
 // A span parked by this thread serves the request without a call (mcache.h); the rest goes
@@ -180,15 +188,6 @@ void* MallocSlow(size_t size) {
     }
   }
   return MallocLarge(size);
-}
-
-
-// The first free of a small object on a thread without a cache: the thread is set up (it
-// may then hold the object's owner) and the free starts again. Sets up the outbox too, so
-// that a thread that only frees (a consumer) sends its frees in blocks.
-[[gnu::noinline]] void FreeFirst(void* p) {
-  CacheActivate();
-  Free(p);
 }
 
 void FreeSlow(void* p, uint32_t e) {

@@ -236,7 +236,6 @@ bool CachePutLargeSlow(mspan* s) {
   return true;
 }
 
-
 uint32_t CacheCount() { return g_ncaches.load(std::memory_order_relaxed); }
 
 // fork(): take every allocator lock so the child gets consistent structures: mcentrals in
