@@ -108,9 +108,9 @@ void CheckDoubleFree(void* p, uint32_t cls) {
   }
 }
 
-void FreeKeyFound(void* p, uint32_t cls) {
-  CheckDoubleFree(p, cls);  // returns only when p is on none of the lists: user data
-  PushFree(p, cls);
+void FreeKeyFound(void* p, FreeList& l) {
+  CheckDoubleFree(p, uint32_t(&l - tl_mcache.lists));  // returns only when p is on none of
+  PushFree(p, l);                                      // the lists: user data
 }
 
 void EnsureInit() {
@@ -190,9 +190,10 @@ void* MallocSlow(size_t size) {
   return MallocLarge(size);
 }
 
-void FreeSlow(void* p, uint32_t e) {
+void FreeSlow(void* p, uint32_t x) {
   const uintptr_t a = reinterpret_cast<uintptr_t>(p);
-  GORT_ASSERT(e == g_pagemap.FastEntry(a) && (e ^ tl_mcache.tag) > 0xff,
+  const uint32_t e = x ^ tl_mcache.tag;
+  GORT_ASSERT(e == g_pagemap.FastEntry(a) && x > 0xff,
               "FreeSlow: not the fast path's entry, or a pointer the fast path frees");
   if (GORT_UNLIKELY(g_check)) return CheckedFree(p);
   // A small object in the flat window: its entry names the owner, so a remote free reads

@@ -25,8 +25,9 @@ namespace gort::alloc {
 extern PageMap g_pagemap GORT_HIDDEN;
 
 void* MallocSlow(size_t size) GORT_HIDDEN;
-// e: p's flat page-map entry, as the fast path read it (0 outside the window).
-void FreeSlow(void* p, uint32_t e) GORT_HIDDEN;
+// x: p's flat page-map entry (0 outside the window) XOR this thread's tag, as the fast path
+// computed it (passing it, not the entry, lets the fast path keep one register).
+void FreeSlow(void* p, uint32_t x) GORT_HIDDEN;
 struct mspan;
 // A span for a large block of size bytes aligned to align (a power of two); null when out of
 // memory or size is too big. Frees a large span in use (a block's, or a sampled object's).
@@ -43,6 +44,9 @@ void CacheInitGlobals() GORT_HIDDEN;
 // object could be on (this thread's cache list and its span's free lists, both this thread's
 // alone). The 8-byte class has no second word and is not checked; nor is a double free whose
 // two frees are both remote (the object then sits in a block on its way to its owner).
+// The cache paths find the word at the list's keyoff (mcache.h), not by testing the class:
+// the 8-byte class's keyoff is 0, the link word, which the push overwrites and which malloc
+// hands out as junk anyway, so its key is written and cleared without effect.
 // g_free_key: random at start-up, odd (so never a pointer, and never 0).
 extern uintptr_t g_free_key GORT_HIDDEN;
 [[gnu::cold, gnu::noinline]] void CheckDoubleFree(void* p, uint32_t cls) GORT_HIDDEN;
@@ -59,23 +63,40 @@ GORT_INLINE void SetFreeKey([[maybe_unused]] void* p, [[maybe_unused]] uint32_t 
   if (cls != 1) FreeKeyWord(p) = g_free_key;
 #endif
 }
+GORT_INLINE uintptr_t& ListKeyWord(void* p, const FreeList& l) {
+  return *reinterpret_cast<uintptr_t*>(static_cast<char*>(p) + l.keyoff);
+}
+
+// Pops the head of l, a list of this thread's cache, which is not empty.
+GORT_INLINE void* PopList(FreeList& l, void* p) {
+  void* next = GetNext(p);
+#if GORT_CHECKS >= 1
+  ListKeyWord(p, l) = 0;  // after the link is read: the 8-byte class's key word is the link
+#endif
+  l.head = next;
+  l.room++;
+  return p;
+}
 
 // Pops an object of class cls from this thread's cache.
 GORT_INLINE void* MallocClass(uint32_t cls) {
-  FreeList& l = tl_mcache.lists[cls];
+  FreeList& l = *tl_mcache.list_of[cls];
   void* p = l.head;
   if (GORT_UNLIKELY(p == nullptr)) return CacheRefill(cls);
-  l.head = GetNext(p);
-  l.room++;
-  ClearFreeKey(p, cls);
-  return p;
+  return PopList(l, p);
 }
 
 void* MallocSampled(size_t size) GORT_HIDDEN;  // profile.cc
 
 // malloc without the heap profile's countdown.
 GORT_INLINE void* MallocUnsampled(size_t size) {
-  if (GORT_LIKELY(size <= 1024)) return MallocClass(kSizeToClass8[(size + 7) >> 3]);
+  if (GORT_LIKELY(size <= 1024)) {
+    const size_t i = (size + 7) >> 3;
+    FreeList& l = *tl_mcache.small[i];
+    void* p = l.head;
+    if (GORT_UNLIKELY(p == nullptr)) return CacheRefill(kSizeToClass8[i]);
+    return PopList(l, p);
+  }
   if (GORT_LIKELY(size <= kMaxSmallSize)) return MallocClass(kSizeToClass128[(size - 897) >> 7]);
   return MallocSlow(size);
 }
@@ -93,30 +114,31 @@ GORT_INLINE void* Malloc(size_t size) {
 void CheckSmallFree(void* p, uint32_t cls) GORT_HIDDEN;
 #endif
 
-// Pushes a small object of class cls on this thread's cache list, its free key already set.
-GORT_INLINE void PushFree(void* p, uint32_t cls) {
-  FreeList& l = tl_mcache.lists[cls];
+// Pushes a small object on l, a list of this thread's cache, its free key already set. The
+// flush finds the class from the list's place, so that the class need not be kept.
+GORT_INLINE void PushFree(void* p, FreeList& l) {
   SetNext(p, l.head);
   l.head = p;
-  if (GORT_UNLIKELY(--l.room == 0)) CacheFlush(cls);
+  if (GORT_UNLIKELY(--l.room == 0)) CacheFlush(uint32_t(&l - tl_mcache.lists));
 }
+GORT_INLINE void PushFree(void* p, uint32_t cls) { PushFree(p, *tl_mcache.list_of[cls]); }
 
 // The free key was found in p: CheckDoubleFree, then the push. Out of line and reached by a
 // tail call, so that the fast path below makes no call it returns from (no registers to save).
-[[gnu::cold, gnu::noinline]] void FreeKeyFound(void* p, uint32_t cls) GORT_HIDDEN;
+[[gnu::cold, gnu::noinline]] void FreeKeyFound(void* p, FreeList& l) GORT_HIDDEN;
 
 // Pushes a small object of class cls on this thread's cache.
 GORT_INLINE void FreeClass(void* p, uint32_t cls) {
 #if GORT_CHECKS >= 2
   CheckSmallFree(p, cls);
 #endif
+  FreeList& l = *tl_mcache.list_of[cls];
 #if GORT_CHECKS >= 1
-  if (cls != 1) {
-    if (GORT_UNLIKELY(FreeKeyWord(p) == g_free_key)) return FreeKeyFound(p, cls);
-    FreeKeyWord(p) = g_free_key;
-  }
+  uintptr_t& key = ListKeyWord(p, l);
+  if (GORT_UNLIKELY(key == g_free_key)) return FreeKeyFound(p, l);
+  key = g_free_key;
 #endif
-  PushFree(p, cls);
+  PushFree(p, l);
 }
 
 // The page's entry XOR the thread's tag is the class exactly when the object is small and
@@ -124,7 +146,7 @@ GORT_INLINE void FreeClass(void* p, uint32_t cls) {
 GORT_INLINE void Free(void* p) {
   const uint32_t e = g_pagemap.FastEntry(reinterpret_cast<uintptr_t>(p));
   const uint32_t cls = e ^ tl_mcache.tag;
-  if (GORT_UNLIKELY(cls > 0xff)) return FreeSlow(p, e);
+  if (GORT_UNLIKELY(cls > 0xff)) return FreeSlow(p, cls);
   FreeClass(p, cls);
 }
 

@@ -2,6 +2,7 @@
 #include "alloc/mcache.h"
 
 #include <atomic>
+#include <iterator>
 
 #include "alloc/check.h"
 #include "alloc/freelink.h"
@@ -53,7 +54,7 @@ void Kill(mcache* c) {
     g_ncaches.fetch_sub(1, std::memory_order_relaxed);
   }
   c->state = kCacheDead;
-  for (uint32_t k = 1; k < kNumClasses; k++) c->lists[k] = FreeList{nullptr, 1, 0};
+  for (uint32_t k = 1; k < kNumClasses; k++) c->lists[k] = EmptyList(k, 1);
 }
 
 // The thread registry's exit hook (thread.h): the lowest layer, so it runs after the
@@ -68,6 +69,8 @@ void Activate(mcache* c) {
   EnsureInit();
   proc* p = ProcAcquire();
   for (uint32_t k = 1; k < kNumClasses; k++) c->lists[k] = p->lists[k];
+  for (size_t i = 0; i < std::size(c->small); i++) c->small[i] = &c->lists[kSizeToClass8[i]];
+  for (uint32_t k = 0; k < kNumClasses; k++) c->list_of[k] = &c->lists[k];
   c->capacity = p->capacity;
   c->sample_left = SampleStart();
   c->check_left = ProfileNextSample();
@@ -285,8 +288,15 @@ const char* mcache::check() const {
   }
   if (lb != large_bytes) return "mcache: large_bytes is not the sum of the parked spans";
   if (large_bytes > kLargeBytes) return "mcache: parked large spans exceed kLargeBytes";
+  // The pointers name the thread's own lists; a copy (the tests') keeps the original's.
+  if (this == &tl_mcache && list_of[0] != &lists[0]) return "mcache: list_of[0] is not &lists[0]";
+  for (uint32_t k = 0; k < kNumClasses; k++)
+    if (list_of[k] != list_of[0] + k) return "mcache: list_of[c] is not &lists[c]";
+  for (size_t i = 0; i < std::size(small); i++)
+    if (small[i] != list_of[kSizeToClass8[i]]) return "mcache: small[i] is not the list of size 8i";
   for (uint32_t k = 1; k < kNumClasses; k++) {
     const FreeList& l = lists[k];
+    if (l.keyoff != (k == 1 ? 0 : 8)) return "mcache: keyoff(c) is not where class c keeps its key";
     if (l.room < 1 || l.room > l.max) return "mcache: room(c) is outside 1..max(c)";
     uint32_t n = 0;
     for (void* p = l.head; p != nullptr; p = GetNext(p)) {

@@ -1,8 +1,9 @@
 // mcache.h — the per-thread cache: one free list per size class, no lock, no atomics.
 //
 // A request walks (Go's mallocgc, tcmalloc's fast path):
-//  1. malloc: size -> class (table lookup); pop the head of this thread's list for the class.
-//     That is the whole fast path: a load, a test, a load and two stores.
+//  1. malloc: size -> list (for <= 1024 bytes one load from the cache's small[] table, else
+//     size -> class -> list_of[class]); pop the list's head. That is the whole fast path:
+//     a load, a test, a load and two stores (and the free key's store, malloc.h).
 //  2. free: the page map gives (owner << 8 | class) from the pointer; XORed with this
 //     thread's tag it is the class when this thread holds the object's owner (proc.h), and
 //     the object is pushed on the list; if the list has reached its maximum, the slow path
@@ -15,8 +16,10 @@
 // thread fall into the slow path, and the first refill sets the thread up (the sentinel
 // idea of Go's emptymspan) — the fast path has no "initialised?" test.
 // Invariants of an active cache, per class c:  len(c) + room(c) == max(c),  1 <= room(c),
-// every object on list c is a free object of class c of a span the cache's proc owns, and
-//   capacity == sum over c of max(c) * size(c) <= budget (GORT_THREAD_CACHE_KB)
+// every object on list c is a free object of class c of a span the cache's proc owns,
+//   capacity == sum over c of max(c) * size(c) <= budget (GORT_THREAD_CACHE_KB),
+//   list_of[c] == &lists[c],  small[i] == &lists[class of size 8i],
+//   keyoff(c) == 8, and 0 for the 8-byte class (malloc.h's free key)
 // max(c) starts at ClassCacheInitial(c) and grows by a batch at each refill (slow start).
 //
 // Large objects: a thread also keeps up to kLargeSlots freed large spans (kLargeBytes in all)
@@ -43,9 +46,23 @@ namespace gort::alloc {
 
 struct FreeList {
   void* head;
-  uint32_t room;  // free slots left; the free that takes it to 0 calls the slow path
-  uint32_t max;
+  uint32_t room;    // free slots left; the free that takes it to 0 calls the slow path
+  uint16_t max;     // <= ClassCacheLimit (8192)
+  uint16_t keyoff;  // where an object of the list keeps its free key (malloc.h): 8, or 0
+                    // for the 8-byte class, whose word 1 is its neighbour's and whose word
+                    // 0 the link overwrites (so that class goes unchecked at no test)
 };
+
+// The list a class starts with: empty, with room for max objects.
+constexpr FreeList EmptyList(uint32_t cls, uint32_t max) {
+  return FreeList{nullptr, max, uint16_t(max), uint16_t(cls == 1 ? 0 : 8)};
+}
+static_assert(ClassCacheLimit(1) <= UINT16_MAX, "FreeList::max is 16 bits");
+
+// Where a thread with no cache (unset) finds every request of <= 1024 bytes: an empty list,
+// so the first malloc takes the slow path, which sets the cache up. Never written: the
+// fast path writes a list only after it has found an object on it.
+inline constinit FreeList g_no_list GORT_HIDDEN = EmptyList(2, 1);
 
 enum : uint8_t { kCacheUnset = 0, kCacheActive = 1, kCacheDead = 2 };
 
@@ -61,6 +78,14 @@ struct mcache {
 
   uint32_t tag;  // the held proc's id << 8 (| kCheckedTag in checked mode), or kNoTag
   FreeList lists[kNumClasses];
+  // The list of each request size <= 1024 in steps of 8 (index (size + 7) >> 3): malloc's
+  // size-to-list lookup in one load, as mimalloc's pages_free_direct. &lists[class] once
+  // the cache is set up, &g_no_list before.
+  FreeList* small[kSizeToClass8.size()];
+  // &lists[c] once the cache is set up, &g_no_list before (a malloc then finds it empty;
+  // no free reaches a list of an unset cache: its tag matches no owner). The fast paths
+  // address a class's list with one load from TLS instead of computing &lists[c].
+  FreeList* list_of[kNumClasses];
   uint8_t state;
   proc* p;  // the proc this thread holds (active caches)
   uint64_t capacity;  // bytes the lists may hold, summed over classes
@@ -78,7 +103,9 @@ struct mcache {
 // The image every thread's cache starts from.
 constexpr mcache UnsetCache() {
   mcache c{};
-  for (auto& l : c.lists) l.room = 1;
+  for (uint32_t k = 0; k < kNumClasses; k++) c.lists[k] = EmptyList(k, 1);
+  for (auto& l : c.small) l = &g_no_list;
+  for (auto& l : c.list_of) l = &g_no_list;
   c.tag = kNoTag;
   // Below 0, so that the thread's first malloc takes the slow path, which reads the options
   // and sets the countdown (checked.h); SampleStart() replaces it when the cache starts.

@@ -90,8 +90,8 @@ class PageMap {
     if (i < kFlatPages) __atomic_store_n(&flat_[i], e, __ATOMIC_RELAXED);
   }
   static constexpr size_t kFlatPages = (size_t{128} << 30) >> kPageShift;  // 64 MiB of .bss
+  uint32_t flat_[kFlatPages] = {};  // first: FastEntry indexes the object's own address
   uintptr_t flat_base_ = 0;
-  uint32_t flat_[kFlatPages] = {};
   heapArena* arenas_[kArenaIndexSize] = {};
 };
 

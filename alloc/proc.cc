@@ -26,7 +26,7 @@ proc* NewProc() {
   proc* p = g_records.New();
   p->id = ++g_nprocs;
   for (uint32_t k = 1; k < kNumClasses; k++) {
-    p->lists[k] = FreeList{nullptr, ClassCacheInitial(k), ClassCacheInitial(k)};
+    p->lists[k] = EmptyList(k, ClassCacheInitial(k));
     p->capacity += uint64_t(ClassCacheInitial(k)) * kClassSize[k];
   }
   __atomic_store_n(&g_all[p->id], p, __ATOMIC_RELEASE);

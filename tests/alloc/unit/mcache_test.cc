@@ -155,11 +155,43 @@ TEST(MCache, CheckNamesTheBrokenInvariant) {
   c.lists[cls].room++;  // the list holds one object more than len(c) says
   EXPECT_STREQ(c.check(), "mcache: len(c) + room(c) != max(c)");
   c = tl_mcache;
+  c.lists[cls].keyoff = 0;
+  EXPECT_STREQ(c.check(), "mcache: keyoff(c) is not where class c keeps its key");
+  c = tl_mcache;
+  c.small[64 / 8] = c.list_of[cls + 1];
+  EXPECT_STREQ(c.check(), "mcache: small[i] is not the list of size 8i");
+  c = tl_mcache;
+  c.list_of[cls] = c.list_of[cls + 1];
+  EXPECT_STREQ(c.check(), "mcache: list_of[c] is not &lists[c]");
+  c = tl_mcache;
   void* other = Malloc(1000);
   c.lists[cls].head = other;
   EXPECT_STREQ(c.check(), "mcache: an object on list c is not of class c");
   Free(other);
   EXPECT_STREQ(tl_mcache.check(), "");
+}
+
+// The 8-byte class keeps its free key in its link word (keyoff 0): a malloc or free of one
+// object writes nothing past its 8 bytes, where its neighbour lives. Every other object is
+// freed and taken back, through the cache and its flushes and refills; the kept ones must
+// read what was written.
+TEST(MCache, EightByteObjectsLeaveTheirNeighboursAlone) {
+  constexpr int kN = 20000;
+  std::vector<uint64_t*> v(kN);
+  for (int i = 0; i < kN; i++) {
+    v[i] = static_cast<uint64_t*>(Malloc(1 + i % 8));  // sizes 1..8: the 8-byte class
+    *v[i] = 0x5a5a000000000000u + i;
+  }
+  for (int round = 0; round < 3; round++) {
+    for (int i = round % 2; i < kN; i += 2) Free(v[i]);
+    for (int i = round % 2; i < kN; i += 2) {
+      v[i] = static_cast<uint64_t*>(Malloc(8));
+      *v[i] = 0x5a5a000000000000u + i;
+    }
+    for (int i = 0; i < kN; i++) ASSERT_EQ(*v[i], 0x5a5a000000000000u + i) << "object " << i;
+  }
+  EXPECT_STREQ(tl_mcache.check(), "");
+  for (uint64_t* p : v) Free(p);
 }
 
 TEST(MCacheDeathTest, FreeOfAParkedLargeSpanIsADoubleFree) {
