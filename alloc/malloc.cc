@@ -51,6 +51,16 @@ mspan* LargeSpanOf(const void* p, const char* fatal_msg) {
   return s;
 }
 
+// free's answer to a pointer that names no block of ours: nothing for null (which FreeSlow
+// meets here, past its tests, so that its large path has no test of its own for it), else
+// the fatal error LargeSpanOf names.
+[[gnu::cold, gnu::noinline]] void FreeInvalid(void* p) {
+  if (p == nullptr) return;
+  LargeSpanOf(p, "free(): pointer not allocated by gort:");
+  Fatal("invalid pointer: double free, or not the start of a gort allocation:",
+        reinterpret_cast<uintptr_t>(p));
+}
+
 // Grows a large block by moving its pages to a new span (no copy); falls back to memcpy.
 void* MoveLarge(mspan* s, size_t size) {
   GORT_ASSERT(s->state == SpanState::kLarge, "MoveLarge: the span is not a large span in use");
@@ -206,9 +216,8 @@ void FreeSlow(void* p, uint32_t x) {
     SetFreeKey(p, e & 0xff);
     return RemoteFree(e >> 8, e & 0xff, p);  // proc.h, point 3
   }
-  if (p == nullptr) return;
   heapArena* ar = g_pagemap.Arena(a);  // one lookup serves the class and the span
-  if (ar == nullptr) Fatal("free(): pointer not allocated by gort:", a);
+  if (GORT_UNLIKELY(ar == nullptr)) return FreeInvalid(p);  // or null: no arena holds page 0
   const size_t i = PageMap::PageIndex(a);
   mspan* s = ar->spans[i];
   if (uint32_t cls = ar->cls[i]; cls != 0) {
@@ -221,8 +230,8 @@ void FreeSlow(void* p, uint32_t x) {
     SetFreeKey(p, cls);
     return RemoteFree(s->owner, cls, p);  // proc.h, point 3
   }
-  if (s == nullptr || s->state != SpanState::kLarge || s->base != a)
-    Fatal("invalid pointer: double free, or not the start of a gort allocation:", a);
+  if (GORT_UNLIKELY(s == nullptr || s->state != SpanState::kLarge || s->base != a))
+    return FreeInvalid(p);
   // Parked without a call (mcache.h); a sampled span and a full cache go out of line.
   mcache* c = &tl_mcache;
   if (GORT_LIKELY(s->profile == 0) && CachePutLargeRoom(c, s)) return;
