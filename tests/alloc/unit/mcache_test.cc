@@ -194,6 +194,18 @@ TEST(MCache, EightByteObjectsLeaveTheirNeighboursAlone) {
   for (uint64_t* p : v) Free(p);
 }
 
+// free's answers to pointers that name no block (FreeInvalid): null is nothing; an address
+// outside the heap, and one inside a large block but not its start, stop the program.
+TEST(MCacheDeathTest, FreeOfNoBlockIsNothingForNullAndFatalOtherwise) {
+  Free(nullptr);
+  Free(nullptr);
+  static char not_ours[64];
+  EXPECT_DEATH(Free(not_ours), "fatal error: free\\(\\): pointer not allocated by gort");
+  char* big = static_cast<char*>(Malloc(100000));
+  EXPECT_DEATH(Free(big + 8192), "fatal error: invalid pointer: double free, or not the start");
+  Free(big);
+}
+
 TEST(MCacheDeathTest, FreeOfAParkedLargeSpanIsADoubleFree) {
   void* a = Malloc(100000);
   Free(a);
