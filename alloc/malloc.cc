@@ -119,8 +119,9 @@ void CheckDoubleFree(void* p, uint32_t cls) {
 }
 
 void FreeKeyFound(void* p, FreeList& l) {
-  CheckDoubleFree(p, uint32_t(&l - tl_mcache.lists));  // returns only when p is on none of
-  PushFree(p, l);                                      // the lists: user data
+  // Returns only when p is on none of the lists: the key was user data.
+  CheckDoubleFree(p, uint32_t(&l - tl_mcache.lists));
+  PushFree(p, l);
 }
 
 void EnsureInit() {
