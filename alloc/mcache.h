@@ -3,7 +3,8 @@
 // A request walks (Go's mallocgc, tcmalloc's fast path):
 //  1. malloc: size -> list (for <= 1024 bytes one load from the cache's small[] table, else
 //     size -> class -> list_of[class]); pop the list's head. That is the whole fast path:
-//     a load, a test, a load and two stores (and the free key's store, malloc.h).
+//     the list's load, the head's load and test, the link's load, and stores of the new
+//     head, the room count and the free key (malloc.h).
 //  2. free: the page map gives (owner << 8 | class) from the pointer; XORed with this
 //     thread's tag it is the class when this thread holds the object's owner (proc.h), and
 //     the object is pushed on the list; if the list has reached its maximum, the slow path

@@ -90,7 +90,7 @@ class PageMap {
     if (i < kFlatPages) __atomic_store_n(&flat_[i], e, __ATOMIC_RELAXED);
   }
   static constexpr size_t kFlatPages = (size_t{128} << 30) >> kPageShift;  // 64 MiB of .bss
-  uint32_t flat_[kFlatPages] = {};  // first: FastEntry indexes the object's own address
+  uint32_t flat_[kFlatPages] = {};  // first in the object: FastEntry's load has no offset
   uintptr_t flat_base_ = 0;
   heapArena* arenas_[kArenaIndexSize] = {};
 };
