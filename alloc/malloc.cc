@@ -187,15 +187,17 @@ namespace {
 }  // namespace
 
 // A span parked by this thread serves the request without a call (mcache.h); the rest goes
-// out of line.
+// out of line. Only a size a parked span can have is matched (large_key packs the page count
+// into 13 bits).
 void* MallocSlow(size_t size) {
   GORT_ASSERT(size > kMaxSmallSize,
               "MallocSlow: a size a class would serve reached the large path");
-  if (GORT_LIKELY(size <= kMaxRequest)) {
+  if (GORT_LIKELY(size <= mcache::kLargeBytes)) {
     mcache* c = &tl_mcache;
-    if (mspan* s = CacheTakeLargeRecent(c, (size + kPageSize - 1) >> kPageShift)) {
+    uintptr_t base;
+    if (mspan* s = CacheTakeLargeRecent(c, (size + kPageSize - 1) >> kPageShift, &base)) {
       s->reqsize = size;
-      return reinterpret_cast<void*>(s->base);
+      return reinterpret_cast<void*>(base);
     }
   }
   return MallocLarge(size);

@@ -192,7 +192,10 @@ void CacheReleaseAll(mcache* c) {
   while (c->nlarge > 0 &&
          (c->nlarge == mcache::kLargeSlots || c->large_bytes + bytes > mcache::kLargeBytes)) {
     mspan* old = c->large[0];
-    for (uint32_t j = 1; j < c->nlarge; j++) c->large[j - 1] = c->large[j];
+    for (uint32_t j = 1; j < c->nlarge; j++) {
+      c->large[j - 1] = c->large[j];
+      c->large_key[j - 1] = c->large_key[j];
+    }
     c->nlarge--;
     c->large_bytes -= old->bytes();
     old->state = SpanState::kLarge;
@@ -208,7 +211,10 @@ mspan* CacheTakeLargeScan(size_t npages) {
   for (uint32_t i = c->nlarge; i-- > 0;) {
     mspan* s = c->large[i];
     if (s->npages != npages) continue;
-    for (uint32_t j = i + 1; j < c->nlarge; j++) c->large[j - 1] = c->large[j];
+    for (uint32_t j = i + 1; j < c->nlarge; j++) {
+      c->large[j - 1] = c->large[j];
+      c->large_key[j - 1] = c->large_key[j];
+    }
     c->nlarge--;
     c->large_bytes -= s->bytes();
     s->state = SpanState::kLarge;
@@ -234,7 +240,8 @@ bool CachePutLargeSlow(mspan* s) {
     EvictLarge(c, bytes);
   s->state = SpanState::kCached;
   s->zeroed = false;
-  c->large[c->nlarge++] = s;
+  c->large[c->nlarge] = s;
+  c->large_key[c->nlarge++] = s->base | s->npages;
   c->large_bytes += bytes;
   return true;
 }
@@ -284,6 +291,8 @@ const char* mcache::check() const {
   if (nlarge > kLargeSlots) return "mcache: more parked large spans than kLargeSlots";
   for (uint32_t i = 0; i < nlarge; i++) {
     if (large[i]->state != SpanState::kCached) return "mcache: a parked large span is not kCached";
+    if (large_key[i] != (large[i]->base | large[i]->npages))
+      return "mcache: large_key[i] is not large[i]'s base | npages";
     lb += large[i]->bytes();
   }
   if (lb != large_bytes) return "mcache: large_bytes is not the sum of the parked spans";

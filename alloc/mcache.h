@@ -26,7 +26,10 @@
 // Large objects: a thread also keeps up to kLargeSlots freed large spans (kLargeBytes in all)
 // in state kCached, and hands one back when a request needs exactly that many pages — the
 // malloc/free of a 64 KiB buffer in a loop then never takes the heap lock, nor any atomic
-// (statistics count parked spans by walking the heap: gort_stats, heapwalk.h).
+// (statistics count parked spans by walking the heap: gort_stats, heapwalk.h). Each slot
+// keeps its span's base | npages beside it, so that malloc matches a request and returns
+// the address from the cache alone: it only writes to the span it takes.
+//   Invariant: large_key[i] == large[i]->base | large[i]->npages for i < nlarge.
 // Setting a thread up takes a proc (the one released last, warm) and enrolls the thread in
 // the thread registry (thread.h); at its exit the registry's lowest layer, this cache, runs
 // last: the lists go back into the proc, which is released whole for the next thread, the
@@ -76,6 +79,7 @@ struct proc;
 struct mcache {
   static constexpr uint32_t kLargeSlots = 4;
   static constexpr size_t kLargeBytes = 2 << 20;
+  static_assert(kLargeBytes / kPageSize < kPageSize, "large_key packs npages below the base");
 
   uint32_t tag;  // the held proc's id << 8 (| kCheckedTag in checked mode), or kNoTag
   FreeList lists[kNumClasses];
@@ -91,6 +95,9 @@ struct mcache {
   proc* p;  // the proc this thread holds (active caches)
   uint64_t capacity;  // bytes the lists may hold, summed over classes
   mspan* large[kLargeSlots];  // parked large spans, oldest first
+  // large[i]'s base | npages (npages < kPageSize: a parked span is at most kLargeBytes):
+  // malloc matches a request and finds its address here, reading nothing from the span.
+  uintptr_t large_key[kLargeSlots];
   uint32_t nlarge;
   uint64_t large_bytes;
   uint64_t refills, flushes;
@@ -130,21 +137,29 @@ bool CachePutLargeSlow(mspan* s) GORT_HIDDEN;  // an unset cache (set up), or no
 // The inline halves below make no call, so that the large paths of malloc and free built on
 // them need no registers saved: a miss goes to the out-of-line forms.
 
-// A span of exactly npages among the last two parked, now in state kLarge, or null. Two, so
-// that a program using two sizes in turn stays on this path.
-GORT_INLINE mspan* CacheTakeLargeRecent(mcache* c, size_t npages) {
+// A span of exactly npages (at most kLargeBytes / kPageSize) among the last two parked, now
+// in state kLarge, with its base in *base; or null. Two, so that a program using two sizes
+// in turn stays on this path.
+GORT_INLINE mspan* CacheTakeLargeRecent(mcache* c, size_t npages, uintptr_t* base) {
   const uint32_t n = c->nlarge;
   if (n == 0) return nullptr;
-  mspan* s = c->large[n - 1];
-  if (GORT_UNLIKELY(s->npages != npages)) {
-    if (n < 2 || c->large[n - 2]->npages != npages) return nullptr;
-    mspan* t = c->large[n - 2];  // the newer one moves down a slot: the order is kept
-    c->large[n - 2] = s;
-    s = t;
+  // key - npages is the base, page-aligned, exactly when the key's npages is npages.
+  uintptr_t b = c->large_key[n - 1] - npages;
+  mspan* s;
+  if (GORT_LIKELY((b & (kPageSize - 1)) == 0)) {
+    s = c->large[n - 1];
+  } else {
+    if (n < 2) return nullptr;
+    b = c->large_key[n - 2] - npages;
+    if ((b & (kPageSize - 1)) != 0) return nullptr;
+    s = c->large[n - 2];  // the newer one moves down a slot: the order is kept
+    c->large[n - 2] = c->large[n - 1];
+    c->large_key[n - 2] = c->large_key[n - 1];
   }
   c->nlarge = n - 1;
-  c->large_bytes -= s->bytes();
+  c->large_bytes -= npages << kPageShift;
   s->state = SpanState::kLarge;
+  *base = b;
   return s;
 }
 
@@ -157,7 +172,10 @@ GORT_INLINE bool CachePutLargeRoom(mcache* c, mspan* s) {
     return false;
   s->state = SpanState::kCached;
   s->zeroed = false;
-  c->large[c->nlarge++] = s;
+  const uint32_t n = c->nlarge;
+  c->large[n] = s;
+  c->large_key[n] = s->base | s->npages;
+  c->nlarge = n + 1;
   c->large_bytes += bytes;
   return true;
 }
@@ -165,7 +183,9 @@ GORT_INLINE bool CachePutLargeRoom(mcache* c, mspan* s) {
 // A parked span of exactly npages, in state kLarge, or null.
 GORT_INLINE mspan* CacheTakeLarge(size_t npages) {
   mcache* c = &tl_mcache;
-  mspan* s = CacheTakeLargeRecent(c, npages);
+  if (npages > mcache::kLargeBytes / kPageSize) return nullptr;
+  uintptr_t base;
+  mspan* s = CacheTakeLargeRecent(c, npages, &base);
   if (s == nullptr && c->nlarge != 0) return CacheTakeLargeScan(npages);
   return s;
 }

@@ -137,6 +137,33 @@ TEST(MCache, LargeSpansAreParkedAndReused) {
   t.join();
 }
 
+// Two sizes in turn are both served by their parked spans; a request whose page count
+// differs from a parked span's by a multiple of 8192 pages (the span's key packs its page
+// count into the base's low 13 bits) is not taken for it.
+TEST(MCache, ParkedSpansServeTheirPageCountOnly) {
+  std::thread t([] {
+    void* a = Malloc(64 << 10);
+    void* b = Malloc(256 << 10);
+    Free(a);
+    Free(b);
+    for (int i = 0; i < 6; i++) {
+      void* x = Malloc(i % 2 == 0 ? 64 << 10 : 256 << 10);
+      EXPECT_EQ(x, i % 2 == 0 ? a : b) << "round " << i;
+      Free(x);
+      EXPECT_STREQ(tl_mcache.check(), "");
+    }
+    const size_t pages = (64 << 10) / kPageSize;
+    void* far = Malloc((pages + kPageSize) * kPageSize);  // page count + 8192
+    ASSERT_NE(far, nullptr);
+    EXPECT_NE(far, a);
+    EXPECT_NE(far, b);
+    EXPECT_EQ(tl_mcache.nlarge, 2u) << "neither parked span was taken";
+    Free(far);
+    EXPECT_STREQ(tl_mcache.check(), "");
+  });
+  t.join();
+}
+
 // check() names the first broken invariant. A copy of this thread's cache is corrupted, so
 // the cache itself stays whole (the copy's lists alias the real objects; check() only reads).
 TEST(MCache, CheckNamesTheBrokenInvariant) {
@@ -163,6 +190,16 @@ TEST(MCache, CheckNamesTheBrokenInvariant) {
   c = tl_mcache;
   c.list_of[cls] = c.list_of[cls + 1];
   EXPECT_STREQ(c.check(), "mcache: list_of[c] is not &lists[c]");
+  c = tl_mcache;
+  void* big = Malloc(100000);
+  Free(big);  // parked
+  c = tl_mcache;
+  ASSERT_EQ(c.nlarge, 1u);
+  ASSERT_STREQ(c.check(), "");
+  c.large_key[0] += 1;  // one page more than the span has
+  EXPECT_STREQ(c.check(), "mcache: large_key[i] is not large[i]'s base | npages");
+  EXPECT_EQ(Malloc(100000), big);
+  Free(big);
   c = tl_mcache;
   void* other = Malloc(1000);
   c.lists[cls].head = other;
