@@ -47,6 +47,13 @@ void CacheInitGlobals() GORT_HIDDEN;
 // The cache paths find the word at the list's keyoff (mcache.h), not by testing the class:
 // the 8-byte class's keyoff is 0, the link word, which the push overwrites and which malloc
 // hands out as junk anyway, so its key is written and cleared without effect.
+// The price is malloc's store of that word: the object's line leaves malloc dirty. A program
+// that writes its objects dirties them anyway; one that allocates many it never writes (a
+// batch of thousands, larger than the L1 cache) pays a second write-back per line and round.
+// Without the store, an object handed out again still holds the key until its owner writes
+// word 1, and its free could only be told from a double free by the list walk: a constant-
+// time check needs a write on the malloc side (or a bit in span metadata, which costs the
+// fast path more instructions).
 // g_free_key: random at start-up, odd (so never a pointer, and never 0).
 extern uintptr_t g_free_key GORT_HIDDEN;
 [[gnu::cold, gnu::noinline]] void CheckDoubleFree(void* p, uint32_t cls) GORT_HIDDEN;
