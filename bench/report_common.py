@@ -51,7 +51,7 @@ COLORS = {
     # maps and slices
     "absl": "#9467bd", "boost": "#8c564b", "tsl": "#e377c2", "std": "#bcbd22", "go": "#17becf",
     "vector": "#bcbd22", "span": "#dbdb8d", "raw": "#000000", "gort_move": "#ff9896",
-    "gort_made": "#7b0d0d", "gort_unchecked": "#f4a582",
+    "gort_made": "#7b0d0d", "gort_unchecked": "#f4a582", "go_raw": "#9edae5",
     # concurrent maps
     "mutex": "#525252", "shared_mutex": "#a6a6a6", "tbb": "#393b79", "cuckoo": "#e7ba52",
     "sharded_mutex": "#d62728", "sharded_rw": "#ff9896", "sharded_slots": "#7b0d0d",

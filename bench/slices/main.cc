@@ -9,6 +9,9 @@
 //                vector      v.push_back(x)
 //                vector_reserve  reserve(n), then push_back
 //                raw         p[i] = x into new int64[n]
+//                go_raw      a bare array grown to Go's capacities by malloc, copy, free (the
+//                            floor of any append with Go's growth on a malloc that cannot
+//                            grow a block in place)
 //   bulk       append n int64 in chunks of 1000 (append(s, chunk) / insert / memcpy)
 //   read, write      indexed loops: gort s[i] (checked), gort_unchecked, vector, raw
 //   range      range-for over the elements (sum): gort, vector, raw pointer loop
@@ -135,6 +138,47 @@ void Append1VectorReserve(benchmark::State& st) {
     benchmark::DoNotOptimize(v.data());
   }
   st.counters["allocs"] = 1;
+  st.SetItemsProcessed(st.iterations() * n);
+}
+
+// Go's growslice without the slice: a bare array grown to Go's capacities (grow.h, the same
+// rule and size classes as gort::slice) by malloc, a copy of the elements and free of the old
+// block — what Go's runtime does, its collector's later free made immediate. No header, no
+// reference count, no result slot: the floor any append with Go's capacities stands on under
+// a malloc that cannot grow a block in place (what gort::slice adds is the rest of its time).
+struct GoGrown {
+  i64* p;
+  size_t cap;
+};
+[[gnu::noinline]] GoGrown GoGrow(i64* p, size_t len, size_t cap) {
+  size_t c = gort::slices::GrowCap(cap, len + 1, sizeof(i64));
+  auto* q = static_cast<i64*>(std::malloc(c * sizeof(i64)));
+  if (!q) std::abort();
+  if (len) std::memcpy(q, p, len * sizeof(i64));
+  std::free(p);
+  return {q, c};
+}
+
+void Append1GoRaw(benchmark::State& st) {
+  i64 n = st.range(0);
+  for (auto _ : st) {
+    i64* p = nullptr;
+    size_t len = 0, cap = 0;
+    for (i64 i = 0; i < n; i++) {
+      if (len == cap) [[unlikely]] {
+        GoGrown g = GoGrow(p, len, cap);
+        p = g.p, cap = g.cap;
+      }
+      p[len++] = i;
+    }
+    benchmark::DoNotOptimize(p);
+    std::free(p);
+  }
+  size_t cap = 0;
+  SetGrowth(st, Account(n, [&](i64 i) {
+    if (size_t(i) == cap) cap = gort::slices::GrowCap(cap, i + 1, sizeof(i64));
+    return std::pair(size_t(i) + 1, cap);
+  }));
   st.SetItemsProcessed(st.iterations() * n);
 }
 
@@ -394,6 +438,7 @@ void Register() {
   benchmark::RegisterBenchmark("append1/vector", Append1Vector)->Apply(sizes);
   benchmark::RegisterBenchmark("append1/vector_reserve", Append1VectorReserve)->Apply(sizes);
   benchmark::RegisterBenchmark("append1/raw", Append1Raw)->Apply(sizes);
+  benchmark::RegisterBenchmark("append1/go_raw", Append1GoRaw)->Apply(sizes);
   auto bulk = [](benchmark::internal::Benchmark* b) { b->Arg(100000)->Arg(10000000)->Unit(benchmark::kMicrosecond); };
   benchmark::RegisterBenchmark("bulk/gort", BulkGort)->Apply(bulk);
   benchmark::RegisterBenchmark("bulk/gort_move", BulkGortMove)->Apply(bulk);
