@@ -31,9 +31,73 @@ func (l *lowerer) call(e *ast.CallExpr) *node {
 	}
 	n := l.mk("call", e.Lparen, e)
 	n.attr("nres=%d", sig.Results().Len())
-	callee, args := l.callee(e, n)
-	n.kids = append([]*node{callee}, args...)
-	return n.withArgs(l.args(e, sig))
+	callee, recv := l.callee(e, n)
+	args := l.args(e, sig)
+	if l.rewriteNonNameCall(e, &callee, recv) {
+		n.text = l.p.expr(e)
+	}
+	n.kids = append([]*node{callee}, recv...)
+	return n.withArgs(args)
+}
+
+// rewriteNonNameCall is the compiler's typecheck.RewriteNonNameCall, which runs on every call
+// once its callee and arguments are typechecked: when the callee — a method call's receiver
+// for a method — holds a call or a channel receive, it is evaluated into a temporary first:
+// f()(x) becomes t := f(); t(x), and g().M() becomes t := g(); t.M(). The temporary is a
+// variable of the function, declared at its outermost loop depth (no declaration statement),
+// and the compiler's messages name it (.autotmp_N.M()). Reports whether it rewrote.
+func (l *lowerer) rewriteNonNameCall(e *ast.CallExpr, callee **node, recv []*node) bool {
+	fun := unparen(e.Fun)
+	x, target, t := fun, callee, l.typeOf(fun)
+	if sel, ok := fun.(*ast.SelectorExpr); ok && len(recv) == 1 {
+		if s := l.info.Selections[sel]; s != nil && s.Kind() == types.MethodVal {
+			x, target = unparen(sel.X), &recv[0]
+			t = s.Obj().(*types.Func).Type().(*types.Signature).Recv().Type()
+		}
+	}
+	if !l.holdsCall(x) {
+		return false
+	}
+	tmp := l.temp(t, e.Lparen)
+	l.p.temps[x] = tmp.text
+	as := &node{op: "as", pos: e.Lparen, text: tmp.text + " := " + (*target).text,
+		kids: []*node{tmp, *target}}
+	as.attr("n=1").attr("why=assign")
+	l.pending = append(l.pending, as)
+	*target = tempName(l.cur.vars[len(l.cur.vars)-1], t, e.Lparen)
+	return true
+}
+
+// holdsCall is the compiler's test for RewriteNonNameCall: e holds a call (but a conversion,
+// new(T) or one folded to a constant) or a receive, outside the bodies of function literals.
+func (l *lowerer) holdsCall(e ast.Expr) bool {
+	found := false
+	ast.Inspect(e, func(x ast.Node) bool {
+		if found {
+			return false
+		}
+		switch x := x.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.UnaryExpr:
+			found = x.Op == token.ARROW
+		case *ast.CallExpr:
+			if tv, ok := l.info.Types[x]; ok && tv.Value != nil {
+				return false
+			}
+			if l.info.Types[x.Fun].IsType() {
+				return true
+			}
+			if id, ok := unparen(x.Fun).(*ast.Ident); ok {
+				if b, ok := l.info.Uses[id].(*types.Builtin); ok && b.Name() == "new" {
+					return true
+				}
+			}
+			found = true
+		}
+		return !found
+	})
+	return found
 }
 
 func (n *node) withArgs(args []*node) *node {

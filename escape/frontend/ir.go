@@ -20,6 +20,11 @@ type node struct {
 	attrs []string
 	text  string
 	kids  []*node
+	// The expression text was printed from, and that text: a temporary the compiler
+	// introduced later (lowerer.rewriteNonNameCall) is in the text it prints, which is made
+	// again from src when the node is written, unless something rewrote text meanwhile.
+	src     ast.Expr
+	srcText string
 }
 
 func (n *node) attr(format string, args ...any) *node {
@@ -91,20 +96,23 @@ func (w *writer) write(l *lowerer) {
 			fmt.Fprintf(w.w, "var\t%d\t%s\t%s\t%s\t%d\t%s\n", v.id, v.class, w.pos(v.pos), vflags, v.size, v.name)
 		}
 		for _, s := range fn.body {
-			w.node(s, 0)
+			w.node(s, 0, &l.p)
 		}
 		fmt.Fprintln(w.w, "end")
 	}
 }
 
-func (w *writer) node(n *node, depth int) {
+func (w *writer) node(n *node, depth int, p *printer) {
+	if len(p.temps) > 0 && n.src != nil && n.text == n.srcText {
+		n.text = p.expr(n.src)
+	}
 	attrs := strings.Join(n.attrs, ",")
 	if attrs == "" {
 		attrs = "-"
 	}
 	fmt.Fprintf(w.w, "%d\t%s\t%s\t%s\t%s\n", depth, n.op, w.pos(n.pos), attrs, escapeText(n.text))
 	for _, k := range n.kids {
-		w.node(k, depth+1)
+		w.node(k, depth+1, p)
 	}
 }
 

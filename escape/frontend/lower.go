@@ -60,7 +60,6 @@ type lowerer struct {
 	staticClo  map[*types.Var]*ast.FuncLit
 	staticVal  map[*types.Var]ast.Expr // the one value of a variable assigned once
 	nvars      int
-	ntemps     int
 	cur        *fnInfo
 	pending    []*node // statements an expression needs before its statement (temporaries)
 	notes      []note
@@ -72,7 +71,7 @@ type lowerer struct {
 func newLowerer(fset *token.FileSet, pkg *types.Package, info *types.Info, files []*ast.File) *lowerer {
 	return &lowerer{
 		fset: fset, pkg: pkg, info: info, files: files,
-		p:          printer{pkg: pkg, info: info},
+		p:          printer{pkg: pkg, info: info, temps: map[ast.Expr]string{}},
 		sizes:      types.SizesFor("gc", "amd64"),
 		funcOf:     map[*types.Func]*fnInfo{},
 		cloFn:      map[*ast.FuncLit]*fnInfo{},
@@ -185,11 +184,19 @@ func (l *lowerer) declare(v *types.Var, class string, pos token.Pos, name string
 	return vi.id
 }
 
+// temp declares a compiler temporary in the current function. Its name is the compiler's:
+// .autotmp_N, N the number of variables the function declares before it (typecheck.TempAt
+// numbers by len(fn.Dcl)), since gort declares them in the compiler's order (parameters,
+// results, then the body's in source order).
 func (l *lowerer) temp(t types.Type, pos token.Pos) *node {
-	name := fmt.Sprintf(".autotmp_%d", l.ntemps)
-	l.ntemps++
+	name := fmt.Sprintf(".autotmp_%d", len(l.cur.vars))
 	vi := l.newVarInfo("local", pos, t, name)
-	n := &node{op: "name", pos: pos, text: name}
+	return tempName(vi, t, pos)
+}
+
+// tempName is one more use of the temporary vi.
+func tempName(vi *varInfo, t types.Type, pos token.Pos) *node {
+	n := &node{op: "name", pos: pos, text: vi.name}
 	n.attr("var=%d", vi.id)
 	if hasPointers(t) {
 		n.attr("p")
@@ -415,6 +422,7 @@ func (l *lowerer) mk(op string, pos token.Pos, e ast.Expr, kids ...*node) *node 
 	n := &node{op: op, pos: pos, kids: kids}
 	if e != nil {
 		n.text = l.p.expr(e)
+		n.src, n.srcText = e, n.text
 		l.typeAttrs(n, l.typeOf(e))
 	}
 	return n

@@ -181,26 +181,14 @@ func (l *lowerer) dcl(id *ast.Ident, class string) *node {
 	return (&node{op: "dcl", pos: id.Pos(), text: id.Name}).attr("var=%d", vid)
 }
 
+// assign lowers =, := and op= . As the compiler's noder, the right side first, then the left,
+// and := declares its new variables after its right side: the temporaries the right side
+// needs are numbered before them (lowerer.temp).
 func (l *lowerer) assign(s *ast.AssignStmt) []*node {
-	var out []*node
 	define := s.Tok == token.DEFINE
-	if define {
-		for _, e := range s.Lhs {
-			if d := l.dcl(e.(*ast.Ident), "local"); d != nil {
-				out = append(out, d)
-			}
-		}
-	}
-	text := l.p.exprs(s.Lhs) + " " + s.Tok.String() + " " + l.p.exprs(s.Rhs)
-	n := &node{op: "as", pos: s.TokPos, text: text}
+	n := &node{op: "as", pos: s.TokPos}
 	n.attr("n=%d", len(s.Lhs))
-	for _, e := range s.Lhs {
-		isNew := false
-		if id, ok := e.(*ast.Ident); ok && define {
-			isNew = l.info.Defs[id] != nil
-		}
-		n.kids = append(n.kids, l.lhs(e, isNew))
-	}
+	var rhs []*node
 	if len(s.Lhs) == len(s.Rhs) {
 		why := "assign"
 		if len(s.Lhs) > 1 {
@@ -213,25 +201,38 @@ func (l *lowerer) assign(s *ast.AssignStmt) []*node {
 			if !define && s.Tok == token.ASSIGN {
 				to = l.typeOf(s.Lhs[i])
 			}
-			n.kids = append(n.kids, l.conv(r, to, convPos))
+			rhs = append(rhs, l.conv(r, to, convPos))
 		}
-		return append(out, n)
+	} else { // v, ok = x.(T) / m[k] / <-ch, or a, b = f()
+		switch unparen(s.Rhs[0]).(type) {
+		case *ast.CallExpr:
+			n.op = "as2func"
+		case *ast.TypeAssertExpr:
+			n.attr("why=assign-pair-dot-type")
+		case *ast.IndexExpr:
+			n.attr("why=assign-pair-mapr")
+		default:
+			n.attr("why=assign-pair-receive")
+		}
+		rhs = []*node{l.expr(unparen(s.Rhs[0]))}
 	}
-	// v, ok = x.(T) / m[k] / <-ch, or a, b = f()
-	r := unparen(s.Rhs[0])
-	switch r := r.(type) {
-	case *ast.CallExpr:
-		n.op = "as2func"
-		n.kids = append(n.kids, l.expr(r))
-		return append(out, n)
-	case *ast.TypeAssertExpr:
-		n.attr("why=assign-pair-dot-type")
-	case *ast.IndexExpr:
-		n.attr("why=assign-pair-mapr")
-	default:
-		n.attr("why=assign-pair-receive")
+	var out []*node
+	if define {
+		for _, e := range s.Lhs {
+			if d := l.dcl(e.(*ast.Ident), "local"); d != nil {
+				out = append(out, d)
+			}
+		}
 	}
-	n.kids = append(n.kids, l.expr(r))
+	for _, e := range s.Lhs {
+		isNew := false
+		if id, ok := e.(*ast.Ident); ok && define {
+			isNew = l.info.Defs[id] != nil
+		}
+		n.kids = append(n.kids, l.lhs(e, isNew))
+	}
+	n.kids = append(n.kids, rhs...)
+	n.text = l.p.exprs(s.Lhs) + " " + s.Tok.String() + " " + l.p.exprs(s.Rhs)
 	return append(out, n)
 }
 
@@ -313,11 +314,11 @@ func (l *lowerer) ret(s *ast.ReturnStmt) []*node {
 func (l *lowerer) rangeStmt(s *ast.RangeStmt) []*node {
 	var out []*node
 	xt := l.typeOf(s.X).Underlying()
-	n := &node{op: "range", pos: s.For, text: "range " + l.p.expr(s.X)}
+	n := &node{op: "range", pos: s.For}
 	if _, ok := xt.(*types.Array); ok {
 		n.attr("array")
 	}
-	x := l.expr(s.X)
+	// The compiler's noder declares the key and value before it evaluates X.
 	kv := []*node{none(), none()}
 	for i, e := range []ast.Expr{s.Key, s.Value} {
 		if e == nil {
@@ -330,6 +331,8 @@ func (l *lowerer) rangeStmt(s *ast.RangeStmt) []*node {
 		}
 		kv[i] = l.lhs(e, s.Tok == token.DEFINE)
 	}
+	x := l.expr(s.X)
+	n.text = "range " + l.p.expr(s.X)
 	n.kids = []*node{x, kv[0], kv[1], l.block(s.Body.List, s.Body.Lbrace)}
 	return append(out, n)
 }

@@ -50,6 +50,9 @@ func synPos(e ast.Expr) token.Pos {
 type printer struct {
 	pkg  *types.Package
 	info *types.Info
+	// Expressions the compiler has replaced by a temporary before it prints them (a callee or
+	// receiver holding a call: lowerer.rewriteNonNameCall), with the temporary's name.
+	temps map[ast.Expr]string
 }
 
 func (p *printer) typ(t types.Type) string {
@@ -177,6 +180,9 @@ func (p *printer) exprs(es []ast.Expr) string {
 
 // expr prints e as the compiler's -m messages do.
 func (p *printer) expr(e ast.Expr) string {
+	if t, ok := p.temps[e]; ok {
+		return t
+	}
 	if tv, ok := p.info.Types[e]; ok && tv.Value != nil {
 		switch e.(type) {
 		case *ast.BasicLit, *ast.Ident, *ast.SelectorExpr:
@@ -192,6 +198,9 @@ func (p *printer) expr(e ast.Expr) string {
 	case *ast.ParenExpr:
 		return p.expr(e.X)
 	case *ast.SelectorExpr:
+		if t, ok := p.temps[unparen(e.X)]; ok { // the temporary holds the embedded fields too
+			return t + "." + e.Sel.Name
+		}
 		return p.operand(e.X, precPrimary) + p.embedded(e) + "." + e.Sel.Name
 	case *ast.IndexExpr:
 		return p.operand(e.X, precPrimary) + "[" + p.expr(e.Index) + "]"
@@ -290,7 +299,9 @@ func (p *printer) call(e *ast.CallExpr) string {
 		if s := p.info.Selections[sel]; s != nil && s.Kind() == types.MethodVal && !types.IsInterface(s.Recv()) {
 			m := s.Obj().(*types.Func)
 			recv := p.operand(sel.X, precPrimary) + p.embedded(sel)
-			if r := m.Type().(*types.Signature).Recv().Type(); isPointer(r) != isPointer(p.embeddedType(sel)) {
+			if t, ok := p.temps[unparen(sel.X)]; ok { // the receiver as the method takes it
+				recv = t
+			} else if r := m.Type().(*types.Signature).Recv().Type(); isPointer(r) != isPointer(p.embeddedType(sel)) {
 				if isPointer(r) {
 					recv = "&" + recv
 				} else {
