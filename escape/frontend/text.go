@@ -298,15 +298,11 @@ func (p *printer) call(e *ast.CallExpr) string {
 		// receiver, (*T).M(x, args), as the compiler has rewritten it by then.
 		if s := p.info.Selections[sel]; s != nil && s.Kind() == types.MethodVal && !types.IsInterface(s.Recv()) {
 			m := s.Obj().(*types.Func)
+			// The & or * that adapts the receiver to the method is implicit in the
+			// compiler's tree, and it prints implicit nodes as their operand.
 			recv := p.operand(sel.X, precPrimary) + p.embedded(sel)
 			if t, ok := p.temps[unparen(sel.X)]; ok { // the receiver as the method takes it
 				recv = t
-			} else if r := m.Type().(*types.Signature).Recv().Type(); isPointer(r) != isPointer(p.embeddedType(sel)) {
-				if isPointer(r) {
-					recv = "&" + recv
-				} else {
-					recv = "*" + recv
-				}
 			}
 			fun = p.convType(m.Type().(*types.Signature).Recv().Type()) + "." + m.Name()
 			args = append([]string{recv}, args...)
