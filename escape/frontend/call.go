@@ -369,8 +369,8 @@ func (l *lowerer) appendCall(e *ast.CallExpr) *node {
 // type-checking of the argument last set the position, found by trying its output
 // (tests/escape/corpus/panics.go): a variable's name in the argument (x in panic(x), e in e.s, x in m[x],
 // b in string(b), the last such element of T{a, b}, else its "{"), a call's "(" once its
-// arguments are done; of a string concatenation only its last operand; never a constant;
-// panic's "(" when nothing inside sets it (a constant, s + "x").
+// arguments are done, so the last of these in a string concatenation ("a" + s + "b": s);
+// never a constant; panic's "(" when nothing inside sets it (a constant).
 func (l *lowerer) panicPos(e *ast.CallExpr) token.Pos {
 	pos := e.Lparen
 	var visit func(x ast.Expr)
@@ -397,10 +397,6 @@ func (l *lowerer) panicPos(e *ast.CallExpr) token.Pos {
 		case *ast.UnaryExpr:
 			visit(x.X)
 		case *ast.BinaryExpr:
-			if t, ok := l.typeOf(x).Underlying().(*types.Basic); ok && t.Info()&types.IsString != 0 {
-				visit(x.Y) // a concatenation: its last operand only
-				return
-			}
 			visit(x.X)
 			visit(x.Y)
 		case *ast.CompositeLit:

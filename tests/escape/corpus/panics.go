@@ -48,3 +48,15 @@ func results(x int, s string) (token, error) {
 	}
 	return nil, nil
 }
+
+// A concatenation's conversion is reported at its last operand that is not a constant.
+func concatenations(x int, s, t string) {
+	switch x {
+	case 1:
+		panic("a" + s + "b")
+	case 2:
+		panic(s + "a" + t + "b" + "c")
+	case 3:
+		panic("a" + fmt.Sprint(x) + "b")
+	}
+}
