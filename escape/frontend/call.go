@@ -372,7 +372,15 @@ func (l *lowerer) appendCall(e *ast.CallExpr) *node {
 // arguments are done, so the last of these in a string concatenation ("a" + s + "b": s);
 // never a constant; panic's "(" when nothing inside sets it (a constant).
 func (l *lowerer) panicPos(e *ast.CallExpr) token.Pos {
-	pos := e.Lparen
+	return l.nodedPos(e.Args[0], e.Lparen)
+}
+
+// nodedPos is the position the compiler's noder has set last once it has gone through x,
+// from pos before it: each expression that is not a constant sets its own on the way down
+// and its operands then theirs (so a variable's name, the last one, wins; pkg.V sets its
+// selector's), and a call sets its "(" again once its arguments are done. Conversions the
+// noder makes next are reported there (panic's argument, an assignment's right side).
+func (l *lowerer) nodedPos(x ast.Expr, pos token.Pos) token.Pos {
 	var visit func(x ast.Expr)
 	visit = func(x ast.Expr) {
 		switch x := unparen(x).(type) {
@@ -381,6 +389,12 @@ func (l *lowerer) panicPos(e *ast.CallExpr) token.Pos {
 				pos = x.Pos()
 			}
 		case *ast.SelectorExpr:
+			if l.isName(x) {
+				if _, ok := l.objOf(x.Sel).(*types.Var); ok {
+					pos = synPos(x)
+				}
+				return
+			}
 			visit(x.X)
 		case *ast.IndexExpr:
 			visit(x.X)
@@ -419,7 +433,7 @@ func (l *lowerer) panicPos(e *ast.CallExpr) token.Pos {
 			pos = x.Lparen
 		}
 	}
-	visit(e.Args[0])
+	visit(x)
 	return pos
 }
 

@@ -462,18 +462,33 @@ func (l *lowerer) conv(e ast.Expr, to types.Type, pos token.Pos) *node {
 
 // argPositions gives the positions the compiler reports conversions of call arguments at:
 // an argument that is not a plain name of a variable at its own position (a constant's name
-// too); a variable's name at the position of the nearest argument before it that is not one,
-// or at the call's "(".
+// too); a variable's name, also one of another package (binary.LittleEndian), at the
+// position of the nearest argument before it that is not one, or at the call's "(".
 func (l *lowerer) argPositions(call *ast.CallExpr) []token.Pos {
 	last := call.Lparen
 	var out []token.Pos
 	for _, a := range call.Args {
-		if id, ok := unparen(a).(*ast.Ident); !ok || l.info.Types[id].Value != nil {
+		if !l.isName(a) || l.info.Types[unparen(a)].Value != nil {
 			last = synPos(a)
 		}
 		out = append(out, last)
 	}
 	return out
+}
+
+// isName: e is an identifier, or one qualified by its package (pkg.V), which the compiler's
+// tree holds as the object's own name node.
+func (l *lowerer) isName(e ast.Expr) bool {
+	switch e := unparen(e).(type) {
+	case *ast.Ident:
+		return true
+	case *ast.SelectorExpr:
+		if id, ok := e.X.(*ast.Ident); ok {
+			_, pkg := l.info.Uses[id].(*types.PkgName)
+			return pkg
+		}
+	}
+	return false
 }
 
 func (l *lowerer) argPos(call *ast.CallExpr, arg ast.Expr) token.Pos {

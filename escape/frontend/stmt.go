@@ -195,7 +195,15 @@ func (l *lowerer) assign(s *ast.AssignStmt) []*node {
 			why = "assign-pair"
 		}
 		n.attr("why=%s", why)
+		// Where the noder stands once it has gone through the right side, then the left:
+		// the conversions to the left side's types are reported there.
 		convPos := s.Lhs[len(s.Lhs)-1].Pos()
+		if !define && s.Tok == token.ASSIGN {
+			convPos = token.NoPos
+			for _, e := range append(append([]ast.Expr{}, s.Rhs...), s.Lhs...) {
+				convPos = l.nodedPos(e, convPos)
+			}
+		}
 		for i, r := range s.Rhs {
 			var to types.Type
 			if !define && s.Tok == token.ASSIGN {
