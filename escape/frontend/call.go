@@ -359,8 +359,14 @@ func (l *lowerer) appendCall(e *ast.CallExpr) *node {
 		}
 		return n.withArgs([]*node{l.expr(e.Args[1])})
 	}
+	// The noder converts the values once it has gone through every argument (no position
+	// of its own in between, unlike a call's): all at the one it stands at then.
+	pos := e.Lparen
+	for _, a := range e.Args {
+		pos = l.nodedPos(a, pos)
+	}
 	for _, a := range e.Args[1:] {
-		n.kids = append(n.kids, l.conv(a, st.Elem(), l.argPos(e, a)))
+		n.kids = append(n.kids, l.conv(a, st.Elem(), pos))
 	}
 	return n
 }

@@ -349,10 +349,15 @@ func (p *printer) embeddedType(e *ast.SelectorExpr) types.Type {
 }
 
 // callArgs prints a call's arguments; the extra arguments of a variadic call are the
-// compiler's "... argument" slice, passed with ...
+// compiler's "... argument" slice, passed with ... (but a builtin's: append(s, a, b)).
 func (p *printer) callArgs(e *ast.CallExpr) []string {
 	var out []string
 	sig, _ := p.info.TypeOf(e.Fun).Underlying().(*types.Signature)
+	if id, ok := unparen(e.Fun).(*ast.Ident); ok {
+		if _, builtin := p.info.Uses[id].(*types.Builtin); builtin {
+			sig = nil
+		}
+	}
 	for i, a := range e.Args {
 		if sig != nil && sig.Variadic() && !e.Ellipsis.IsValid() && i == sig.Params().Len()-1 {
 			return append(out, "... argument...")

@@ -26,3 +26,13 @@ func throughPointer(p *interface{}, x []int) { *p = x }
 func order(b []byte) interface{} { return qualified(b, binary.LittleEndian, &b) }
 
 func qualified(b []byte, o binary.ByteOrder, p *[]byte) interface{} { return o }
+
+// append converts its values once it has gone through all its arguments, at the last
+// variable among them, and is printed with its arguments as written.
+func appendOne(b []interface{}, a []int) []interface{} { return append(b, a) }
+
+func appendTwo(b []interface{}, a, c []int) []interface{} { return append(b, a, c) }
+
+func appendConst(b []interface{}, a []int) []interface{} { return append(b, a, "x") }
+
+func appendGlobal(exts []string, k string) { anything = append(exts, k) }
