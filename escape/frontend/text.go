@@ -281,7 +281,13 @@ func (p *printer) complit(e *ast.CompositeLit) string {
 
 func (p *printer) call(e *ast.CallExpr) string {
 	if tv := p.info.Types[e.Fun]; tv.IsType() {
-		return p.convType(tv.Type) + "(" + p.exprs(e.Args) + ")"
+		t := p.convType(tv.Type)
+		// A constant keeps its source's spelling (the compiler's Orig): (bool)(false).
+		if _, paren := e.Fun.(*ast.ParenExpr); paren && !strings.HasPrefix(t, "(") &&
+			p.info.Types[e].Value != nil {
+			t = "(" + t + ")"
+		}
+		return t + "(" + p.exprs(e.Args) + ")"
 	}
 	if id, ok := unparen(e.Fun).(*ast.Ident); ok {
 		if _, ok := p.info.Uses[id].(*types.Builtin); ok && (id.Name == "make" || id.Name == "new") {

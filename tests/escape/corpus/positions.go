@@ -36,3 +36,6 @@ func appendTwo(b []interface{}, a, c []int) []interface{} { return append(b, a, 
 func appendConst(b []interface{}, a []int) []interface{} { return append(b, a, "x") }
 
 func appendGlobal(exts []string, k string) { anything = append(exts, k) }
+
+// A constant keeps the spelling of its source, parentheses included.
+func spelled() []interface{} { return []interface{}{(string)(""), (bool)(false), (byte)(0), int8(1)} }
