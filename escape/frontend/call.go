@@ -40,6 +40,22 @@ func (l *lowerer) call(e *ast.CallExpr) *node {
 	return n.withArgs(args)
 }
 
+// ownVar: v is a variable of the function being lowered. ir.StaticValue follows only
+// those (class PAUTO): inside a closure, a variable of an enclosing function is a captured
+// one, which it does not follow, so a call through it is dynamic.
+func (l *lowerer) ownVar(v *types.Var) bool {
+	id, ok := l.varID[v]
+	if !ok {
+		return false
+	}
+	for _, vi := range l.cur.vars {
+		if vi.id == id {
+			return true
+		}
+	}
+	return false
+}
+
 // rewriteNonNameCall is the compiler's typecheck.RewriteNonNameCall, which runs on every call
 // once its callee and arguments are typechecked: when the callee — a method call's receiver
 // for a method — holds a call or a channel receive, it is evaluated into a temporary first:
@@ -165,7 +181,7 @@ func (l *lowerer) callee(e *ast.CallExpr, n *node) (*node, []*node) {
 		}
 		return l.expr(fun), nil
 	case *types.Var:
-		if lit, ok := l.staticClo[o]; ok && !l.reassigned[o] {
+		if lit, ok := l.staticClo[o]; ok && !l.reassigned[o] && l.ownVar(o) {
 			if fn, ok := l.cloFn[lit]; ok {
 				fn.flags = append(fn.flags, "called")
 				n.attr("kind=static").attr("fn=%d", fn.id)
@@ -444,11 +460,12 @@ func (l *lowerer) nodedPos(x ast.Expr, pos token.Pos) token.Pos {
 }
 
 // staticCallee follows a variable assigned once to the function it holds, through other
-// such variables (g := f; f := F or f := func...), as the compiler's ir.StaticValue does;
+// such variables (g := f; f := F or f := func...), as the compiler's ir.StaticValue does,
+// each a variable of the function being lowered (ownVar: not a closure's captured one);
 // nil when the value is not a function of this package known here. A function literal
 // reached through another variable is not "called" (it also flows as a value).
 func (l *lowerer) staticCallee(v *types.Var) *fnInfo {
-	for depth := 0; depth < 16 && !l.reassigned[v]; depth++ {
+	for depth := 0; depth < 16 && !l.reassigned[v] && l.ownVar(v); depth++ {
 		e, ok := l.staticVal[v]
 		if !ok {
 			return nil

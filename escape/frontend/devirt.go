@@ -25,7 +25,7 @@ func (l *lowerer) devirtualize(call *ast.CallExpr, sel *ast.SelectorExpr) (recv 
 		return nil, nil, "", false
 	}
 	v, isVar := l.objOf(id).(*types.Var)
-	if !isVar || l.reassigned[v] {
+	if !isVar || l.reassigned[v] || !l.ownVar(v) {
 		return nil, nil, "", false
 	}
 	val, found := l.staticVal[v]

@@ -39,3 +39,19 @@ func direct() *int {
 		return &v
 	}()
 }
+
+// A closure called through a variable of the function is a static call; through the same
+// variable captured by another closure it is not (ir.StaticValue follows no captured
+// variable): its arguments then escape.
+func throughCaptured(x, y int) bool {
+	errorf := func(format string, args ...interface{}) { sinkString = format }
+	errorf("direct %d", x)
+	return runBool(func() bool {
+		errorf("captured %d %d", x, y)
+		return true
+	})
+}
+
+var sinkString string
+
+func runBool(f func() bool) bool { return f() }
