@@ -63,11 +63,13 @@ def timed(cmd: list[str], cwd: str | None = None) -> tuple[float, float, int]:
     return wall, cpu, r.returncode
 
 
-def commands(build: Path, goroot: str, tooldir: str, pkg: str, ir: str) -> dict[str, list[str]]:
+def commands(build: Path, goroot: str, tooldir: str, pkg: str, ir: str, obj: str) -> dict[str, list[str]]:
     esc = build / "escape" / "gort-escape"
     fe = build / "escape" / "gort-escape-frontend"
     src = os.path.join(goroot, "src", pkg)
-    compile_ = [os.path.join(tooldir, "compile"), "-std", "-p", pkg, "-o", os.devnull]
+    # obj, not /dev/null: the compiler deletes its -o file when a compile fails (as root,
+    # /dev/null itself).
+    compile_ = [os.path.join(tooldir, "compile"), "-std", "-p", pkg, "-o", obj]
     files = package_files(goroot, pkg)
     return {"gort": [str(esc), "-m", src], "frontend": [str(fe), src],
             "engine": [str(esc), "-m", "--ir", ir], "compile -m": compile_ + ["-m", "-l"] + files,
@@ -84,7 +86,7 @@ def measure(build: Path, packages: list[str], runs: int, log=print) -> dict:
             with open(ir, "w") as f:
                 subprocess.run([str(build / "escape" / "gort-escape-frontend"),
                                 os.path.join(goroot, "src", pkg)], stdout=f, check=True)
-            cmds = commands(build, goroot, tooldir, pkg, ir)
+            cmds = commands(build, goroot, tooldir, pkg, ir, os.path.join(tmp, "out.o"))
             samples = {c: [] for c in CONTENDERS}
             for c in CONTENDERS:  # one warm-up run each: page cache, export data
                 timed(cmds[c])

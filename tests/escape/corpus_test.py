@@ -14,6 +14,8 @@ import shutil
 import subprocess
 import sys
 
+from objfile import OBJ
+
 here = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -48,7 +50,7 @@ def main():
         elif mine != golden:
             status = "ok (order differs from the compiler's)"
         if go:
-            c = subprocess.run([go, "tool", "compile", "-m", "-l", "-p", "corpus", "-o", os.devnull, name],
+            c = subprocess.run([go, "tool", "compile", "-m", "-l", "-p", "corpus", "-o", OBJ, name],
                                cwd=corpus, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                timeout=120)
             if lines(c.stdout) != golden:

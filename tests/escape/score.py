@@ -23,6 +23,8 @@ import re
 import subprocess
 import sys
 
+from objfile import OBJ
+
 HEADER = "// errorcheck -0 -m -l"
 ERR_RX = re.compile(r"// (?:GC_)?ERROR (.*)")
 QUOTES_RX = re.compile(r'"([^"]*)"')
@@ -105,7 +107,7 @@ def main():
     for path in files:
         short = os.path.basename(path)
         if a.compiler:
-            cmd = ["go", "tool", "compile", "-m", "-l", "-o", os.devnull, short]
+            cmd = ["go", "tool", "compile", "-m", "-l", "-o", OBJ, short]
         else:
             cmd = [os.path.abspath(a.escape), "-m", short]
         lines, p = run(cmd, os.path.dirname(path))

@@ -23,6 +23,8 @@ import shutil
 import subprocess
 import sys
 
+from objfile import OBJ
+
 here = os.path.dirname(os.path.abspath(__file__))
 golden_dir = os.path.join(here, "golden", "std")
 MSG_RX = re.compile(r"(?:.*/)?([^/:]+\.go):(\d+):(\d+): (.*)")
@@ -59,7 +61,7 @@ def compile_m(go, goroot, pkg):
     d = os.path.join(goroot, "src", pkg)
     files = subprocess.run([go, "list", "-f", "{{join .GoFiles \" \"}}", "."], cwd=d, text=True,
                            stdout=subprocess.PIPE, check=True).stdout.split()
-    c = subprocess.run([go, "tool", "compile", "-m", "-l", "-std", "-p", pkg, "-o", os.devnull] + files,
+    c = subprocess.run([go, "tool", "compile", "-m", "-l", "-std", "-p", pkg, "-o", OBJ] + files,
                        cwd=d, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
     return c.stdout
 
