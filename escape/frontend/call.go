@@ -231,17 +231,28 @@ func (l *lowerer) args(e *ast.CallExpr, sig *types.Signature) []*node {
 }
 
 func (l *lowerer) tupleArgs(e *ast.CallExpr, tup *types.Tuple) []*node {
-	as := &node{op: "as2func", pos: e.Lparen}
+	call := l.expr(e.Args[0])
+	temps, uses := l.multiValueTemps(tup, e.Lparen)
+	as := &node{op: "as2func", pos: e.Lparen, kids: append(temps, call)}
 	as.attr("n=%d", tup.Len())
-	var temps []*node
-	for i := 0; i < tup.Len(); i++ {
-		t := l.temp(tup.At(i).Type(), e.Lparen)
-		as.kids = append(as.kids, t)
-		temps = append(temps, t)
-	}
-	as.kids = append(as.kids, l.expr(e.Args[0]))
 	l.pending = append(l.pending, as)
-	return temps
+	return uses
+}
+
+// multiValueTemps is the compiler's typecheck.RewriteMultiValueCall for f(g()) and for
+// x, y = g() with results of other types than x and y: one temporary per result, declared
+// where the call is (a dcl each, pending before the statement: at its loop depth), which
+// the call's results are assigned to. Returns the temporaries as assignment targets and
+// as values.
+func (l *lowerer) multiValueTemps(tup *types.Tuple, pos token.Pos) (temps, uses []*node) {
+	for i := 0; i < tup.Len(); i++ {
+		t := l.temp(tup.At(i).Type(), pos)
+		vi := l.cur.vars[len(l.cur.vars)-1]
+		l.pending = append(l.pending, (&node{op: "dcl", pos: pos, text: vi.name}).attr("var=%d", vi.id))
+		temps = append(temps, t)
+		uses = append(uses, tempName(vi, tup.At(i).Type(), pos))
+	}
+	return temps, uses
 }
 
 func isByteOrRuneSlice(t types.Type) bool {

@@ -447,12 +447,22 @@ func (l *lowerer) block(list []ast.Stmt, pos token.Pos) *node {
 // becomes an explicit conversion (a "conviface" node) reported at pos.
 func (l *lowerer) conv(e ast.Expr, to types.Type, pos token.Pos) *node {
 	n := l.expr(e)
-	from := l.typeOf(e)
+	c := convNode(n, l.typeOf(e), to, pos)
+	if c != n {
+		c.text = l.p.expr(e)
+		c.src, c.srcText = e, c.text
+	}
+	return c
+}
+
+// convNode converts the lowered value n of type from to type to, at pos (the conversion
+// to an interface of a value that is not one; n itself otherwise).
+func convNode(n *node, from, to types.Type, pos token.Pos) *node {
 	if to == nil || !isInterface(to) || isInterface(from) || isUntypedNil(from) {
 		return n
 	}
 	from = types.Default(from)
-	c := &node{op: "conviface", pos: pos, text: l.p.expr(e), kids: []*node{n}}
+	c := &node{op: "conviface", pos: pos, text: n.text, kids: []*node{n}}
 	c.attr("p")
 	if !isDirectIface(from) {
 		c.attr("spill")

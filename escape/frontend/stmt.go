@@ -211,6 +211,22 @@ func (l *lowerer) assign(s *ast.AssignStmt) []*node {
 			}
 			rhs = append(rhs, l.conv(r, to, convPos))
 		}
+	} else if tup, ok := l.typeOf(s.Rhs[0]).(*types.Tuple); ok && isCall(s.Rhs[0]) && l.mismatched(s.Lhs, tup) {
+		// a, b = f() with a result of another type than its variable: the compiler's
+		// RewriteMultiValueCall: t1, t2 = f() first, then a, b = t1, t2 converting.
+		call := l.expr(unparen(s.Rhs[0]))
+		convPos := token.NoPos
+		for _, e := range append(append([]ast.Expr{}, s.Rhs...), s.Lhs...) {
+			convPos = l.nodedPos(e, convPos)
+		}
+		temps, uses := l.multiValueTemps(tup, convPos)
+		as := &node{op: "as2func", pos: s.TokPos, kids: append(temps, call)}
+		as.attr("n=%d", tup.Len())
+		l.pending = append(l.pending, as)
+		n.attr("why=assign-pair")
+		for i, u := range uses {
+			rhs = append(rhs, convNode(u, tup.At(i).Type(), l.typeOf(s.Lhs[i]), convPos))
+		}
 	} else { // v, ok = x.(T) / m[k] / <-ch, or a, b = f()
 		switch unparen(s.Rhs[0]).(type) {
 		case *ast.CallExpr:
@@ -242,6 +258,24 @@ func (l *lowerer) assign(s *ast.AssignStmt) []*node {
 	n.kids = append(n.kids, rhs...)
 	n.text = l.p.exprs(s.Lhs) + " " + s.Tok.String() + " " + l.p.exprs(s.Rhs)
 	return append(out, n)
+}
+
+func isCall(e ast.Expr) bool {
+	_, ok := unparen(e).(*ast.CallExpr)
+	return ok
+}
+
+// mismatched: a variable of lhs (not _) has another type than its value in tup.
+func (l *lowerer) mismatched(lhs []ast.Expr, tup *types.Tuple) bool {
+	for i, e := range lhs {
+		if id, ok := unparen(e).(*ast.Ident); ok && id.Name == "_" {
+			continue
+		}
+		if i < tup.Len() && !types.Identical(l.typeOf(e), tup.At(i).Type()) {
+			return true
+		}
+	}
+	return false
 }
 
 func (l *lowerer) valueSpec(vs *ast.ValueSpec, local bool) []*node {

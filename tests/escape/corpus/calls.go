@@ -63,3 +63,28 @@ func callSum() int {
 	a, b := 1, 2
 	return sum(&a, &b)
 }
+
+// f(g()) and a, b = g() with a result of another type than its variable go through one
+// temporary per result, declared where the call is: in a loop, at the loop's depth.
+func pair(p *int) (*int, *int) { return p, p }
+
+func takePair(a, b *int) {}
+
+func tupleInLoop(xs []int) {
+	for range xs {
+		x := 0
+		takePair(pair(&x))
+	}
+}
+
+func textAndErr() (string, error) { return "", nil }
+
+var sinkAny interface{}
+
+func convertedResult() error {
+	var result interface{}
+	var err error
+	result, err = textAndErr()
+	sinkAny = result
+	return err
+}
