@@ -16,7 +16,8 @@ package main
 //   - anything else (a call, make, a map literal, a variable) is left to the initialiser,
 //     which stores it into the static storage, that is, to the heap.
 // A value that is not itself one of the static forms (a literal of those kinds, &T{...}, a
-// function literal) goes through the initialiser whole, as an assignment to the variable.
+// function literal) goes through the initialiser whole, as an assignment to the variable;
+// but a variable of interface type holds any other value in a static box the same way.
 
 import (
 	"go/ast"
@@ -30,7 +31,7 @@ func (l *lowerer) packageVars(vs *ast.ValueSpec, lhs []*node) []*node {
 	for i, v := range vs.Values {
 		dst := lhs[i]
 		t := l.typeOf(vs.Names[i])
-		if l.staticForm(v) {
+		if l.staticForm(v) || l.boxed(v, t) {
 			out = append(out, l.staticParts(dst, v, t)...)
 			continue
 		}
@@ -39,6 +40,13 @@ func (l *lowerer) packageVars(vs *ast.ValueSpec, lhs []*node) []*node {
 		out = append(out, as)
 	}
 	return out
+}
+
+// boxed: e is converted to the interface type t, which gc does in static storage whatever
+// e is (staticinit's OCONVIFACE case): the box is data, e is placed in it by the rules above.
+func (l *lowerer) boxed(e ast.Expr, t types.Type) bool {
+	from := l.typeOf(e)
+	return isInterface(t) && !isInterface(from) && !isUntypedNil(from)
 }
 
 func (l *lowerer) staticForm(e ast.Expr) bool {

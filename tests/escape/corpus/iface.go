@@ -45,3 +45,33 @@ func q(x, y int, v V, ch chan interface{}) {
 		sink = &vv
 	}
 }
+
+// A package-level variable of interface type holds its value in a static box, whatever the
+// value is: a constant is data, anything else is stored into the box by the initialiser.
+// No conversion is left to report.
+type level int
+
+func (l level) String() string { return "" }
+
+type stringer interface{ String() string }
+
+type wide struct{ a, b, c, d int }
+
+func (wide) String() string { return "" }
+
+func mkLevel() level { return 1 }
+
+func mkWide() wide { return wide{} }
+
+const defaultLevel level = 0
+
+var someLevel = level(3)
+
+var (
+	_          stringer    = defaultLevel
+	boxedConst stringer    = level(7)
+	boxedVar   stringer    = someLevel
+	boxedCall  stringer    = mkLevel()
+	boxedWide  stringer    = mkWide()
+	boxedPtr   interface{} = &someLevel
+)
