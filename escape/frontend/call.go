@@ -398,21 +398,20 @@ func (l *lowerer) appendCall(e *ast.CallExpr) *node {
 	return n
 }
 
-// panicPos is where the compiler reports the conversion of panic's argument: where its
-// type-checking of the argument last set the position, found by trying its output
-// (tests/escape/corpus/panics.go): a variable's name in the argument (x in panic(x), e in e.s, x in m[x],
-// b in string(b), the last such element of T{a, b}, else its "{"), a call's "(" once its
-// arguments are done, so the last of these in a string concatenation ("a" + s + "b": s);
-// never a constant; panic's "(" when nothing inside sets it (a constant).
+// panicPos is where the compiler reports the conversion of panic's argument: where the
+// noder stands once it has gone through the argument (nodedPos; tests/escape/corpus/
+// panics.go), or panic's "(" when nothing inside sets a position (a constant).
 func (l *lowerer) panicPos(e *ast.CallExpr) token.Pos {
 	return l.nodedPos(e.Args[0], e.Lparen)
 }
 
 // nodedPos is the position the compiler's noder has set last once it has gone through x,
 // from pos before it: each expression that is not a constant sets its own on the way down
-// and its operands then theirs (so a variable's name, the last one, wins; pkg.V sets its
-// selector's), and a call sets its "(" again once its arguments are done. Conversions the
-// noder makes next are reported there (panic's argument, an assignment's right side).
+// and its operands then theirs, so the last variable's name wins (x in panic(x), e in e.s,
+// x in m[x], s in "a" + s + "b"; pkg.V sets its selector's); a composite literal sets its
+// "{" before its elements, and a call its "(" again once its arguments are done.
+// Conversions the noder makes next are reported there (panic's argument, an assignment's
+// right side, append's values).
 func (l *lowerer) nodedPos(x ast.Expr, pos token.Pos) token.Pos {
 	var visit func(x ast.Expr)
 	visit = func(x ast.Expr) {

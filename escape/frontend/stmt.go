@@ -195,14 +195,9 @@ func (l *lowerer) assign(s *ast.AssignStmt) []*node {
 			why = "assign-pair"
 		}
 		n.attr("why=%s", why)
-		// Where the noder stands once it has gone through the right side, then the left:
-		// the conversions to the left side's types are reported there.
 		convPos := s.Lhs[len(s.Lhs)-1].Pos()
 		if !define && s.Tok == token.ASSIGN {
-			convPos = token.NoPos
-			for _, e := range append(append([]ast.Expr{}, s.Rhs...), s.Lhs...) {
-				convPos = l.nodedPos(e, convPos)
-			}
+			convPos = l.assignPos(s)
 		}
 		for i, r := range s.Rhs {
 			var to types.Type
@@ -215,10 +210,7 @@ func (l *lowerer) assign(s *ast.AssignStmt) []*node {
 		// a, b = f() with a result of another type than its variable: the compiler's
 		// RewriteMultiValueCall: t1, t2 = f() first, then a, b = t1, t2 converting.
 		call := l.expr(unparen(s.Rhs[0]))
-		convPos := token.NoPos
-		for _, e := range append(append([]ast.Expr{}, s.Rhs...), s.Lhs...) {
-			convPos = l.nodedPos(e, convPos)
-		}
+		convPos := l.assignPos(s)
 		temps, uses := l.multiValueTemps(tup, convPos)
 		as := &node{op: "as2func", pos: s.TokPos, kids: append(temps, call)}
 		as.attr("n=%d", tup.Len())
@@ -258,6 +250,16 @@ func (l *lowerer) assign(s *ast.AssignStmt) []*node {
 	n.kids = append(n.kids, rhs...)
 	n.text = l.p.exprs(s.Lhs) + " " + s.Tok.String() + " " + l.p.exprs(s.Rhs)
 	return append(out, n)
+}
+
+// assignPos is where the noder stands once it has gone through s's right side, then its
+// left: the conversions to the left side's types are reported there.
+func (l *lowerer) assignPos(s *ast.AssignStmt) token.Pos {
+	pos := token.NoPos
+	for _, e := range append(append([]ast.Expr{}, s.Rhs...), s.Lhs...) {
+		pos = l.nodedPos(e, pos)
+	}
+	return pos
 }
 
 func isCall(e ast.Expr) bool {
