@@ -187,20 +187,25 @@ void CacheReleaseAll(mcache* c) {
   ReleaseLarge(c);
 }
 
+// Takes parked slot i out, the newer slots moving down one (the order is kept): its span,
+// in state kLarge again.
+static mspan* UnparkLarge(mcache* c, uint32_t i) {
+  mspan* s = c->large[i];
+  for (uint32_t j = i + 1; j < c->nlarge; j++) {
+    c->large[j - 1] = c->large[j];
+    c->large_key[j - 1] = c->large_key[j];
+  }
+  c->nlarge--;
+  c->large_bytes -= s->bytes();
+  s->state = SpanState::kLarge;
+  return s;
+}
+
 // Makes room for a span of bytes: the oldest parked spans go back to the heap.
 [[gnu::noinline]] void EvictLarge(mcache* c, size_t bytes) {
   while (c->nlarge > 0 &&
-         (c->nlarge == mcache::kLargeSlots || c->large_bytes + bytes > mcache::kLargeBytes)) {
-    mspan* old = c->large[0];
-    for (uint32_t j = 1; j < c->nlarge; j++) {
-      c->large[j - 1] = c->large[j];
-      c->large_key[j - 1] = c->large_key[j];
-    }
-    c->nlarge--;
-    c->large_bytes -= old->bytes();
-    old->state = SpanState::kLarge;
-    g_mheap.FreeSpan(old);
-  }
+         (c->nlarge == mcache::kLargeSlots || c->large_bytes + bytes > mcache::kLargeBytes))
+    g_mheap.FreeSpan(UnparkLarge(c, 0));
 }
 
 mspan* CacheTakeLargeScan(size_t npages) {
@@ -208,18 +213,8 @@ mspan* CacheTakeLargeScan(size_t npages) {
   GORT_ASSERT(npages > kMaxSmallSize / kPageSize,
               "CacheTakeLarge: a request a size class would serve reached the large path");
   GORT_ASSERT(c->nlarge <= mcache::kLargeSlots, "CacheTakeLarge: more parked spans than slots");
-  for (uint32_t i = c->nlarge; i-- > 0;) {
-    mspan* s = c->large[i];
-    if (s->npages != npages) continue;
-    for (uint32_t j = i + 1; j < c->nlarge; j++) {
-      c->large[j - 1] = c->large[j];
-      c->large_key[j - 1] = c->large_key[j];
-    }
-    c->nlarge--;
-    c->large_bytes -= s->bytes();
-    s->state = SpanState::kLarge;
-    return s;
-  }
+  for (uint32_t i = c->nlarge; i-- > 0;)
+    if (c->large[i]->npages == npages) return UnparkLarge(c, i);
   return nullptr;
 }
 
@@ -238,12 +233,7 @@ bool CachePutLargeSlow(mspan* s) {
   if (GORT_UNLIKELY(c->nlarge == mcache::kLargeSlots ||
                     c->large_bytes + bytes > mcache::kLargeBytes))
     EvictLarge(c, bytes);
-  s->state = SpanState::kCached;
-  s->zeroed = false;
-  c->large[c->nlarge] = s;
-  c->large_key[c->nlarge++] = s->base | s->npages;
-  c->large_bytes += bytes;
-  return true;
+  return CachePutLargeRoom(c, s);  // there is room now
 }
 
 uint32_t CacheCount() { return g_ncaches.load(std::memory_order_relaxed); }
