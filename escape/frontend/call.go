@@ -74,13 +74,13 @@ func (l *lowerer) rewriteNonNameCall(e *ast.CallExpr, callee **node, recv []*nod
 	if !l.holdsCall(x) {
 		return false
 	}
-	tmp := l.temp(t, e.Lparen)
-	l.p.temps[x] = tmp.text
-	as := &node{op: "as", pos: e.Lparen, text: tmp.text + " := " + (*target).text,
-		kids: []*node{tmp, *target}}
+	vi := l.temp(t, e.Lparen)
+	l.p.temps[x] = vi.name
+	as := &node{op: "as", pos: e.Lparen, text: vi.name + " := " + (*target).text,
+		kids: []*node{tempName(vi, t, e.Lparen), *target}}
 	as.attr("n=1").attr("why=assign")
 	l.pending = append(l.pending, as)
-	*target = tempName(l.cur.vars[len(l.cur.vars)-1], t, e.Lparen)
+	*target = tempName(vi, t, e.Lparen)
 	return true
 }
 
@@ -246,11 +246,11 @@ func (l *lowerer) tupleArgs(e *ast.CallExpr, tup *types.Tuple) []*node {
 // as values.
 func (l *lowerer) multiValueTemps(tup *types.Tuple, pos token.Pos) (temps, uses []*node) {
 	for i := 0; i < tup.Len(); i++ {
-		t := l.temp(tup.At(i).Type(), pos)
-		vi := l.cur.vars[len(l.cur.vars)-1]
+		t := tup.At(i).Type()
+		vi := l.temp(t, pos)
 		l.pending = append(l.pending, (&node{op: "dcl", pos: pos, text: vi.name}).attr("var=%d", vi.id))
-		temps = append(temps, t)
-		uses = append(uses, tempName(vi, tup.At(i).Type(), pos))
+		temps = append(temps, tempName(vi, t, pos))
+		uses = append(uses, tempName(vi, t, pos))
 	}
 	return temps, uses
 }

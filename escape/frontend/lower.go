@@ -188,13 +188,11 @@ func (l *lowerer) declare(v *types.Var, class string, pos token.Pos, name string
 // .autotmp_N, N the number of variables the function declares before it (typecheck.TempAt
 // numbers by len(fn.Dcl)), since gort declares them in the compiler's order (parameters,
 // results, then the body's in source order).
-func (l *lowerer) temp(t types.Type, pos token.Pos) *node {
-	name := fmt.Sprintf(".autotmp_%d", len(l.cur.vars))
-	vi := l.newVarInfo("local", pos, t, name)
-	return tempName(vi, t, pos)
+func (l *lowerer) temp(t types.Type, pos token.Pos) *varInfo {
+	return l.newVarInfo("local", pos, t, fmt.Sprintf(".autotmp_%d", len(l.cur.vars)))
 }
 
-// tempName is one more use of the temporary vi.
+// tempName is a use of the temporary vi.
 func tempName(vi *varInfo, t types.Type, pos token.Pos) *node {
 	n := &node{op: "name", pos: pos, text: vi.name}
 	n.attr("var=%d", vi.id)

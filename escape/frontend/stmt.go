@@ -329,7 +329,7 @@ func (l *lowerer) ret(s *ast.ReturnStmt) []*node {
 		as.attr("n=%d", res.Len())
 		var temps []*node
 		for i := 0; i < res.Len(); i++ {
-			t := l.temp(res.At(i).Type(), s.Return)
+			t := tempName(l.temp(res.At(i).Type(), s.Return), res.At(i).Type(), s.Return)
 			as.kids = append(as.kids, t)
 			temps = append(temps, t)
 		}
