@@ -111,11 +111,15 @@ struct bmap {
   // hit reads one key line and one value line, a miss no key or value line (unless a
   // tophash byte matches by chance), so the others would spend memory bandwidth on lines
   // the lookup never reads.
-  void prefetch() const {
+  void prefetch() const { prefetch_at(reinterpret_cast<uintptr_t>(this)); }
+  // The same from an address alone, with no object behind it: for a caller whose address
+  // may be stale (a copy of a map's header kept elsewhere, sharded_map.h's hints). A
+  // prefetch of a line nothing uses is wasted, never a fault.
+  static void prefetch_at(uintptr_t b) {
     constexpr unsigned kMid = kBucketCnt / 2 - 1;
     if constexpr (sizeof(bmap) > 64) {
-      __builtin_prefetch(keys + kMid * sizeof(K));
-      __builtin_prefetch(vals + kMid * sizeof(V));
+      __builtin_prefetch(reinterpret_cast<const void*>(b + offsetof(bmap, keys) + kMid * sizeof(K)));
+      __builtin_prefetch(reinterpret_cast<const void*>(b + offsetof(bmap, vals) + kMid * sizeof(V)));
     }
   }
 
@@ -124,16 +128,17 @@ struct bmap {
   // so the lines are asked for before the slot is known. Every line of a bucket of at most
   // three lines (map<u64, u64>: 144 bytes); of a bigger one, the tophash line and the
   // middle slot's key and value lines.
-  void prefetch_write() const {
+  void prefetch_write() const { prefetch_write_at(reinterpret_cast<uintptr_t>(this)); }
+  static void prefetch_write_at(uintptr_t b) {
+    auto at = [b](size_t off) { return reinterpret_cast<const void*>(b + off); };
     if constexpr (sizeof(bmap) <= 3 * kLine) {
-      const char* c = reinterpret_cast<const char*>(this);
-      for (size_t off = 0; off < sizeof(bmap); off += kLine) __builtin_prefetch(c + off, 1);
-      __builtin_prefetch(c + sizeof(bmap) - 1, 1);
+      for (size_t off = 0; off < sizeof(bmap); off += kLine) __builtin_prefetch(at(off), 1);
+      __builtin_prefetch(at(sizeof(bmap) - 1), 1);
     } else {
       constexpr unsigned kMid = kBucketCnt / 2 - 1;
-      __builtin_prefetch(tophash, 1);
-      __builtin_prefetch(keys + kMid * sizeof(K), 1);
-      __builtin_prefetch(vals + kMid * sizeof(V), 1);
+      __builtin_prefetch(at(offsetof(bmap, tophash)), 1);
+      __builtin_prefetch(at(offsetof(bmap, keys) + kMid * sizeof(K)), 1);
+      __builtin_prefetch(at(offsetof(bmap, vals) + kMid * sizeof(V)), 1);
     }
   }
 };

@@ -440,31 +440,57 @@ class map {
     return search<V*>(k, h, [](bucket* b, uint64_t lane) { return b->val_at_lane(lane); });
   }
 
-  // An optimistic lookup, for a reader that holds no lock while a writer may run (the
-  // seqlock readers of sharded_map.h): k's value copied to *out (1), k absent (0), or no
-  // answer (-1: a write or a grow in progress, a header the writer tore, a chain longer than
-  // any the map makes). Every read may see a write half done; the caller validates whatever
-  // comes back afterwards. valid() runs once the table's header has been read and before any
-  // bucket is: false gives -1, so that the array and mask used are ones no write tore.
+  // Where a lookup starts (table_hint): the header fields that locate hash h's head bucket
+  // and mirror word, and whether a lookup needs more (a grow in progress also reads the old
+  // array). A container that reads optimistically keeps a copy of them, under its own
+  // seqlock and away from the line the header shares with its lock (sharded_map.h,
+  // "Hints"), refreshed by its writers after each write.
+  struct table_hint {
+    uintptr_t buckets = 0;
+    uint64_t mask = 0;
+    uintptr_t tops = 0;  // the mirror, 0 without one (kNoMirror)
+    uint64_t growing = 0;
+    bool operator==(const table_hint&) const = default;
+  };
+  table_hint hint() const {
+    return {reinterpret_cast<uintptr_t>(buckets_), mask_, reinterpret_cast<uintptr_t>(tops_),
+            growing() ? 1u : 0u};
+  }
+  // Asks for the lines a lookup (Write: an insert or delete) of h reads in the table t
+  // describes. t may be stale or torn (a grow moved the table, the array is freed): a
+  // prefetch of a wrong line is wasted, never a fault.
+  template <bool Write>
+  static void prefetch_hint(const table_hint& t, uint64_t h) {
+    const size_t j = h & t.mask;
+    const uintptr_t b = t.buckets + j * sizeof(bucket);
+    if constexpr (Write) bucket::prefetch_write_at(b);
+    else bucket::prefetch_at(b);
+    if (t.tops != 0) __builtin_prefetch(reinterpret_cast<const void*>(t.tops + j * 8), Write);
+  }
+
+  // An optimistic lookup in the table t describes (a copy of hint() the caller read), for a
+  // reader that holds no lock while a writer may run (the seqlock readers of sharded_map.h):
+  // k's value copied to *out (1), k absent (0), or no answer (-1: a grow in progress, a
+  // chain longer than any the map makes). Every read may see a write half done, and t may
+  // be torn; the caller validates whatever comes back afterwards. valid() runs once t is
+  // read and before any bucket is: false gives -1, so that the array and mask used are ones
+  // no write tore. The bucket's lines are asked for before valid(), from t (a prefetch
+  // cannot fault).
   // Only for maps whose freed arrays outlive such readers (maps::defers_frees) and whose
   // keys and values can be read while written (maps::peekable_types).
   static constexpr bool peekable() {
     return maps::defers_frees<Hash> && maps::peekable_types<K, V, Eq>;
   }
   template <class Valid>
-  int peek_hashed(uint64_t h, K k, V* out, Valid valid) const {
+  static int peek_hashed(const table_hint& t, uint64_t h, K k, V* out, Valid valid) {
     static_assert(peekable());
-    const uint8_t f = flags_.load(std::memory_order_relaxed);
-    bucket* const arr = __atomic_load_n(&buckets_, __ATOMIC_RELAXED);
-    const uint64_t mask = __atomic_load_n(&mask_, __ATOMIC_RELAXED);
-    const uint64_t* const tops = __atomic_load_n(&tops_, __ATOMIC_RELAXED);
-    if ((f & (maps::kHashWriting | maps::kGrowing)) || !valid()) return -1;
-    const size_t j = h & mask;
-    bucket* b = arr + j;
-    b->prefetch();
-    uint64_t th = (f & maps::kNoMirror) || tops == nullptr
-                      ? load_word(b->tophash)
-                      : __atomic_load_n(tops + j, __ATOMIC_RELAXED);
+    const size_t j = h & t.mask;
+    bucket::prefetch_at(t.buckets + j * sizeof(bucket));
+    if (t.growing || !valid()) return -1;
+    bucket* b = reinterpret_cast<bucket*>(t.buckets) + j;
+    uint64_t th = t.tops == 0 ? load_word(b->tophash)
+                              : __atomic_load_n(reinterpret_cast<const uint64_t*>(t.tops) + j,
+                                                __ATOMIC_RELAXED);
     const uint64_t w = maps::kTopSpread.w[h >> 56];
     for (int n = 0; n < kMaxPeekChain; n++) {
       const auto* bytes = reinterpret_cast<const uint8_t*>(&th);
@@ -480,20 +506,6 @@ class map {
       th = load_word(b->tophash);
     }
     return -1;
-  }
-  // Asks for the lines a write of hash h will touch — its head bucket and its mirror word —
-  // before the writer holds the lock that makes reading the header safe (sharded_map's
-  // writers, whose lock acquisition and bucket misses then overlap). The header is read as
-  // peek_hashed reads it, and may be stale or torn: a prefetch of a wrong line is wasted,
-  // never a fault. Only for peekable maps, whose header may be read during a write.
-  void prefetch_hashed(uint64_t h) const {
-    static_assert(peekable());
-    bucket* const arr = __atomic_load_n(&buckets_, __ATOMIC_RELAXED);
-    const uint64_t mask = __atomic_load_n(&mask_, __ATOMIC_RELAXED);
-    const uint64_t* const tops = __atomic_load_n(&tops_, __ATOMIC_RELAXED);
-    const size_t j = h & mask;
-    arr[j].prefetch_write();
-    if (tops != nullptr) __builtin_prefetch(tops + j, 1);
   }
   template <class KK, class... Args>
   std::pair<iterator, bool> try_emplace_hashed(uint64_t h, KK&& k, Args&&... args) {

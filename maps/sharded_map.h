@@ -5,17 +5,17 @@
 // A request (get, set, del, compute, upsert, load_or_store, load_and_delete):
 //   1. hash the key, once: h = Hash(k) with the sharded map's seed;
 //   2. pick the shard: the top log2(N) bits of h x kShardMul (below: "Shard bits");
-//   3. a get or contains of an integer key first reads without the lock (below: "Optimistic
+//   3. when reads are optimistic, ask for the lines of k's bucket and mirror word, located
+//      from the shard's hint (below: "Hints"), before anything touches the shard's own line;
+//   4. a get or contains of an integer key first reads without the lock (below: "Optimistic
 //      reads") and is done unless a writer was in the shard; otherwise take the shard's lock:
 //      shared for get when Lock has lock_shared, exclusive otherwise.
 //      The lock is tried first; a failed try is a contended acquisition, which the out-of-line
 //      path times and counts (below: "Counters") before it blocks;
-//      A write, when reads are optimistic, first asks for the lines of k's bucket and
-//      mirror word (map::prefetch_hashed, reading the header as an optimistic read does), so
-//      that their misses overlap the lock's acquisition instead of following it;
-//   4. run the inner map's operation with h precomputed (map::lookup_hashed,
+//   5. run the inner map's operation with h precomputed (map::lookup_hashed,
 //      try_emplace_hashed, erase_hashed), so the inner map does not hash k again;
-//   5. a write stores its shard's new count (for len()), then the lock is released.
+//   6. a write stores its shard's new count (for len()) and refreshes the shard's hint, then
+//      the lock is released.
 //
 // Hash once. The inner maps are gort::map<K, V, shard_hash, Eq>: shard_hash hashes with the
 // sharded map's seed and ignores the seed an inner map passes it, so that every inner map
@@ -76,22 +76,42 @@
 // (below), readers take a lock only when a writer is in their shard, and the lock kind
 // matters mostly for writes.
 //
+// Hints. A shard's first line is where its writers write (the lock, seq, the count, the
+// map's flags), and every read and write reads it: when another thread has written the shard
+// since, that read is a miss to the other CPU's cache. Were the bucket's address computed
+// from that line (the map's header), the bucket's own miss, to memory, would follow it. So
+// each shard has a hint: a copy of what locates a bucket and its mirror word
+// (map::table_hint: the bucket array, the mask, the mirror, whether a grow is under way), in
+// an array of its own, which changes only when a table does. Its writers compare it with
+// the map before seq goes even, and store it when it changed (S4).
+//   A reader computes the bucket from the hint, which it reads after seq, under the seqlock
+// like the data it guards: the out-of-order core issues those loads and the bucket's
+// prefetch while the read of seq may still be waiting for the other CPU, so the two misses
+// overlap; the reader reads nothing else of the shard's first line but seq.
+//   A writer asks for k's lines from the hint before it takes the lock (map::prefetch_hint;
+// an unchecked hint, whose only use is to choose what to prefetch: a stale one costs a
+// wasted prefetch, never a fault). So it does not read the shard's line before its lock's
+// read-modify-write either, which would fetch the line shared and then again to own it.
+//   Only with optimistic reads, whose readers would otherwise read the header.
+
 // Optimistic reads (a seqlock). When K is an integer or a pointer compared with ==, and V
 // is trivially copyable (maps::optimistic_reads), get and contains take no lock and write
 // no line another thread reads:
 //   writer  under the exclusive lock, makes the shard's seq odd before it changes the map
 //           (a relaxed store, then a release fence) and even again after (a release store);
+//           Before seq goes even it refreshes the shard's hint (relaxed stores).
 //   reader  enters a reclamation read section (reclaim.h: two plain stores, no fence), reads
-//           seq (acquire); odd: a writer is inside, take the lock. Then reads the map's
-//           header, checks seq again, and only then its buckets (map::peek_hashed, relaxed
-//           loads; the key compared, the value copied out); a final acquire fence and a
-//           third read of seq accept the answer only when seq never moved. Any other
-//           outcome — a write or grow in progress, seq moved, a chain longer than any the
-//           map builds — falls back to the locked read.
+//           seq (acquire); odd: a writer is inside, take the lock. Then reads the shard's
+//           hint (relaxed loads), checks seq again, and only then the buckets the hint names
+//           (map::peek_hashed, relaxed loads; the key compared, the value copied out); a
+//           final acquire fence and a third read of seq accept the answer only when seq
+//           never moved. Any other outcome — a write or grow in progress, seq moved, a
+//           chain longer than any the map builds — falls back to the locked read.
 // Why it is safe. A copy made while a write was under way may be torn, or come from a slot
-// another key took over; seq then moved (or was odd), and the copy is discarded. The
-// header is checked before any bucket is read, so the bucket array and mask used belong
-// together. The memory read cannot have been freed: the inner maps hand the arrays and
+// another key took over; seq then moved (or was odd), and the copy is discarded. The hint
+// is checked before any bucket is read, so the bucket array and mask used belong together;
+// read while seq stood still, it is the one the last write left, which describes the map
+// that write left (S4: writers refresh it before seq goes even). The memory read cannot have been freed: the inner maps hand the arrays and
 // overflow buckets they drop to the reclaimer instead of freeing them (maps::deferring, a
 // hasher trait map.h honours), which frees them only after every read section open at the
 // time has ended. Keys and values are read with plain-width loads (integers, a memcpy of a
@@ -102,7 +122,8 @@
 // are thrown away; ThreadSanitizer would report them, so a TSan build reads under the lock
 // (the tsan preset tests the locking protocol, the other builds this one; the test
 // ShardedMapThreads.OptimisticReadsSeeOnlyWholeValues fails when the validation is removed).
-// Cost: writers pay two stores on a line they hold anyway; reads pay nothing on the lock.
+// Cost: writers pay two stores on a line they hold anyway and the hint's comparison; reads
+// pay nothing on the lock.
 //
 // Consistency. Each operation on a key is atomic: it runs whole under its shard's lock, so
 // the operations on one key are linearizable, and so are those on keys of one shard.
@@ -132,9 +153,12 @@
 //   S1. every key k in shard i's map has shard_of(k) == i
 //   S2. shard i's count == its map's len() whenever its lock is free
 //   S3. each inner map's invariants M1-M7 (map.h)
+//   S4. with optimistic reads, shard i's hint == its map's hint() whenever its lock is free
 // Synchronisation: shard::lock guards shard::m; shard::count is written under the lock
 // (exclusive) and read by len() without it; the counters are atomics updated by holders;
-// shards_, mask_, shift_ and hash_ are immutable after construction.
+// hint i is written under shard i's exclusive lock and read by anyone without it (relaxed
+// atomics: only prefetches depend on it); shards_, hints_, mask_, shift_ and hash_ are
+// immutable after construction.
 //
 // Memory: the shard array from runtime::allocate, the maps' buckets from the runtime as
 // every gort::map's (with optimistic reads, freed through the reclaimer: an array dropped by
@@ -296,27 +320,29 @@ class sharded_map {
   template <class Q = K>
   std::optional<V> get(const key_arg<Q>& k) const {
     const uint64_t h = hash_of(k);
-    shard& s = shard_for(h);
+    const size_t i = shard_index(h);
+    shard& s = shards_[i];
     if constexpr (kOptimistic) {
       alignas(V) unsigned char buf[sizeof(V)];
-      const int r = peek(s, h, k, reinterpret_cast<V*>(buf));
+      const int r = peek(s, hints_[i], h, k, reinterpret_cast<V*>(buf));
       if (r >= 0) [[likely]]
         return r ? std::optional<V>(*std::launder(reinterpret_cast<V*>(buf))) : std::nullopt;
     }
-    read_guard g(this, s);
+    read_guard g(this, i);
     const V* v = s.m.template lookup_hashed<Q>(h, k);
     return v ? std::optional<V>(*v) : std::nullopt;
   }
   template <class Q = K>
   bool contains(const key_arg<Q>& k) const {
     const uint64_t h = hash_of(k);
-    shard& s = shard_for(h);
+    const size_t i = shard_index(h);
+    shard& s = shards_[i];
     if constexpr (kOptimistic) {
       alignas(V) unsigned char buf[sizeof(V)];
-      const int r = peek(s, h, k, reinterpret_cast<V*>(buf));
+      const int r = peek(s, hints_[i], h, k, reinterpret_cast<V*>(buf));
       if (r >= 0) [[likely]] return r == 1;
     }
-    read_guard g(this, s);
+    read_guard g(this, i);
     return s.m.template lookup_hashed<Q>(h, k) != nullptr;
   }
   // m[k] = v (Go's Store).
@@ -332,9 +358,10 @@ class sharded_map {
   template <class Q = K>
   bool del(const key_arg<Q>& k) {
     const uint64_t h = hash_of(k);
-    shard& s = shard_for(h);
-    if constexpr (kOptimistic) s.m.prefetch_hashed(h);
-    write_guard g(this, s);
+    const size_t i = shard_index(h);
+    shard& s = shards_[i];
+    if constexpr (kOptimistic) prefetch_hint<true>(i, h);
+    write_guard g(this, i);
     return s.m.template erase_hashed<Q>(h, k);
   }
 
@@ -400,6 +427,42 @@ class sharded_map {
   };
   static_assert(sizeof(shard) % maps::kShardAlign == 0);
 
+  using table_hint = typename inner_map::table_hint;
+  // Hints: shard i's table_hint, a copy of where its map's lookups start, in an array of its
+  // own (see "Hints"). Written by the shard's writers, under its lock, only when it changed.
+  struct hint_slot {
+    std::atomic<uintptr_t> buckets{0};
+    std::atomic<uint64_t> mask{0};
+    std::atomic<uintptr_t> tops{0};
+    std::atomic<uint64_t> growing{0};
+    table_hint load() const {
+      return {buckets.load(std::memory_order_relaxed), mask.load(std::memory_order_relaxed),
+              tops.load(std::memory_order_relaxed), growing.load(std::memory_order_relaxed)};
+    }
+    void refresh(const inner_map& m) {
+      const table_hint now = m.hint();
+      if (now == load()) [[likely]] return;
+      buckets.store(now.buckets, std::memory_order_relaxed);
+      mask.store(now.mask, std::memory_order_relaxed);
+      tops.store(now.tops, std::memory_order_relaxed);
+      growing.store(now.growing, std::memory_order_relaxed);
+    }
+  };
+  static_assert(sizeof(hint_slot) == 32);
+  // A write guard's hold on its shard's hint.
+  struct hint_ref {
+    hint_ref(const sharded_map* owner, size_t i) : slot(owner->hints_[i]) {}
+    void refresh(const inner_map& m) { slot.refresh(m); }
+    hint_slot& slot;
+  };
+  struct no_hint {
+    no_hint(const sharded_map*, size_t) {}
+  };
+  template <bool Write>
+  void prefetch_hint(size_t i, uint64_t h) const {
+    inner_map::template prefetch_hint<Write>(hints_[i].load(), h);
+  }
+
   // Hold a shard's lock for one operation: shared (when Lock has it) or exclusive. With
   // slotted_rwlock a shared hold goes through the reader slots when no writer is there, and
   // an exclusive one waits for the slots' readers to drain. A write's guard stores the
@@ -407,13 +470,14 @@ class sharded_map {
   template <bool Shared>
   class guard {
    public:
-    guard(const sharded_map* owner, shard& s) : s_(s) {
+    guard(const sharded_map* owner, size_t i) : s_(owner->shards_[i]), hint_(owner, i) {
+      shard& s = s_;
 #if GORT_CHECKS >= 2
       if (maps::tl_callback_map == owner)
         runtime::fatal("sharded_map: a callback run under a shard lock called into its map");
 #endif
       if constexpr (kSlotted && Shared) {
-        slot_ = owner->slots_.enter(static_cast<size_t>(&s - owner->shards_), s.lock);
+        slot_ = owner->slots_.enter(i, s.lock);
         if (slot_ != nullptr) [[likely]] {
           if constexpr (kCountAll) count_acquisition<true>(s);
           return;
@@ -422,7 +486,6 @@ class sharded_map {
       } else {
         acquire<Shared>(s_);
         if constexpr (kSlotted) {
-          const size_t i = static_cast<size_t>(&s - owner->shards_);
           if (!owner->slots_.drained(i)) [[unlikely]] drain_contended(owner->slots_, i, s);
         }
         if constexpr (kOptimistic && !Shared) {  // odd before any change to m is made
@@ -442,8 +505,11 @@ class sharded_map {
         s_.lock.unlock_shared();
       } else {
         s_.count.store(s_.m.len(), std::memory_order_relaxed);
-        if constexpr (kOptimistic)  // even again, after every change to m
+        if constexpr (kOptimistic) {
+          hint_.refresh(s_.m);
+          // even again, after every change to m
           s_.seq.store(s_.seq.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+        }
         s_.lock.unlock();
       }
     }
@@ -454,6 +520,7 @@ class sharded_map {
     shard& s_;
     [[no_unique_address]] std::conditional_t<kSlotted && Shared, maps::reader_slots::counter*,
                                              maps::no_slots> slot_{};
+    [[no_unique_address]] std::conditional_t<kOptimistic && !Shared, hint_ref, no_hint> hint_;
   };
   using read_guard = guard<kShared>;
   using write_guard = guard<false>;
@@ -480,9 +547,9 @@ class sharded_map {
     }
   }
 
-  // An optimistic read of k in s (see "Optimistic reads"): 1 (its value in *out), 0 (absent),
-  // or -1 (a writer was there: take the lock).
-  static int peek(shard& s, uint64_t h, K k, V* out) {
+  // An optimistic read of k in s, whose hint is hs (see "Optimistic reads"): 1 (its value in
+  // *out), 0 (absent), or -1 (a writer was there: take the lock).
+  static int peek(shard& s, const hint_slot& hs, uint64_t h, K k, V* out) {
     maps::reclaim::read_section section;
     const uint32_t v = s.seq.load(std::memory_order_acquire);
     if (v & 1) return -1;
@@ -490,7 +557,7 @@ class sharded_map {
       std::atomic_thread_fence(std::memory_order_acquire);
       return s.seq.load(std::memory_order_relaxed) == v;
     };
-    const int r = s.m.peek_hashed(h, k, out, unchanged);
+    const int r = inner_map::peek_hashed(hs.load(), h, k, out, unchanged);
     return r >= 0 && unchanged() ? r : -1;
   }
 
@@ -503,9 +570,10 @@ class sharded_map {
       return with_key(K(std::forward<KK>(k)), std::forward<F>(fn));
     } else {
       const uint64_t h = hash_of(k);
-      shard& s = shard_for(h);
-      if constexpr (kOptimistic) s.m.prefetch_hashed(h);
-      write_guard g(this, s);
+      const size_t i = shard_index(h);
+      shard& s = shards_[i];
+      if constexpr (kOptimistic) prefetch_hint<true>(i, h);
+      write_guard g(this, i);
       return fn(std::forward<KK>(k), h, s);
     }
   }
@@ -521,7 +589,6 @@ class sharded_map {
     return hash_(k, 0);
   }
   size_t shard_index(uint64_t h) const { return ((h * maps::kShardMul) >> shift_) & mask_; }
-  shard& shard_for(uint64_t h) const { return shards_[shard_index(h)]; }
 
   // Sets and clears tl_callback_map around a user callback run under a lock (debug tiers).
   struct callback_scope {
@@ -537,6 +604,7 @@ class sharded_map {
   };
 
   shard* shards_;
+  hint_slot* hints_ = nullptr;  // with optimistic reads only
   [[no_unique_address]] std::conditional_t<kSlotted, maps::reader_slots, maps::no_slots> slots_;
   size_t mask_;       // shards() - 1
   unsigned shift_;    // 64 - log2(shards()), 63 for one shard (mask_ 0 then)
@@ -557,6 +625,13 @@ sharded_map<K, V, H, E, L, S>::sharded_map(size_t shards, const H& hash)
   size_t made = 0;
   try {
     for (; made < shards; made++) ::new (static_cast<void*>(shards_ + made)) shard(hash_);
+    if constexpr (kOptimistic) {
+      void* q = runtime::allocate(shards * sizeof(hint_slot), 64, false);
+      if (q == nullptr) throw std::bad_alloc();
+      hints_ = static_cast<hint_slot*>(q);
+      for (size_t i = 0; i < shards; i++) ::new (static_cast<void*>(hints_ + i)) hint_slot();
+      for (size_t i = 0; i < shards; i++) hints_[i].refresh(shards_[i].m);
+    }
   } catch (...) {
     while (made > 0) shards_[--made].~shard();
     runtime::deallocate(p);
@@ -568,6 +643,7 @@ template <class K, class V, class H, class E, class L, maps::lock_stats S>
 sharded_map<K, V, H, E, L, S>::~sharded_map() {
   for (size_t i = 0; i < shards(); i++) shards_[i].~shard();
   runtime::deallocate(shards_);
+  if (hints_ != nullptr) runtime::deallocate(hints_);
 }
 
 template <class K, class V, class H, class E, class L, maps::lock_stats S>
@@ -639,8 +715,10 @@ template <class K, class V, class H, class E, class L, maps::lock_stats S>
 template <class Q>
 std::optional<V> sharded_map<K, V, H, E, L, S>::load_and_delete(const key_arg<Q>& k) {
   const uint64_t h = hash_of(k);
-  shard& s = shard_for(h);
-  write_guard g(this, s);
+  const size_t i = shard_index(h);
+  shard& s = shards_[i];
+  if constexpr (kOptimistic) prefetch_hint<true>(i, h);
+  write_guard g(this, i);
   V* cur = s.m.template lookup_hashed<Q>(h, k);
   if (cur == nullptr) return std::nullopt;
   std::optional<V> out(std::move(*cur));
@@ -662,7 +740,7 @@ void sharded_map<K, V, H, E, L, S>::range(F&& fn) const {
   for (size_t i = 0; i < shards(); i++) {
     copy.clear();
     {
-      read_guard g(this, shards_[i]);
+      read_guard g(this, i);
       const inner_map& m = shards_[i].m;
       copy.reserve(m.len());
       for (const auto& [k, v] : m) copy.emplace_back(k, v);
@@ -681,7 +759,7 @@ template <class K, class V, class H, class E, class L, maps::lock_stats S>
 template <class F>
 void sharded_map<K, V, H, E, L, S>::range_locked(F&& fn) const {
   for (size_t i = 0; i < shards(); i++) {
-    read_guard g(this, shards_[i]);
+    read_guard g(this, i);
     callback_scope cs(this);
     for (const auto& [k, v] : shards_[i].m) {
       if constexpr (std::is_convertible_v<std::invoke_result_t<F&, const K&, const V&>, bool>) {
@@ -723,14 +801,14 @@ void sharded_map<K, V, H, E, L, S>::reset_stats() {
 
 template <class K, class V, class H, class E, class L, maps::lock_stats S>
 maps::xray_t sharded_map<K, V, H, E, L, S>::xray(size_t i, maps::xray_level level) const {
-  read_guard g(this, shards_[i]);
+  read_guard g(this, i);
   return shards_[i].m.xray(level);
 }
 
 template <class K, class V, class H, class E, class L, maps::lock_stats S>
 std::string sharded_map<K, V, H, E, L, S>::check() const {
   for (size_t i = 0; i < shards(); i++) {
-    read_guard g(this, shards_[i]);
+    read_guard g(this, i);
     const shard& s = shards_[i];
     const std::string inner = s.m.check();
     if (!inner.empty()) return "S3: shard " + std::to_string(i) + ": " + inner;
@@ -738,6 +816,10 @@ std::string sharded_map<K, V, H, E, L, S>::check() const {
       return "S2: shard " + std::to_string(i) + " count " +
              std::to_string(s.count.load(std::memory_order_relaxed)) + " != len " +
              std::to_string(s.m.len());
+    if constexpr (kOptimistic) {
+      if (!(hints_[i].load() == s.m.hint()))
+        return "S4: shard " + std::to_string(i) + "'s hint is not its map's table";
+    }
     for (const auto& [k, v] : s.m)
       if (shard_of<K>(k) != i)
         return "S1: a key of shard " + std::to_string(i) + " belongs to shard " +

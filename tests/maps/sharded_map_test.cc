@@ -207,6 +207,39 @@ TEST(ShardedMapThreads, OptimisticReadsSeeOnlyWholeValues) {
   EXPECT_EQ(m.check(), "");
 }
 
+// Readers look up keys that stay present while a writer grows every inner map many times
+// over (and finishes each grow) with keys of its own: an optimistic reader that located its
+// bucket in a table the shard no longer uses (a hint left stale: sharded_map.h, "Hints")
+// would find an evacuated bucket and answer "absent", or read a freed array.
+TEST(ShardedMapThreads, ReadersFindStableKeysThroughGrows) {
+  sharded_map<uint64_t, uint64_t> m(4);
+  constexpr uint64_t kStable = 256, kGrowth = 1u << 17;
+  for (uint64_t k = 0; k < kStable; k++) m.set(k, k * 3);
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> missed{0}, wrong{0}, reads{0};
+  auto reader = [&](uint64_t seed) {
+    splitmix r{seed};
+    while (!stop.load(std::memory_order_relaxed)) {
+      const uint64_t k = r.next() % kStable;
+      const std::optional<uint64_t> v = m.get(k);
+      reads.fetch_add(1, std::memory_order_relaxed);
+      if (!v) missed.fetch_add(1, std::memory_order_relaxed);
+      else if (*v != k * 3) wrong.fetch_add(1, std::memory_order_relaxed);
+    }
+  };
+  std::thread r1(reader, 1), r2(reader, 2);
+  for (uint64_t k = kStable; k < kStable + kGrowth; k++) m.set(k, k * 3);
+  for (uint64_t k = kStable; k < kStable + kGrowth; k++) m.del(k);
+  stop = true;
+  r1.join();
+  r2.join();
+  EXPECT_EQ(missed.load(), 0u);
+  EXPECT_EQ(wrong.load(), 0u);
+  EXPECT_GT(reads.load(), 0u);
+  EXPECT_EQ(m.len(), kStable);
+  EXPECT_EQ(m.check(), "");
+}
+
 TEST(ShardedMap, HashesEachKeyOnce) {
   if (GORT_CHECKS >= 2) GTEST_SKIP() << "the debug tiers hash again to check the hash";
   sharded_map<uint64_t, uint64_t, counting_hash> m(4);
