@@ -118,8 +118,8 @@ struct bmap {
   static void prefetch_at(uintptr_t b) {
     constexpr unsigned kMid = kBucketCnt / 2 - 1;
     if constexpr (sizeof(bmap) > 64) {
-      __builtin_prefetch(reinterpret_cast<const void*>(b + offsetof(bmap, keys) + kMid * sizeof(K)));
-      __builtin_prefetch(reinterpret_cast<const void*>(b + offsetof(bmap, vals) + kMid * sizeof(V)));
+      __builtin_prefetch(at(b, offsetof(bmap, keys) + kMid * sizeof(K)));
+      __builtin_prefetch(at(b, offsetof(bmap, vals) + kMid * sizeof(V)));
     }
   }
 
@@ -130,16 +130,18 @@ struct bmap {
   // middle slot's key and value lines.
   void prefetch_write() const { prefetch_write_at(reinterpret_cast<uintptr_t>(this)); }
   static void prefetch_write_at(uintptr_t b) {
-    auto at = [b](size_t off) { return reinterpret_cast<const void*>(b + off); };
     if constexpr (sizeof(bmap) <= 3 * kLine) {
-      for (size_t off = 0; off < sizeof(bmap); off += kLine) __builtin_prefetch(at(off), 1);
-      __builtin_prefetch(at(sizeof(bmap) - 1), 1);
+      for (size_t off = 0; off < sizeof(bmap); off += kLine) __builtin_prefetch(at(b, off), 1);
+      __builtin_prefetch(at(b, sizeof(bmap) - 1), 1);
     } else {
       constexpr unsigned kMid = kBucketCnt / 2 - 1;
-      __builtin_prefetch(at(offsetof(bmap, tophash)), 1);
-      __builtin_prefetch(at(offsetof(bmap, keys) + kMid * sizeof(K)), 1);
-      __builtin_prefetch(at(offsetof(bmap, vals) + kMid * sizeof(V)), 1);
+      __builtin_prefetch(at(b, offsetof(bmap, tophash)), 1);
+      __builtin_prefetch(at(b, offsetof(bmap, keys) + kMid * sizeof(K)), 1);
+      __builtin_prefetch(at(b, offsetof(bmap, vals) + kMid * sizeof(V)), 1);
     }
+  }
+  static const void* at(uintptr_t b, size_t off) {
+    return reinterpret_cast<const void*>(b + off);
   }
 };
 

@@ -5,8 +5,9 @@
 // A request (get, set, del, compute, upsert, load_or_store, load_and_delete):
 //   1. hash the key, once: h = Hash(k) with the sharded map's seed;
 //   2. pick the shard: the top log2(N) bits of h x kShardMul (below: "Shard bits");
-//   3. when reads are optimistic, ask for the lines of k's bucket and mirror word, located
-//      from the shard's hint (below: "Hints"), before anything touches the shard's own line;
+//   3. when reads are optimistic, locate k's bucket and mirror word from the shard's hint
+//      (below: "Hints") and ask for their lines: a write before it takes the lock, a get or
+//      contains at the start of its optimistic read;
 //   4. a get or contains of an integer key first reads without the lock (below: "Optimistic
 //      reads") and is done unless a writer was in the shard; otherwise take the shard's lock:
 //      shared for get when Lock has lock_shared, exclusive otherwise.
@@ -93,13 +94,13 @@
 // wasted prefetch, never a fault). So it does not read the shard's line before its lock's
 // read-modify-write either, which would fetch the line shared and then again to own it.
 //   Only with optimistic reads, whose readers would otherwise read the header.
-
+//
 // Optimistic reads (a seqlock). When K is an integer or a pointer compared with ==, and V
 // is trivially copyable (maps::optimistic_reads), get and contains take no lock and write
 // no line another thread reads:
 //   writer  under the exclusive lock, makes the shard's seq odd before it changes the map
 //           (a relaxed store, then a release fence) and even again after (a release store);
-//           Before seq goes even it refreshes the shard's hint (relaxed stores).
+//           before seq goes even it refreshes the shard's hint (relaxed stores).
 //   reader  enters a reclamation read section (reclaim.h: two plain stores, no fence), reads
 //           seq (acquire); odd: a writer is inside, take the lock. Then reads the shard's
 //           hint (relaxed loads), checks seq again, and only then the buckets the hint names
@@ -111,11 +112,12 @@
 // another key took over; seq then moved (or was odd), and the copy is discarded. The hint
 // is checked before any bucket is read, so the bucket array and mask used belong together;
 // read while seq stood still, it is the one the last write left, which describes the map
-// that write left (S4: writers refresh it before seq goes even). The memory read cannot have been freed: the inner maps hand the arrays and
-// overflow buckets they drop to the reclaimer instead of freeing them (maps::deferring, a
-// hasher trait map.h honours), which frees them only after every read section open at the
-// time has ended. Keys and values are read with plain-width loads (integers, a memcpy of a
-// trivially copyable V) whose torn results are never used.
+// that write left (S4: writers refresh it before seq goes even). The memory read cannot
+// have been freed: the inner maps hand the arrays and overflow buckets they drop to the
+// reclaimer instead of freeing them (maps::deferring, a hasher trait map.h honours), which
+// frees them only after every read section open at the time has ended. Keys and values are
+// read with plain-width loads (integers, a memcpy of a trivially copyable V) whose torn
+// results are never used.
 // Linearizability: an accepted read saw the map between two writes of its shard, as a locked
 // read would have; its point is any instant between its two reads of seq.
 // The C++ model calls the reads that overlap a write data races even though their results
@@ -156,9 +158,9 @@
 //   S4. with optimistic reads, shard i's hint == its map's hint() whenever its lock is free
 // Synchronisation: shard::lock guards shard::m; shard::count is written under the lock
 // (exclusive) and read by len() without it; the counters are atomics updated by holders;
-// hint i is written under shard i's exclusive lock and read by anyone without it (relaxed
-// atomics: only prefetches depend on it); shards_, hints_, mask_, shift_ and hash_ are
-// immutable after construction.
+// hint i is written under shard i's exclusive lock and read without it (relaxed atomics:
+// optimistic readers check it with seq, writers only prefetch from it); shards_, hints_,
+// mask_, shift_ and hash_ are immutable after construction.
 //
 // Memory: the shard array from runtime::allocate, the maps' buckets from the runtime as
 // every gort::map's (with optimistic reads, freed through the reclaimer: an array dropped by
