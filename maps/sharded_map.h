@@ -53,10 +53,12 @@
 //
 // Layout. The shards are one array from runtime::allocate. Each shard is aligned to and
 // padded to kShardAlign (128) bytes. Its first line holds the lock, seq, the count and the
-// map's hot fields (map.h), everything a read touches before the buckets; the rest of the
-// map header and the contention counters follow. No two shards share a 64-byte line or an
-// adjacent-line pair (x86 prefetches 128-byte pairs), so no shard's lock traffic slows
-// another's. The sharded map's own fields are written only by the constructor.
+// map's hot fields (map.h), everything a locked read touches before the buckets; the rest
+// of the map header and the contention counters follow. No two shards share a 64-byte line
+// or an adjacent-line pair (x86 prefetches 128-byte pairs), so no shard's lock traffic slows
+// another's. With optimistic reads the shards' hints are a second array (32 bytes a shard,
+// two to a line), whose lines change only when a table does (see "Hints"). The sharded
+// map's own fields are written only by the constructor.
 //
 // Locks. Lock is any type with lock, try_lock and unlock; with lock_shared, try_lock_shared
 // and unlock_shared too, get takes it shared. gort::spin_rwlock (spin_rwlock.h, the
