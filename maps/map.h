@@ -456,16 +456,14 @@ class map {
     return {reinterpret_cast<uintptr_t>(buckets_), mask_, reinterpret_cast<uintptr_t>(tops_),
             growing() ? 1u : 0u};
   }
-  // Asks for the lines a lookup (Write: an insert or delete) of h reads in the table t
-  // describes. t may be stale or torn (a grow moved the table, the array is freed): a
-  // prefetch of a wrong line is wasted, never a fault.
-  template <bool Write>
+  // Asks, for writing, for the lines an insert or delete of h touches in the table t
+  // describes: the head bucket and its mirror word (a lookup's, peek_hashed, asks for its
+  // own). t may be stale or torn (a grow moved the table, the array is freed): a prefetch
+  // of a wrong line is wasted, never a fault.
   static void prefetch_hint(const table_hint& t, uint64_t h) {
     const size_t j = h & t.mask;
-    const uintptr_t b = t.buckets + j * sizeof(bucket);
-    if constexpr (Write) bucket::prefetch_write_at(b);
-    else bucket::prefetch_at(b);
-    if (t.tops != 0) __builtin_prefetch(reinterpret_cast<const void*>(t.tops + j * 8), Write);
+    bucket::prefetch_write_at(t.buckets + j * sizeof(bucket));
+    if (t.tops != 0) __builtin_prefetch(reinterpret_cast<const void*>(t.tops + j * 8), 1);
   }
 
   // An optimistic lookup in the table t describes (a copy of hint() the caller read), for a

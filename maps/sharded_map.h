@@ -364,7 +364,7 @@ class sharded_map {
     const uint64_t h = hash_of(k);
     const size_t i = shard_index(h);
     shard& s = shards_[i];
-    if constexpr (kOptimistic) prefetch_hint<true>(i, h);
+    if constexpr (kOptimistic) prefetch_hint(i, h);
     write_guard g(this, i);
     return s.m.template erase_hashed<Q>(h, k);
   }
@@ -462,9 +462,8 @@ class sharded_map {
   struct no_hint {
     no_hint(const sharded_map*, size_t) {}
   };
-  template <bool Write>
   void prefetch_hint(size_t i, uint64_t h) const {
-    inner_map::template prefetch_hint<Write>(hints_[i].load(), h);
+    inner_map::prefetch_hint(hints_[i].load(), h);
   }
 
   // Hold a shard's lock for one operation: shared (when Lock has it) or exclusive. With
@@ -576,7 +575,7 @@ class sharded_map {
       const uint64_t h = hash_of(k);
       const size_t i = shard_index(h);
       shard& s = shards_[i];
-      if constexpr (kOptimistic) prefetch_hint<true>(i, h);
+      if constexpr (kOptimistic) prefetch_hint(i, h);
       write_guard g(this, i);
       return fn(std::forward<KK>(k), h, s);
     }
@@ -721,7 +720,7 @@ std::optional<V> sharded_map<K, V, H, E, L, S>::load_and_delete(const key_arg<Q>
   const uint64_t h = hash_of(k);
   const size_t i = shard_index(h);
   shard& s = shards_[i];
-  if constexpr (kOptimistic) prefetch_hint<true>(i, h);
+  if constexpr (kOptimistic) prefetch_hint(i, h);
   write_guard g(this, i);
   V* cur = s.m.template lookup_hashed<Q>(h, k);
   if (cur == nullptr) return std::nullopt;
